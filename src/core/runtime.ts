@@ -1,0 +1,215 @@
+/**
+ * The one runtime shim: which runtime this is, environment variables,
+ * timers that do not keep a process alive, and the operating system. It is
+ * the only module that reaches Deno, Node and Bun globals, always through
+ * `globalThis` and feature detection, so every other module stays
+ * standards-only. Each function takes an optional `globals` object (by
+ * default `globalThis`) so tests can pass fakes, and none of them throws.
+ *
+ * @module
+ */
+
+/**
+ * The runtimes Edgewire tells apart.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime, type RuntimeName } from "@edgewire/sdk";
+ *
+ * const name: RuntimeName = detectRuntime().name;
+ * ```
+ */
+export type RuntimeName = "deno" | "bun" | "node" | "workerd" | "browser" | "unknown";
+
+/**
+ * What {@linkcode detectRuntime} found.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime, type RuntimeInfo } from "@edgewire/sdk";
+ *
+ * const info: RuntimeInfo = detectRuntime();
+ * console.log(`${info.name} ${info.version}`);
+ * ```
+ */
+export interface RuntimeInfo {
+  /** The runtime's name. */
+  name: RuntimeName;
+  /** The runtime's version, such as `"2.9.6"`; `""` when it is unknown. */
+  version: string;
+}
+
+/** The globals this module may look at; every one is optional and untrusted. */
+interface RuntimeGlobals {
+  Bun?: { version?: unknown };
+  Deno?: {
+    version?: { deno?: unknown };
+    env?: { get?: (name: string) => unknown };
+    permissions?: {
+      querySync?: (descriptor: { name: "env"; variable: string }) => { state?: unknown };
+    };
+    unrefTimer?: (id: number) => void;
+    build?: { os?: unknown };
+  };
+  navigator?: { userAgent?: unknown; userAgentData?: { platform?: unknown } };
+  process?: { versions?: { node?: unknown }; env?: Record<string, unknown>; platform?: unknown };
+  window?: unknown;
+  document?: unknown;
+  WorkerGlobalScope?: unknown;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * Tells which runtime the code runs in, checking Bun, Deno, Cloudflare
+ * workerd, Node, then browsers (windows and workers), in that order, since
+ * Bun and Deno also provide Node's `process`.
+ *
+ * @param globals Where to look; tests pass fakes such as `{ Bun: { version: "1.2.0" } }`.
+ * @returns The runtime's name, and its version when the runtime tells it.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "@edgewire/sdk";
+ *
+ * const { name, version } = detectRuntime();
+ * console.log(name === "deno" ? `Deno ${version}` : name);
+ * ```
+ */
+export function detectRuntime(globals: object = globalThis): RuntimeInfo {
+  const g = globals as RuntimeGlobals;
+  try {
+    const bun = nonEmptyString(g.Bun?.version);
+    if (bun !== undefined) return { name: "bun", version: bun };
+    const deno = nonEmptyString(g.Deno?.version?.deno);
+    if (deno !== undefined) return { name: "deno", version: deno };
+    if (g.navigator?.userAgent === "Cloudflare-Workers") return { name: "workerd", version: "" };
+    const node = nonEmptyString(g.process?.versions?.node);
+    if (node !== undefined) return { name: "node", version: node };
+    if (isObject(g.window) || isObject(g.document) || typeof g.WorkerGlobalScope === "function") {
+      return { name: "browser", version: "" };
+    }
+  } catch {
+    // A throwing getter on a global means we cannot tell, not that the caller must fail.
+  }
+  return { name: "unknown", version: "" };
+}
+
+/**
+ * Reads an environment variable where the runtime has them. Under Deno it
+ * reads only when the permission is already granted, so it never prompts;
+ * browsers and Workers have no environment and get `undefined`.
+ *
+ * @param name The variable's name.
+ * @param globals Where to look; tests pass fakes.
+ * @returns The value, or `undefined` when it is unset or cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "@edgewire/sdk";
+ *
+ * const optedOut = readEnv("DO_NOT_TRACK") === "1";
+ * ```
+ */
+export function readEnv(name: string, globals: object = globalThis): string | undefined {
+  if (typeof name !== "string" || name === "") return undefined;
+  const g = globals as RuntimeGlobals;
+  try {
+    const deno = g.Deno;
+    // Deno also has `process`, whose env would prompt or throw, so Deno stops here.
+    if (typeof deno === "object" && deno !== null) {
+      const status = deno.permissions?.querySync?.({ name: "env", variable: name });
+      if (status?.state !== "granted") return undefined;
+      const value = deno.env?.get?.(name);
+      return typeof value === "string" ? value : undefined;
+    }
+    const env = g.process?.env;
+    if (typeof env === "object" && env !== null) {
+      const value = env[name];
+      return typeof value === "string" ? value : undefined;
+    }
+  } catch {
+    // Denied permission or an exotic env object: treat the variable as unset.
+  }
+  return undefined;
+}
+
+/**
+ * Lets a timer run without keeping the process alive, so a pending flush or
+ * heartbeat never stops a CLI from exiting. Uses `Deno.unrefTimer` for
+ * Deno's numeric ids and `unref()` for Node and Bun timer objects; a no-op
+ * elsewhere.
+ *
+ * @param id What `setTimeout` or `setInterval` returned.
+ * @param globals Where to look for `Deno`; tests pass fakes.
+ *
+ * @example
+ * ```ts
+ * import { unrefTimer } from "@edgewire/sdk";
+ *
+ * const timer = setInterval(() => console.log("heartbeat"), 60_000);
+ * unrefTimer(timer);
+ * clearInterval(timer);
+ * ```
+ */
+export function unrefTimer(id: unknown, globals: object = globalThis): void {
+  try {
+    if (typeof id === "number") {
+      const deno = (globals as RuntimeGlobals).Deno;
+      if (typeof deno?.unrefTimer === "function") deno.unrefTimer(id);
+      return;
+    }
+    if (isObject(id) && typeof (id as { unref?: unknown }).unref === "function") {
+      (id as { unref: () => void }).unref();
+    }
+  } catch {
+    // An unknown or already cleared timer: keeping it referenced is harmless.
+  }
+}
+
+const UA_PLATFORMS = new Map<string, string>([
+  ["windows", "windows"],
+  ["macos", "darwin"],
+  ["linux", "linux"],
+  ["android", "android"],
+  ["chrome os", "chromeos"],
+  ["chromium os", "chromeos"],
+  ["ios", "ios"],
+]);
+
+/**
+ * Names the operating system: `"linux"`, `"darwin"`, `"windows"`,
+ * `"android"` and so on, from `Deno.build.os`, Node's `process.platform`
+ * (`"win32"` becomes `"windows"`), or a browser's
+ * `navigator.userAgentData.platform`.
+ *
+ * @param globals Where to look; tests pass fakes.
+ * @returns The operating system's name in lower case, or `"unknown"`.
+ *
+ * @example
+ * ```ts
+ * import { platform } from "@edgewire/sdk";
+ *
+ * const shell = platform() === "windows" ? "cmd.exe" : "/bin/sh";
+ * ```
+ */
+export function platform(globals: object = globalThis): string {
+  const g = globals as RuntimeGlobals;
+  try {
+    const deno = nonEmptyString(g.Deno?.build?.os);
+    if (deno !== undefined) return deno;
+    const node = nonEmptyString(g.process?.platform);
+    if (node !== undefined) return node === "win32" ? "windows" : node;
+    const browser = nonEmptyString(g.navigator?.userAgentData?.platform)?.toLowerCase();
+    if (browser !== undefined) return UA_PLATFORMS.get(browser) ?? browser.replaceAll(" ", "");
+  } catch {
+    // A throwing getter on a global means we cannot tell.
+  }
+  return "unknown";
+}

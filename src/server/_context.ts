@@ -1,0 +1,94 @@
+/**
+ * What every routes file of the server shares: resolved options, the clock,
+ * the rate limiters, and the lazily opened store and secret.
+ *
+ * @module
+ */
+
+import { hex } from "@scure/base";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { RequestRejection } from "./_validate.ts";
+import type { TokenBucketLimiter } from "./rate_limit.ts";
+import type { ServerStore } from "./store/types.ts";
+
+/** The store and HMAC secret, available once the server is ready. */
+export interface ServerState {
+  /** The open store. */
+  store: ServerStore;
+  /** The HMAC secret that signs proof-of-work challenges. */
+  secret: Uint8Array;
+}
+
+/** The server-wide state routes are built from. */
+export interface ServerContext {
+  /** The clock, in milliseconds. */
+  readonly now: () => number;
+  /** The proof-of-work difficulty, in leading zero hex digits. */
+  readonly difficulty: number;
+  /** How long a challenge stays valid, in milliseconds. */
+  readonly challengeTtlMs: number;
+  /** How long an install token stays valid, in milliseconds. */
+  readonly installTokenTtlMs: number;
+  /** The largest request body accepted, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** The admin key's SHA-256, or `undefined` when the admin routes are disabled. */
+  readonly adminKeyHash: Uint8Array | undefined;
+  /** The limiter per install. */
+  readonly installLimiter: TokenBucketLimiter;
+  /** The limiter per client address. */
+  readonly addressLimiter: TokenBucketLimiter;
+  /** The store and secret, opened on first use. */
+  state(): Promise<ServerState>;
+  /** The caller's address, for rate limiting. */
+  clientAddress(request: Request, env: unknown): string;
+  /** Deletes expired rows now and then; cheap to call on every request. */
+  maintain(store: ServerStore): Promise<void>;
+}
+
+/**
+ * Charges one request to `key`.
+ *
+ * @param limiter The limiter to charge.
+ * @param key Whom the request is charged to.
+ * @throws {RequestRejection} 429 `rate_limited` with `Retry-After` in whole seconds.
+ */
+export function enforceRateLimit(limiter: TokenBucketLimiter, key: string): void {
+  const result = limiter.take(key);
+  if (result.allowed) return;
+  const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  throw new RequestRejection(429, { error: "rate_limited" }, { "retry-after": String(seconds) });
+}
+
+/**
+ * Hashes a string with SHA-256.
+ *
+ * @param value The string, as UTF-8.
+ * @returns The digest.
+ */
+export function sha256Bytes(value: string): Uint8Array {
+  return sha256(new TextEncoder().encode(value));
+}
+
+/**
+ * Hashes a string with SHA-256.
+ *
+ * @param value The string, as UTF-8.
+ * @returns The digest as lowercase hex.
+ */
+export function sha256Hex(value: string): string {
+  return hex.encode(sha256Bytes(value));
+}
+
+/**
+ * Compares two digests in time independent of where they differ.
+ *
+ * @param a One digest.
+ * @param b The other.
+ * @returns Whether they are equal.
+ */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}

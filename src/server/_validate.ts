@@ -1,0 +1,257 @@
+/**
+ * Request checks shared by the server's routes: a JSON body read under a byte
+ * limit, field readers that name the field at fault, and the rejection that
+ * carries a 4xx answer up to the app's error handler.
+ *
+ * @module
+ */
+
+import { EdgewireError } from "../core/errors.ts";
+
+/** Headers sent with every JSON answer. */
+const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as const;
+
+/**
+ * A request the server refuses with a 4xx (or 503) JSON answer. Routes throw
+ * it anywhere; the app's error handler turns it into the response, so a bad
+ * input can never become a 500.
+ *
+ * @example
+ * ```ts ignore
+ * throw new RequestRejection(401, { error: "unauthorized" });
+ * ```
+ */
+export class RequestRejection extends EdgewireError {
+  /** The HTTP status to answer with. */
+  readonly status: number;
+  /** The JSON body to answer with. */
+  readonly body: Record<string, unknown>;
+  /** Extra headers, such as `Retry-After`. */
+  readonly headers: Record<string, string>;
+
+  /**
+   * Creates a rejection.
+   *
+   * @param status The HTTP status to answer with.
+   * @param body The JSON body; its `error` field becomes the code.
+   * @param headers Extra headers.
+   */
+  constructor(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+    super(`Request rejected with ${status}`, { code: String(body.error) });
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+
+  /**
+   * Builds the answer.
+   *
+   * @returns A JSON response with the status, body and headers.
+   */
+  toResponse(): Response {
+    return new Response(JSON.stringify(this.body), {
+      status: this.status,
+      headers: { ...JSON_HEADERS, ...this.headers },
+    });
+  }
+}
+
+/**
+ * Rejects with 400 `invalid_request`, naming the field.
+ *
+ * @param field The field at fault, or `body` for the body as a whole.
+ * @param message What is wrong with it.
+ * @returns Never; it always throws.
+ * @throws {RequestRejection} Always.
+ */
+export function invalid(field: string, message: string): never {
+  throw new RequestRejection(400, { error: "invalid_request", field, message });
+}
+
+function isJsonMediaType(value: string | null): boolean {
+  if (value === null) return false;
+  const semicolon = value.indexOf(";");
+  const type = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return type === "application/json";
+}
+
+const TOO_LARGE = () => new RequestRejection(413, { error: "payload_too_large" });
+
+/**
+ * Reads the body of a JSON request as an object. The size is checked against
+ * `Content-Length` first and then while streaming, so a huge or lying body is
+ * cut off after `limitBytes` instead of being buffered whole.
+ *
+ * @param request The request.
+ * @param limitBytes The largest body accepted, in bytes.
+ * @returns The decoded JSON object.
+ * @throws {RequestRejection} 415 for another content type, 413 past the
+ * limit, 400 for a body that is not a JSON object.
+ */
+export async function readJsonObject(
+  request: Request,
+  limitBytes: number,
+): Promise<Record<string, unknown>> {
+  if (!isJsonMediaType(request.headers.get("content-type"))) {
+    await discard(request.body);
+    throw new RequestRejection(415, { error: "unsupported_media_type" });
+  }
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limitBytes) {
+    await discard(request.body);
+    throw TOO_LARGE();
+  }
+  const bytes = await readLimited(request.body, limitBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    invalid("body", "The body must be UTF-8 encoded JSON");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    invalid("body", "The body must be valid JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    invalid("body", "The body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  if (body === null) return;
+  try {
+    await body.cancel();
+  } catch {
+    // The client may already have gone; nothing to clean up then.
+  }
+}
+
+async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  limitBytes: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limitBytes) {
+        reader.cancel().catch(() => {});
+        throw TOO_LARGE();
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof RequestRejection) throw error;
+    invalid("body", "The body could not be read to its end");
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** How a string field is checked. */
+export interface StringRule {
+  /** The shortest accepted length. */
+  min: number;
+  /** The longest accepted length. */
+  max: number;
+  /** A pattern the whole value must match. */
+  pattern?: RegExp;
+  /** The pattern in words, for the message. */
+  describe?: string;
+}
+
+/**
+ * Reads a required string field.
+ *
+ * @param body The request body.
+ * @param field The field's name.
+ * @param rule Length bounds and an optional pattern.
+ * @returns The value.
+ * @throws {RequestRejection} 400 naming the field when it is missing or invalid.
+ */
+export function requireString(
+  body: Record<string, unknown>,
+  field: string,
+  rule: StringRule,
+): string {
+  const value = body[field];
+  if (value === undefined || value === null) invalid(field, `'${field}' is required`);
+  return checkString(value, field, rule);
+}
+
+/**
+ * Reads an optional string field; `null` counts as absent.
+ *
+ * @param body The request body.
+ * @param field The field's name.
+ * @param rule Length bounds and an optional pattern.
+ * @returns The value, or `undefined` when absent.
+ * @throws {RequestRejection} 400 naming the field when it is invalid.
+ */
+export function optionalString(
+  body: Record<string, unknown>,
+  field: string,
+  rule: StringRule,
+): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  return checkString(value, field, rule);
+}
+
+function checkString(value: unknown, field: string, rule: StringRule): string {
+  // Values are never echoed back: a field may hold a token.
+  if (typeof value !== "string") invalid(field, `'${field}' must be a string`);
+  if (value.length < rule.min || value.length > rule.max) {
+    invalid(field, `'${field}' must be ${rule.min}..${rule.max} characters long`);
+  }
+  if (rule.pattern !== undefined && !rule.pattern.test(value)) {
+    invalid(field, `'${field}' must be ${rule.describe ?? `match ${rule.pattern.source}`}`);
+  }
+  return value;
+}
+
+/**
+ * Reads an integer field.
+ *
+ * @param body The request body.
+ * @param field The field's name.
+ * @param min The smallest accepted value.
+ * @param max The largest accepted value.
+ * @param fallback The value when the field is absent or `null`; when
+ * `undefined`, the field is required.
+ * @returns The value.
+ * @throws {RequestRejection} 400 naming the field when it is missing or invalid.
+ */
+export function readInteger(
+  body: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
+  const value = body[field];
+  if (value === undefined || value === null) {
+    if (fallback !== undefined) return fallback;
+    invalid(field, `'${field}' is required`);
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    invalid(field, `'${field}' must be an integer in ${min}..${max}`);
+  }
+  return value;
+}

@@ -1,0 +1,261 @@
+/**
+ * The server side of the mkStats plugin analytics API: the proof-of-work
+ * handshake that issues install tokens, daily-active pings, counted events,
+ * and an admin-only stats read. The app mounts these routes under both
+ * `/api/v1` and `/api`, as the real clients use either base.
+ *
+ * A solution that fails verification (expired, replayed, forged, too little
+ * work) is answered 403 `{"error":"invalid_pow","reason":…}` rather than with
+ * a fresh challenge, so a client can tell a broken solver from a slow one;
+ * posting the handshake again without a solution fetches a new challenge.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { base64urlnopad } from "@scure/base";
+import { createChallenge, verifySolution } from "../pow/challenge.ts";
+import type { UsedChallengeStore } from "../pow/used_store.ts";
+import {
+  digestsEqual,
+  enforceRateLimit,
+  type ServerContext,
+  sha256Bytes,
+  sha256Hex,
+} from "./_context.ts";
+import {
+  invalid,
+  optionalString,
+  readInteger,
+  readJsonObject,
+  RequestRejection,
+  requireString,
+  type StringRule,
+} from "./_validate.ts";
+import type { ServerStore } from "./store/types.ts";
+
+const PLUGIN_ID: StringRule = {
+  min: 1,
+  max: 128,
+  pattern: /^[A-Za-z0-9_.-]+$/,
+  describe: "made of A-Z, a-z, 0-9, '_', '.' and '-'",
+};
+const SHORT_TEXT: StringRule = { min: 1, max: 64 };
+const HASH: StringRule = {
+  min: 64,
+  max: 64,
+  pattern: /^[0-9a-f]{64}$/,
+  describe: "64 lowercase hex characters",
+};
+const TOKEN: StringRule = { min: 1, max: 256 };
+const CHALLENGE: StringRule = { min: 1, max: 1024 };
+const NONCE: StringRule = { min: 1, max: 64 };
+const EVENT: StringRule = {
+  min: 1,
+  max: 100,
+  pattern: /^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$/,
+  describe: "a letter or '_' then up to 99 of A-Z, a-z, 0-9, '_', '.', ':' and '-'",
+};
+const MAX_COUNT = 1_000_000;
+const DAY_MS = 86_400_000;
+
+interface CommonFields {
+  pluginId: string;
+  version: string;
+  clientName: string;
+  clientVersion: string;
+  userHash: string;
+  deviceFingerprint: string;
+}
+
+function readCommon(body: Record<string, unknown>): CommonFields {
+  return {
+    pluginId: requireString(body, "plugin_id", PLUGIN_ID),
+    version: requireString(body, "version", SHORT_TEXT),
+    clientName: requireString(body, "client_name", SHORT_TEXT),
+    clientVersion: requireString(body, "client_version", SHORT_TEXT),
+    userHash: requireString(body, "user_hash", HASH),
+    deviceFingerprint: requireString(body, "device_fingerprint", HASH),
+  };
+}
+
+function readTimestamp(body: Record<string, unknown>): number {
+  return readInteger(body, "timestamp", 0, Number.MAX_SAFE_INTEGER);
+}
+
+function utcDay(now: number): string {
+  return new Date(Math.floor(now / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+}
+
+function newInstallToken(): string {
+  // 256 random bits: unguessable, and only its hash is ever stored.
+  return base64urlnopad.encode(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+const INVALID_TOKEN = () => new RequestRejection(401, { error: "invalid_install_token" });
+
+interface Authenticated {
+  tokenHash: string;
+  hasPinged: boolean;
+}
+
+async function authenticate(
+  context: ServerContext,
+  store: ServerStore,
+  token: string,
+  common: CommonFields,
+): Promise<Authenticated> {
+  const tokenHash = sha256Hex(token);
+  const record = await store.findInstallToken(tokenHash);
+  if (
+    record === undefined || record.expiresAt <= context.now() ||
+    record.pluginId !== common.pluginId || record.userHash !== common.userHash
+  ) {
+    throw INVALID_TOKEN();
+  }
+  return { tokenHash, hasPinged: record.hasPinged };
+}
+
+/**
+ * Builds the mkStats routes: `POST /handshake`, `POST /data`, `POST /event`
+ * and `GET /stats/:plugin_id`, relative to where the app mounts them.
+ * {@linkcode createServer} mounts them under `/api/v1` and `/api`.
+ *
+ * @param context The server-wide clock, limits, limiters and store.
+ * @returns A Hono app holding the routes.
+ *
+ * @example The routes as the server exposes them
+ * ```ts
+ * import { createServer } from "@edgewire/sdk/server";
+ *
+ * const server = createServer();
+ * const response = await server.fetch(new Request("http://localhost/api/v1/handshake", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({
+ *     plugin_id: "demo",
+ *     version: "1.0.0",
+ *     client_name: "exteraGram",
+ *     client_version: "12.3.1",
+ *     user_hash: "a".repeat(64),
+ *     device_fingerprint: "b".repeat(64),
+ *   }),
+ * }));
+ * console.log(await response.json()); // { pow_required: true, pow_challenge: "…", pow_difficulty: 4 }
+ * await server.close();
+ * ```
+ */
+export function mkstatsRoutes(context: ServerContext): Hono {
+  const routes = new Hono();
+
+  routes.post("/handshake", async (c) => {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
+    const common = readCommon(body);
+    const challenge = optionalString(body, "pow_challenge", CHALLENGE);
+    const nonce = optionalString(body, "pow_nonce", NONCE);
+    if (challenge !== undefined && nonce === undefined) {
+      invalid("pow_nonce", "'pow_nonce' is required with 'pow_challenge'");
+    }
+    if (challenge === undefined && nonce !== undefined) {
+      invalid("pow_challenge", "'pow_challenge' is required with 'pow_nonce'");
+    }
+    const subject = `${common.pluginId}\n${common.userHash}`;
+    enforceRateLimit(context.installLimiter, `handshake\n${subject}`);
+    const { store, secret } = await context.state();
+    if (challenge === undefined || nonce === undefined) {
+      const issued = createChallenge({
+        secret,
+        subject,
+        difficulty: context.difficulty,
+        ttlMs: context.challengeTtlMs,
+        now: context.now,
+      });
+      return c.json({
+        pow_required: true,
+        pow_challenge: issued.challenge,
+        pow_difficulty: issued.difficulty,
+      });
+    }
+    await context.maintain(store);
+    const usedStore: UsedChallengeStore = {
+      markUsed: (id, expiresAt) => store.markChallengeUsed(id, expiresAt),
+    };
+    const result = await verifySolution(challenge, nonce, {
+      secret,
+      subject,
+      now: context.now,
+      usedStore,
+      minDifficulty: context.difficulty,
+    });
+    if (!result.ok) return c.json({ error: "invalid_pow", reason: result.reason }, 403);
+    const token = newInstallToken();
+    const now = context.now();
+    await store.recordInstall({
+      ...common,
+      tokenHash: sha256Hex(token),
+      tokenExpiresAt: now + context.installTokenTtlMs,
+      now,
+    });
+    return c.json({ install_token: token });
+  });
+
+  routes.post("/data", async (c) => {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
+    const common = readCommon(body);
+    const token = requireString(body, "install_token", TOKEN);
+    readTimestamp(body);
+    const { store } = await context.state();
+    const { tokenHash } = await authenticate(context, store, token, common);
+    enforceRateLimit(context.installLimiter, tokenHash);
+    const now = context.now();
+    await store.recordPing({
+      pluginId: common.pluginId,
+      userHash: common.userHash,
+      version: common.version,
+      day: utcDay(now),
+      now,
+    });
+    return c.json({ ok: true });
+  });
+
+  routes.post("/event", async (c) => {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
+    const common = readCommon(body);
+    const token = requireString(body, "install_token", TOKEN);
+    const event = requireString(body, "event", EVENT);
+    const count = readInteger(body, "count", 1, MAX_COUNT, 1);
+    readTimestamp(body);
+    const { store } = await context.state();
+    const { tokenHash, hasPinged } = await authenticate(context, store, token, common);
+    enforceRateLimit(context.installLimiter, tokenHash);
+    if (!hasPinged) return c.json({ error: "metric_not_initialized" }, 409);
+    await store.addEventCount({
+      pluginId: common.pluginId,
+      version: common.version,
+      event,
+      day: utcDay(context.now()),
+      count,
+    });
+    return c.json({ ok: true });
+  });
+
+  routes.get("/stats/:plugin_id", async (c) => {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    if (context.adminKeyHash === undefined) return c.json({ error: "admin_disabled" }, 403);
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    // Hashing both sides first makes the comparison length-independent too.
+    if (match === null || !digestsEqual(sha256Bytes(match[1]), context.adminKeyHash)) {
+      return c.json({ error: "unauthorized" }, 401, { "www-authenticate": "Bearer" });
+    }
+    const pluginId = c.req.param("plugin_id");
+    requireString({ plugin_id: pluginId }, "plugin_id", PLUGIN_ID);
+    const { store } = await context.state();
+    return c.json(await store.getStats(pluginId));
+  });
+
+  return routes;
+}

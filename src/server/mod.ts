@@ -1,0 +1,38 @@
+/**
+ * The Edgewire reference server: one Hono app that speaks the server side of
+ * the Edgewire services, starting with the mkStats plugin analytics API
+ * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`). State lives
+ * in a {@linkcode ServerStore}; the default is embedded SQLite.
+ *
+ * @example Answer a request directly, as `Deno.serve(server.fetch)` would
+ * ```ts
+ * import { createServer } from "@edgewire/sdk/server";
+ *
+ * const server = createServer({ store: ":memory:", adminKey: "change-me" });
+ * const response = await server.fetch(new Request("http://localhost/healthz"));
+ * console.log(response.status); // 200
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  createServer,
+  type EdgewireServer,
+  type RateLimitOptions,
+  type ServerOptions,
+  type ServerRateLimitOptions,
+} from "./app.ts";
+export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from "./rate_limit.ts";
+export { SqliteStore } from "./store/sqlite.ts";
+export type {
+  DailyActiveCount,
+  EventCountRecord,
+  EventTotal,
+  InstallRecord,
+  InstallTokenRecord,
+  PingRecord,
+  PluginStats,
+  ServerStore,
+} from "./store/types.ts";
