@@ -67,8 +67,19 @@ try {
   const stats = await fetch(`${base}/api/v1/stats/demo_plugin`, {
     headers: { authorization: `Bearer ${adminKey}` },
   });
+  const recorded = await stats.json() as {
+    installs: number;
+    daily_actives: { day: string; count: number }[];
+    events: { event: string; version: string; count: number }[];
+  };
   console.log("\nWhat the server recorded (GET /api/v1/stats/demo_plugin):");
-  console.log(JSON.stringify(await stats.json(), null, 2));
+  console.log(`  installs: ${recorded.installs}`);
+  for (const { day, count } of recorded.daily_actives) {
+    console.log(`  daily actives on ${day}: ${count}`);
+  }
+  for (const { event, version, count } of recorded.events) {
+    console.log(`  ${event.padEnd(20)} v${version}  ×${count}`);
+  }
 } finally {
   await http.shutdown();
   await server.close();

@@ -423,8 +423,8 @@ export class MkStatsClient {
    *
    * @param force Send even while backing off after a `429`, for a last
    * attempt at shutdown.
-   * @returns `true` when the queue is empty afterwards.
-   * @throws {AbortedError} Never: failures leave events queued and resolve `false`.
+   * @returns `true` when the queue is empty afterwards; failures never
+   * reject, they leave events queued and resolve `false`.
    *
    * @example
    * ```ts
