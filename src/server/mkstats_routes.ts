@@ -200,15 +200,28 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     return c.json({ install_token: token });
   });
 
-  routes.post("/data", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
-    const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
+  // /data and /event share this prologue: address limit, body, identity, token, install limit.
+  // Event fields are validated before the token is looked up, so a malformed
+  // request costs no store read.
+  async function readInstallRequest(
+    request: Request,
+    env: unknown,
+    readExtra?: (body: Record<string, unknown>) => void,
+  ) {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
+    const body = await readJsonObject(request, context.bodyLimitBytes);
     const common = readCommon(body);
     const token = requireString(body, "install_token", TOKEN);
+    readExtra?.(body);
     readTimestamp(body);
     const { store } = await context.state();
-    const { tokenHash } = await authenticate(context, store, token, common);
-    enforceRateLimit(context.installLimiter, tokenHash);
+    const auth = await authenticate(context, store, token, common);
+    enforceRateLimit(context.installLimiter, auth.tokenHash);
+    return { body, common, store, ...auth };
+  }
+
+  routes.post("/data", async (c) => {
+    const { common, store } = await readInstallRequest(c.req.raw, c.env);
     const now = context.now();
     await store.recordPing({
       pluginId: common.pluginId,
@@ -221,16 +234,12 @@ export function mkstatsRoutes(context: ServerContext): Hono {
   });
 
   routes.post("/event", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
-    const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
-    const common = readCommon(body);
-    const token = requireString(body, "install_token", TOKEN);
-    const event = requireString(body, "event", EVENT);
-    const count = readInteger(body, "count", 1, MAX_COUNT, 1);
-    readTimestamp(body);
-    const { store } = await context.state();
-    const { tokenHash, hasPinged } = await authenticate(context, store, token, common);
-    enforceRateLimit(context.installLimiter, tokenHash);
+    let event = "";
+    let count = 1;
+    const { common, store, hasPinged } = await readInstallRequest(c.req.raw, c.env, (body) => {
+      event = requireString(body, "event", EVENT);
+      count = readInteger(body, "count", 1, MAX_COUNT, 1);
+    });
     if (!hasPinged) return c.json({ error: "metric_not_initialized" }, 409);
     await store.addEventCount({
       pluginId: common.pluginId,
