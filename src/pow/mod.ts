@@ -1,6 +1,8 @@
 /**
- * Proof-of-work for the mkStats handshake, both sides: {@linkcode solvePow}
- * finds the nonce a client must send, {@linkcode createChallenge} and
+ * SHA-256 proof-of-work, both sides: {@linkcode solvePow} finds the nonce a
+ * client must send (on the fastest kernel the runtime has, WebAssembly SIMD
+ * or TypeScript, on the calling thread or on a {@linkcode PowWorkerPool}),
+ * {@linkcode solveZeroBits} does the same for a leading-zero-bits rule, {@linkcode createChallenge} and
  * {@linkcode verifySolution} issue and check signed, expiring, single-use
  * challenges on a server, and {@linkcode meetsDifficulty} states the rule.
  *
@@ -22,14 +24,20 @@ export {
   InvalidArgumentError,
   TimeoutError,
 } from "../core/errors.ts";
-export { leadingHexZeros, meetsDifficulty } from "./rule.ts";
+export { leadingHexZeros, leadingZeroBits, meetsDifficulty, meetsZeroBits } from "./rule.ts";
+export { solvePow, solveZeroBits } from "./solve.ts";
 export {
+  type KernelName,
+  type NonceEncoding,
+  type PowProgress,
   type PowSolution,
   PowTimeoutError,
   type PowTimeoutErrorOptions,
+  PowWorkerError,
   type SolveOptions,
-  solvePow,
-} from "./solve.ts";
+  type ZeroBitsOptions,
+} from "./solve_options.ts";
+export { PowWorkerPool, type PowWorkerPoolOptions } from "./worker_pool.ts";
 export {
   type ChallengeOptions,
   createChallenge,

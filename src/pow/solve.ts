@@ -1,126 +1,49 @@
 /**
- * Solves mkStats proof-of-work challenges: finds the first lowercase hex
- * counter nonce whose `sha256(challenge + ":" + nonce)` has the required
- * leading zero hex digits. The search runs on the calling thread in slices
- * of about 20 ms, yielding to the event loop between slices so timers, I/O
- * and the abort signal stay responsive.
+ * Solves SHA-256 proof-of-work challenges as fast as the runtime allows.
+ * {@linkcode solvePow} applies the mkStats rule (the hex digest of
+ * `challenge + ":" + nonce` starts with `difficulty` zeros, the nonce a
+ * lowercase hex counter); {@linkcode solveZeroBits} the finer rule of
+ * leading zero bits, with a decimal or hex nonce. The fastest kernel here is
+ * chosen by measuring (WebAssembly SIMD where allowed, else TypeScript); the
+ * search runs on the calling thread, yielding to the event loop, or on Web
+ * Workers with `workers`.
  *
  * @module
  */
 
+import { InvalidArgumentError } from "../core/errors.ts";
+import { formatNonce } from "./_kernel.ts";
+import { NoncePlan } from "./_plan.ts";
 import {
-  AbortedError,
-  type EdgewireErrorOptions,
-  InvalidArgumentError,
-  TimeoutError,
-} from "../core/errors.ts";
-import { NonceSearch } from "./_nonce_search.ts";
-import { assertDifficulty, assertPositive } from "./_validate.ts";
-
-/** Options of {@linkcode solvePow}. */
-export interface SolveOptions {
-  /**
-   * Stops the search; the promise then rejects with an `AbortedError` whose
-   * `cause` is the signal's reason.
-   *
-   * @default undefined (the search runs until solved or `maxMs`)
-   */
-  signal?: AbortSignal;
-  /**
-   * How long to search, in milliseconds, before giving up with a
-   * {@linkcode PowTimeoutError}. The original mkStats client gives up after
-   * 6 seconds.
-   *
-   * @default 6000
-   */
-  maxMs?: number;
-  /**
-   * The clock, in milliseconds, used for `maxMs`, the slices and the
-   * reported `ms`.
-   *
-   * @default performance.now, or Date.now where there is no performance
-   */
-  now?: () => number;
-  /**
-   * How long to hash before yielding to the event loop, in milliseconds.
-   * Shorter keeps a page or server more responsive; longer wastes less time
-   * in the yield.
-   *
-   * @default 20
-   */
-  sliceMs?: number;
-}
-
-/** What {@linkcode solvePow} found. */
-export interface PowSolution {
-  /** The first counter value, in lowercase hex, that meets the difficulty. */
-  nonce: string;
-  /** How many nonces were hashed, the solution included: its counter value plus one. */
-  hashes: number;
-  /** How long the search took, in milliseconds of the `now` clock. */
-  ms: number;
-}
-
-/** Fields of a {@linkcode PowTimeoutError} beyond its message and deadline. */
-export interface PowTimeoutErrorOptions extends EdgewireErrorOptions {
-  /**
-   * How many nonces were hashed before the deadline.
-   *
-   * @default 0
-   */
-  hashes?: number;
-}
-
-/**
- * {@linkcode solvePow} did not find a nonce within `maxMs`.
- *
- * @example
- * ```ts
- * import { PowTimeoutError, solvePow } from "@edgewire/sdk/pow";
- *
- * try {
- *   await solvePow("3f9a1c0e5b7d2468ace013579bdf2468", 16, { maxMs: 50 });
- * } catch (error) {
- *   if (error instanceof PowTimeoutError) console.log(error.hashes, error.timeoutMs);
- * }
- * ```
- */
-export class PowTimeoutError extends TimeoutError {
-  /** How many nonces were hashed before the deadline. */
-  readonly hashes: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param message Which difficulty could not be solved, how much was tried and what to do.
-   * @param timeoutMs The `maxMs` that passed.
-   * @param options How many nonces were hashed, and the cause.
-   */
-  constructor(message: string, timeoutMs: number, options: PowTimeoutErrorOptions = {}) {
-    const { hashes = 0, ...rest } = options;
-    super(message, timeoutMs, rest);
-    this.hashes = hashes;
-  }
-}
-
-const DEFAULT_MAX_MS = 6000;
-const DEFAULT_SLICE_MS = 20;
-/** Nonces hashed between clock reads: about a millisecond of work, so reading the clock costs nothing. */
-const BATCH = 2048;
+  abortedError,
+  prepareSolve,
+  resolveKernel,
+  type SolveRequest,
+  timeoutError,
+  yieldToEventLoop,
+} from "./_request.ts";
+import { assertDifficulty, assertIntegerInRange } from "./_validate.ts";
+import {
+  type PowSolution,
+  PowWorkerError,
+  type SolveOptions,
+  type ZeroBitsOptions,
+} from "./solve_options.ts";
+import { PowWorkerPool } from "./worker_pool.ts";
 
 /**
  * Finds the first nonce (0, 1, … 9, a, … f, 10, … in lowercase hex) such
  * that the hex SHA-256 of `challenge + ":" + nonce` starts with `difficulty`
  * zeros: the mkStats handshake proof-of-work. Each extra digit of difficulty
  * multiplies the expected work by 16; difficulty 4 takes about 65 000
- * hashes, a few tens of milliseconds.
+ * hashes, a few milliseconds.
  *
  * @param challenge The challenge the server sent (`pow_challenge`).
  * @param difficulty How many leading zero hex digits are needed (`pow_difficulty`), 1..64.
- * @param options A signal, a time limit and a clock.
- * @returns The nonce, how many nonces were hashed and how long it took.
+ * @param options A signal, a time limit, workers, progress and a clock.
+ * @returns The nonce, how many nonces were hashed, how long it took and the kernel used.
  * @throws {InvalidArgumentError} Synchronously, when `difficulty` is not an integer
- * from 1 to 64, `challenge` is not a string, or `maxMs` or `sliceMs` is not positive.
+ * from 1 to 64, `challenge` is not a string, or an option is out of range.
  * @throws {AbortedError} As a rejection, when `options.signal` is aborted.
  * @throws {PowTimeoutError} As a rejection, when no nonce is found within `options.maxMs`.
  *
@@ -138,65 +61,110 @@ export function solvePow(
   options: SolveOptions = {},
 ): Promise<PowSolution> {
   const action = "solve proof-of-work";
-  if (typeof challenge !== "string") {
-    throw new InvalidArgumentError(
-      "challenge",
-      `Cannot ${action} as 'challenge' must be a string: current value is of type ${typeof challenge}`,
-    );
-  }
   assertDifficulty(difficulty, action);
-  const { signal, maxMs = DEFAULT_MAX_MS, sliceMs = DEFAULT_SLICE_MS } = options;
-  assertPositive("maxMs", maxMs, action);
-  assertPositive("sliceMs", sliceMs, action);
-  const now = options.now ?? defaultNow();
-  return search(challenge, difficulty, { signal, maxMs, sliceMs, now });
+  const request = prepareSolve(challenge, difficulty * 4, "hex", options, action);
+  request.describe = `difficulty ${difficulty}`;
+  return runSolve(request);
 }
 
-async function search(
+/**
+ * Finds the first nonce whose SHA-256 of `challenge + ":" + nonce` has at
+ * least `zeroBits` leading zero bits: the same search with difficulty steps
+ * of ×2 instead of ×16. The nonce counter is decimal unless `encoding` says hex.
+ *
+ * @param challenge The challenge.
+ * @param zeroBits How many leading bits of the digest must be zero, 1..256.
+ * @param options The encoding, a signal, a time limit, workers, progress and a clock.
+ * @returns The nonce, how many nonces were hashed, how long it took and the kernel used.
+ * @throws {InvalidArgumentError} Synchronously, when `zeroBits` is not an integer from 1 to 256,
+ * `challenge` is not a string, or an option is out of range.
+ * @throws {AbortedError} As a rejection, when `options.signal` is aborted.
+ * @throws {PowTimeoutError} As a rejection, when no nonce is found within `options.maxMs`.
+ *
+ * @example Eighteen zero bits, decimal nonce
+ * ```ts
+ * import { meetsZeroBits, solveZeroBits } from "@edgewire/sdk/pow";
+ *
+ * const { nonce } = await solveZeroBits("my-challenge", 18);
+ * console.log(meetsZeroBits("my-challenge", nonce, 18)); // true
+ * ```
+ */
+export function solveZeroBits(
   challenge: string,
-  difficulty: number,
-  { signal, maxMs, sliceMs, now }: Required<Omit<SolveOptions, "signal">> & {
-    signal: AbortSignal | undefined;
-  },
+  zeroBits: number,
+  options: ZeroBitsOptions = {},
 ): Promise<PowSolution> {
-  const start = now();
-  const nonces = new NonceSearch(challenge, difficulty);
-  for (;;) {
-    throwIfAborted(signal, nonces.tried);
-    const sliceStart = now();
-    let elapsed: number;
-    do {
-      if (nonces.run(BATCH)) {
-        return { nonce: nonces.nonce, hashes: nonces.tried, ms: now() - start };
-      }
-      const time = now();
-      if (time - start >= maxMs) {
-        throw new PowTimeoutError(
-          `Cannot solve proof-of-work of difficulty ${difficulty} within ${maxMs} ms: tried ${nonces.tried} nonces, raise 'maxMs' or lower the difficulty`,
-          maxMs,
-          { hashes: nonces.tried },
-        );
-      }
-      elapsed = time - sliceStart;
-    } while (elapsed < sliceMs);
-    // A macrotask, not a microtask: timers and I/O callbacks (and so whatever aborts the
-    // signal) only run once the microtask queue is empty. Nested timeouts are clamped to
-    // 4 ms, about 15% of a 20 ms slice; a MessageChannel round trip avoids the clamp but
-    // starves timers in Deno, so it is not used.
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, tried: number): void {
-  if (signal?.aborted) {
-    throw new AbortedError(
-      `Stopped solving proof-of-work as its signal was aborted: tried ${tried} nonces`,
-      { cause: signal.reason },
+  const action = "solve proof-of-work";
+  assertIntegerInRange("zeroBits", zeroBits, [1, 256], action);
+  const encoding = options.encoding ?? "decimal";
+  if (encoding !== "hex" && encoding !== "decimal") {
+    throw new InvalidArgumentError(
+      "encoding",
+      `Cannot ${action} as 'encoding' must be "hex" or "decimal": current value is ${
+        String(encoding)
+      }`,
     );
   }
+  return runSolve(prepareSolve(challenge, zeroBits, encoding, options, action));
 }
 
-function defaultNow(): () => number {
-  const performance = globalThis.performance;
-  return typeof performance?.now === "function" ? () => performance.now() : Date.now;
+async function runSolve(request: SolveRequest): Promise<PowSolution> {
+  if (request.workers > 0 && PowWorkerPool.supported()) {
+    const pool = new PowWorkerPool({ size: request.workers, kernel: request.kernel });
+    try {
+      return await pool.run(request);
+    } catch (error) {
+      // A runtime that has Worker but cannot start ours (a blocked URL, a bundle
+      // without the worker file) still solves, on this thread
+      if (!(error instanceof PowWorkerError)) throw error;
+    } finally {
+      pool.close();
+    }
+  }
+  return await solveHere(request);
+}
+
+/** Chunks grow or shrink to take about this long, so clock reads cost nothing and yields stay on time. */
+const TARGET_CHUNK_MS = 4;
+
+async function solveHere(request: SolveRequest): Promise<PowSolution> {
+  const { now, signal, onProgress } = request;
+  const kernel = await resolveKernel(request.kernel);
+  const plan = new NoncePlan(request.prefix, request.encoding, request.zeroBits);
+  const start = now();
+  // About 2 ms of the fastest kernel; later chunks adapt to TARGET_CHUNK_MS
+  let size = 1 << 15;
+  let hashes = 0;
+  let lastYield = start;
+  let lastProgress = start;
+  for (;;) {
+    if (signal?.aborted) throw abortedError(request, hashes);
+    const job = plan.take(size);
+    if (job === undefined) throw timeoutError(request, hashes);
+    const before = now();
+    const offset = kernel.search(job);
+    const after = now();
+    if (offset >= 0) {
+      hashes += offset + 1;
+      return {
+        nonce: formatNonce(job.start + offset, job.encoding),
+        hashes,
+        ms: after - start,
+        kernel: kernel.name,
+      };
+    }
+    hashes += job.count;
+    const took = after - before;
+    if (took < TARGET_CHUNK_MS / 2 && size < 1 << 20) size *= 2;
+    else if (took > TARGET_CHUNK_MS * 2 && size > 256) size /= 2;
+    if (after - start >= request.maxMs) throw timeoutError(request, hashes);
+    if (onProgress !== undefined && after - lastProgress >= 250) {
+      lastProgress = after;
+      onProgress({ hashes, ms: after - start });
+    }
+    if (after - lastYield >= request.sliceMs) {
+      await yieldToEventLoop();
+      lastYield = now();
+    }
+  }
 }

@@ -3,8 +3,9 @@ import fc from "fast-check";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { AbortedError, InvalidArgumentError, TimeoutError } from "../../src/core/errors.ts";
-import { NonceSearch } from "../../src/pow/_nonce_search.ts";
-import { PowTimeoutError, solvePow } from "../../src/pow/solve.ts";
+import { NoncePlan } from "../../src/pow/_plan.ts";
+import { solvePow } from "../../src/pow/solve.ts";
+import { PowTimeoutError } from "../../src/pow/solve_options.ts";
 
 const VECTOR_CHALLENGE = "3f9a1c0e5b7d2468ace013579bdf2468";
 const encoder = new TextEncoder();
@@ -62,18 +63,40 @@ Deno.test("solvePow matches the oracle when challenge and nonce straddle SHA-256
   }
 });
 
-Deno.test("the nonce counts 0..9 then a..f then rolls over f to 10 and ff to 100", () => {
-  const search = new NonceSearch("rollover", 64);
-  const seen: string[] = [search.nonce];
-  for (let step = 0; step < 0x1010; step++) {
-    assert.equal(search.run(1), false);
-    seen.push(search.nonce);
+Deno.test("the plan hands out nonces 0..f, 10..ff, 100.. in order, never crossing a rollover", () => {
+  const plan = new NoncePlan(encoder.encode("rollover:"), "hex", 256);
+  const jobs = [];
+  for (let job = plan.take(100); job !== undefined && job.start < 0x1010; job = plan.take(100)) {
+    jobs.push(job);
   }
-  assert.deepEqual(seen.slice(0, 18), [..."0123456789abcdef", "10", "11"]);
-  seen.forEach((nonce, counter) => assert.equal(nonce, counter.toString(16)));
-  assert.equal(seen[0x100], "100");
-  assert.equal(seen[0x1000], "1000");
-  assert.equal(search.tried, 0x1010);
+  const values = jobs.flatMap((job) => Array.from({ length: job.count }, (_, i) => job.start + i));
+  assert.deepEqual(
+    values,
+    Array.from({ length: values.length }, (_, i) => i),
+    "every value once, in order",
+  );
+  for (const job of jobs) {
+    const first = job.start.toString(16);
+    const last = (job.start + job.count - 1).toString(16);
+    assert.equal(first.length, job.nonceLength);
+    assert.equal(last.length, job.nonceLength, `job at ${first} keeps its length`);
+  }
+  assert.deepEqual(jobs.slice(0, 3).map((job) => [job.start, job.count]), [[0, 16], [16, 100], [
+    116,
+    100,
+  ]]);
+});
+
+Deno.test("the decimal plan cuts at 9 to 10 and 99 to 100", () => {
+  const plan = new NoncePlan(encoder.encode("d:"), "decimal", 256);
+  assert.deepEqual(
+    [plan.take(50), plan.take(50), plan.take(200)].map((job) => [job?.start, job?.count]),
+    [
+      [0, 10],
+      [10, 50],
+      [60, 40],
+    ],
+  );
 });
 
 Deno.test("solvePow hashes correctly right after the nonce grows from f to 10 and ff to 100", async () => {

@@ -8,6 +8,7 @@
  */
 
 import { detectRuntime, MkStatsClient } from "../../mod.ts";
+import { calibrate } from "../../src/pow/_select.ts";
 
 const runtime = detectRuntime();
 const client = new MkStatsClient({
@@ -18,6 +19,13 @@ const client = new MkStatsClient({
 const token = await client.handshake();
 const ping = await client.sendPing();
 const event = await client.trackEvent(`ran_on_${runtime.name}`);
-console.log(
-  JSON.stringify({ runtime, apiUrl: client.apiUrl, tokenLength: token.length, ping, event }),
-);
+const { kernel, rates } = await calibrate();
+console.log(JSON.stringify({
+  runtime,
+  apiUrl: client.apiUrl,
+  tokenLength: token.length,
+  ping,
+  event,
+  kernel: kernel.name,
+  rates,
+}));

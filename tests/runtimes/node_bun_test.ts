@@ -76,6 +76,12 @@ for (const [name, binary] of Object.entries(runtimes)) {
       assert.equal(report.apiUrl, `${running.base}/api/v1`);
       assert.deepEqual(report.ping, { ok: true });
       assert.deepEqual(report.event, { ok: true });
+      // The proof-of-work kernel is chosen by measuring on each runtime
+      assert.equal(
+        report.rates[report.kernel],
+        Math.max(...Object.values(report.rates) as number[]),
+      );
+      console.log(`${name}: kernel ${report.kernel}, hashes/ms ${JSON.stringify(report.rates)}`);
       const stats = await (await fetch(`${running.base}/api/v1/stats/runtime_smoke`, {
         headers: { authorization: `Bearer ${ADMIN_KEY}` },
       })).json();

@@ -1,0 +1,357 @@
+/**
+ * The WebAssembly SIMD128 proof-of-work kernel: consecutive nonces in the
+ * lanes of i32x4 groups (`WASM_LANES` per iteration), with the 64 rounds
+ * unrolled by `scripts/gen_pow_wasm.ts`.
+ *
+ * The nonce is split into low digits (the last 3 hex or 4 decimal digits),
+ * which differ between lanes and come from a table of ASCII word values in
+ * the module's memory, and high digits, fixed for a "run" of up to 4096 or
+ * 10 000 nonces. Per run, JavaScript writes the constant message words as
+ * splats and computes the rounds before the first per-lane word once
+ * (hoisting); when every low digit lies in the second block of a two-block
+ * tail, it also compresses the first block once per run. A lane hit is
+ * confirmed with the scalar reference compression, so the answer is exact
+ * for any `zeroBits`.
+ *
+ * @module
+ */
+
+import { type Kernel, type KernelJob, RADIX } from "./_kernel.ts";
+import { layoutJob } from "./_layout.ts";
+import { compress } from "./_sha256.ts";
+import { WASM_LANES, WASM_MEMORY as M, wasmModuleBytes } from "./_kernel_wasm_module.ts";
+
+/** The `run` export: see `generateWasmModule` in `scripts/gen_pow_wasm.ts`. */
+type RunFunction = (
+  v: number,
+  vEnd: number,
+  entryRound: number,
+  pAddress: number,
+  qAddress: number,
+  blocks: number,
+) => number;
+
+const DIGITS = "0123456789abcdef";
+/** How many low digits vary between lanes, at most: tables of 4096 and 10 000 entries. */
+const LOW_DIGITS = { hex: 3, decimal: 4 } as const;
+
+const K0 = new Int32Array([
+  0x428a2f98,
+  0x71374491,
+  0xb5c0fbcf,
+  0xe9b5dba5,
+  0x3956c25b,
+  0x59f111f1,
+  0x923f82a4,
+  0xab1c5ed5,
+  0xd807aa98,
+  0x12835b01,
+  0x243185be,
+  0x550c7dc3,
+  0x72be5d74,
+  0x80deb1fe,
+  0x9bdc06a7,
+  0xc19bf174,
+]);
+
+let modulePromise: Promise<WebAssembly.Module | undefined> | undefined;
+
+/**
+ * Compiles the kernel's module once, asynchronously, for workers to share.
+ *
+ * @returns The compiled module, or `undefined` when this runtime has no
+ * WebAssembly, no SIMD128, or forbids compiling (a Content Security Policy).
+ */
+export function compileWasmKernelModule(): Promise<WebAssembly.Module | undefined> {
+  modulePromise ??= (async () => {
+    try {
+      const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+      if (wasm === undefined) return undefined;
+      const bytes = wasmModuleBytes();
+      if (!wasm.validate(bytes)) return undefined;
+      return await wasm.compile(bytes);
+    } catch {
+      return undefined;
+    }
+  })();
+  return modulePromise;
+}
+
+let kernelPromise: Promise<Kernel | undefined> | undefined;
+
+/**
+ * Loads the WebAssembly SIMD kernel, compiling and instantiating it once.
+ *
+ * @returns The kernel, or `undefined` when WebAssembly or SIMD128 is missing
+ * or compiling or instantiating fails; it never rejects.
+ */
+export function loadWasmKernel(): Promise<Kernel | undefined> {
+  kernelPromise ??= (async () => {
+    const module = await compileWasmKernelModule();
+    if (module === undefined) return undefined;
+    try {
+      return await instantiate(module);
+    } catch {
+      return undefined;
+    }
+  })();
+  return kernelPromise;
+}
+
+async function instantiate(module: WebAssembly.Module): Promise<Kernel> {
+  const instance = await WebAssembly.instantiate(module, {});
+  return new WasmKernel(instance);
+}
+
+/**
+ * Builds the kernel from an already compiled module, such as one a worker
+ * received by `postMessage`; instantiation is synchronous as the module is
+ * small and already compiled.
+ *
+ * @param module The module from {@linkcode compileWasmKernelModule}.
+ * @returns A kernel with its own memory.
+ * @throws {WebAssembly.LinkError} When the module is not this kernel's.
+ */
+export function wasmKernelFromModule(module: WebAssembly.Module): Kernel {
+  return new WasmKernel(new WebAssembly.Instance(module, {}));
+}
+
+/** The kernel over one instance; it owns the instance's memory. */
+class WasmKernel implements Kernel {
+  readonly name = "wasm-simd";
+  readonly #run: RunFunction;
+  readonly #memory: Int32Array;
+  /** Which digit table the memory holds: `radix,digits,alignment`. */
+  #tableKey = "";
+
+  constructor(instance: WebAssembly.Instance) {
+    const exports = instance.exports as { memory: WebAssembly.Memory; run: RunFunction };
+    this.#run = exports.run;
+    this.#memory = new Int32Array(exports.memory.buffer);
+  }
+
+  search(job: KernelJob): number {
+    const { midstate, tail, blocks, nonceOffset } = layoutJob(job);
+    const radix = RADIX[job.encoding];
+    const length = job.nonceLength;
+    const low = Math.min(length, LOW_DIGITS[job.encoding]);
+    const runLength = radix ** low;
+    const end = nonceOffset + length;
+    const lowStart = end - low;
+    const qWord = (end - 1) >> 2;
+    const pWord = lowStart >> 2 === qWord ? -1 : lowStart >> 2;
+    this.#ensureTable(radix, low, lowStart);
+
+    // The tail bytes with the low digits zeroed: the tables supply them per lane.
+    const bytes = new Uint8Array(blocks * 64);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < tail.length; i++) view.setInt32(i * 4, tail[i]);
+    bytes.fill(0, lowStart, end);
+    const words = new Int32Array(tail.length);
+    const chain = new Int32Array(8);
+    const state = new Int32Array(8);
+    const scratch = new Int32Array(64);
+    const check = new Checker(midstate, bytes, blocks, nonceOffset, length, radix);
+
+    // When every low digit is in the second block, the first is the same for a whole run.
+    const chained = lowStart >= 64;
+    const wasmBlocks = chained ? 1 : blocks;
+    const skip = chained ? 16 : 0;
+    const firstVarying = (pWord === -1 ? qWord : pWord) - skip;
+    const entry = Math.min(firstVarying, 15);
+    const slot = (word: number) => word < 16 ? 16 * word : M.W_BLOCK_STRIDE + 16 * (word - 16);
+    const pAddress = pWord === -1 ? M.DUMMY : slot(pWord - skip);
+    const qAddress = slot(qWord - skip);
+
+    const memory = this.#memory;
+    const mask = job.zeroBits >= 32 ? -1 : ~(-1 >>> job.zeroBits);
+    splat(memory, M.MASK, mask);
+
+    const last = job.start + job.count - 1;
+    let high = Math.floor(job.start / runLength);
+    let v = job.start - high * runLength;
+    const highDigits = length - low;
+    const lastHigh = Math.floor(last / runLength);
+    for (; high <= lastHigh; high++, v = 0) {
+      const vEnd = high === lastHigh ? last - high * runLength + 1 : runLength;
+      let value = high;
+      for (let i = highDigits - 1; i >= 0; i--) {
+        const digit = value % radix;
+        bytes[nonceOffset + i] = DIGITS.charCodeAt(digit);
+        value = (value - digit) / radix;
+      }
+      for (let i = 0; i < words.length; i++) words[i] = view.getInt32(i * 4);
+      chain.set(midstate);
+      if (chained) compress(chain, words, 0, scratch);
+      state.set(chain);
+      hoist(state, words, skip, entry);
+      this.#writeRun(words, skip, wasmBlocks, chain, state, entry, pWord, qWord);
+      while (v < vEnd) {
+        const hit = this.#run(v, vEnd, entry, pAddress, qAddress, wasmBlocks);
+        if (hit < 0) break;
+        const lanes = memory[M.HIT >> 2];
+        for (let lane = 0; lane < WASM_LANES && hit + lane < vEnd; lane++) {
+          if ((lanes >>> lane & 1) === 0) continue;
+          const nonce = high * runLength + hit + lane;
+          if (check.zeroBits(nonce) >= job.zeroBits) return nonce - job.start;
+        }
+        v = hit + WASM_LANES;
+      }
+    }
+    return -1;
+  }
+
+  /** Writes the message words, hoisted state and chaining value of one run as splats. */
+  #writeRun(
+    words: Int32Array,
+    skip: number,
+    blocks: number,
+    chain: Int32Array,
+    state: Int32Array,
+    entry: number,
+    pWord: number,
+    qWord: number,
+  ): void {
+    const memory = this.#memory;
+    for (let g = 0; g < WASM_LANES / 4; g++) {
+      for (let b = 0; b < blocks; b++) {
+        const base = M.W + g * M.W_GROUP_STRIDE + b * M.W_BLOCK_STRIDE;
+        for (let t = 0; t < 16; t++) {
+          const word = words[skip + 16 * b + t];
+          splat(memory, base + 16 * t, word);
+          splat(memory, M.SIGMA0 + base + 16 * t, sigma0(word));
+        }
+      }
+    }
+    for (let j = 0; j < 8; j++) {
+      splat(memory, M.STATE + 16 * j, state[(j + entry) & 7]);
+      splat(memory, M.CHAIN + 16 * j, chain[j]);
+    }
+    splat(memory, M.BC, state[1] ^ state[2]);
+    splat(memory, M.CONST_P, pWord === -1 ? 0 : words[pWord]);
+    splat(memory, M.CONST_Q, words[qWord]);
+  }
+
+  /** Fills the digit tables for this radix, digit count and byte alignment, unless they already are. */
+  #ensureTable(radix: number, low: number, lowStart: number): void {
+    const alignment = lowStart & 3;
+    const key = `${radix},${low},${alignment}`;
+    if (key === this.#tableKey) return;
+    const entries = radix ** low;
+    const memory = this.#memory;
+    const p = M.TABLE_P >> 2;
+    const q = M.TABLE_Q >> 2;
+    for (let v = 0; v < entries; v++) {
+      let pWord = 0;
+      let qWord = 0;
+      let value = v;
+      for (let i = low - 1; i >= 0; i--) {
+        const digit = value % radix;
+        value = (value - digit) / radix;
+        const position = alignment + i;
+        const word = DIGITS.charCodeAt(digit) << (8 * (3 - (position & 3)));
+        if (position >> 2 === (alignment + low - 1) >> 2) qWord |= word;
+        else pWord |= word;
+      }
+      memory[p + v] = pWord;
+      memory[q + v] = qWord;
+    }
+    // Lanes past the end of a run read these; they are never reported.
+    memory.fill(0, p + entries, p + entries + WASM_LANES);
+    memory.fill(0, q + entries, q + entries + WASM_LANES);
+    this.#tableKey = key;
+  }
+}
+
+function splat(memory: Int32Array, address: number, value: number): void {
+  const i = address >> 2;
+  memory[i] = value;
+  memory[i + 1] = value;
+  memory[i + 2] = value;
+  memory[i + 3] = value;
+}
+
+function sigma0(x: number): number {
+  return ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+}
+
+/** Runs the first `rounds` rounds (at most 16, so no schedule) of a block on `state`. */
+function hoist(state: Int32Array, words: Int32Array, offset: number, rounds: number): void {
+  let a = state[0], b = state[1], c = state[2], d = state[3];
+  let e = state[4], f = state[5], g = state[6], h = state[7];
+  for (let t = 0; t < rounds; t++) {
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K0[t] + words[offset + t]) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  state[0] = a;
+  state[1] = b;
+  state[2] = c;
+  state[3] = d;
+  state[4] = e;
+  state[5] = f;
+  state[6] = g;
+  state[7] = h;
+}
+
+/** Confirms a lane's hit with the scalar reference compression, on buffers allocated per job. */
+class Checker {
+  readonly #midstate: Int32Array;
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #words: Int32Array;
+  readonly #state = new Int32Array(8);
+  readonly #scratch = new Int32Array(64);
+  readonly #nonceOffset: number;
+  readonly #length: number;
+  readonly #radix: number;
+
+  constructor(
+    midstate: Int32Array,
+    bytes: Uint8Array,
+    blocks: number,
+    nonceOffset: number,
+    length: number,
+    radix: number,
+  ) {
+    this.#midstate = midstate;
+    this.#bytes = bytes.slice();
+    this.#view = new DataView(this.#bytes.buffer);
+    this.#words = new Int32Array(blocks * 16);
+    this.#nonceOffset = nonceOffset;
+    this.#length = length;
+    this.#radix = radix;
+  }
+
+  /** The leading zero bits of the digest of the prefix and `nonce`. */
+  zeroBits(nonce: number): number {
+    let value = nonce;
+    for (let i = this.#length - 1; i >= 0; i--) {
+      const digit = value % this.#radix;
+      this.#bytes[this.#nonceOffset + i] = DIGITS.charCodeAt(digit);
+      value = (value - digit) / this.#radix;
+    }
+    const words = this.#words;
+    for (let i = 0; i < words.length; i++) words[i] = this.#view.getInt32(i * 4);
+    const state = this.#state;
+    state.set(this.#midstate);
+    for (let offset = 0; offset < words.length; offset += 16) {
+      compress(state, words, offset, this.#scratch);
+    }
+    let bits = 0;
+    for (let i = 0; i < 8; i++) {
+      if (state[i] !== 0) return bits + Math.clz32(state[i]);
+      bits += 32;
+    }
+    return bits;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The options, results and errors of the proof-of-work solvers, shared by
+ * `solvePow`, `solveZeroBits` and `PowWorkerPool`.
+ *
+ * @module
+ */
+
+import { EdgewireError, type EdgewireErrorOptions, TimeoutError } from "../core/errors.ts";
+import type { NonceEncoding } from "./_kernel.ts";
+import type { KernelName } from "./_select.ts";
+
+export type { KernelName } from "./_select.ts";
+export type { NonceEncoding } from "./_kernel.ts";
+
+/** Progress of a search, reported through {@linkcode SolveOptions.onProgress}. */
+export interface PowProgress {
+  /** Nonces hashed so far. */
+  hashes: number;
+  /** Milliseconds since the search started. */
+  ms: number;
+}
+
+/** Options of {@linkcode solvePow} and {@linkcode solveZeroBits}. */
+export interface SolveOptions {
+  /**
+   * Stops the search, on every worker at once; the promise then rejects with
+   * an `AbortedError` whose `cause` is the signal's reason.
+   *
+   * @default undefined (the search runs until solved or `maxMs`)
+   */
+  signal?: AbortSignal;
+  /**
+   * How long to search, in milliseconds, before giving up with a
+   * {@linkcode PowTimeoutError}. The original mkStats client gives up after
+   * 6 seconds.
+   *
+   * @default 6000
+   */
+  maxMs?: number;
+  /**
+   * The clock, in milliseconds, used for `maxMs`, yielding, progress and the
+   * reported `ms`.
+   *
+   * @default performance.now, or Date.now where there is no performance
+   */
+  now?: () => number;
+  /**
+   * On the calling thread, how long to hash before yielding to the event
+   * loop, in milliseconds, at most 50. Shorter keeps a page more responsive;
+   * longer loses less time to the yield.
+   *
+   * @default 40
+   */
+  sliceMs?: number;
+  /**
+   * Called with the work done so far, at least every 250 ms while the search runs.
+   *
+   * @default undefined
+   */
+  onProgress?: (progress: PowProgress) => void;
+  /**
+   * How many Web Workers share the nonce space. 0 searches on the calling
+   * thread; so does any count where the runtime has no `Worker` (Node, Workers
+   * runtimes) or cannot start one. A {@linkcode PowWorkerPool} keeps its
+   * workers between solves instead of starting them for each.
+   *
+   * @default 0
+   */
+  workers?: number;
+  /**
+   * The kernel to use instead of the fastest one measured here.
+   *
+   * @default the fastest available, measured once per thread
+   */
+  kernel?: KernelName;
+}
+
+/** What a solve found. */
+export interface PowSolution {
+  /** The first nonce, in the rule's encoding, that meets the difficulty. */
+  nonce: string;
+  /**
+   * How many nonces were hashed: on one thread the solution's counter value
+   * plus one; with workers, everything the workers hashed, which can be a
+   * little more.
+   */
+  hashes: number;
+  /** How long the search took, in milliseconds of the `now` clock. */
+  ms: number;
+  /** The kernel that ran, such as `"wasm-simd"`. */
+  kernel: string;
+}
+
+/** Fields of a {@linkcode PowTimeoutError} beyond its message and deadline. */
+export interface PowTimeoutErrorOptions extends EdgewireErrorOptions {
+  /**
+   * How many nonces were hashed before the deadline.
+   *
+   * @default 0
+   */
+  hashes?: number;
+}
+
+/**
+ * A solve did not find a nonce within `maxMs`.
+ *
+ * @example
+ * ```ts
+ * import { PowTimeoutError, solvePow } from "@edgewire/sdk/pow";
+ *
+ * try {
+ *   await solvePow("3f9a1c0e5b7d2468ace013579bdf2468", 16, { maxMs: 50 });
+ * } catch (error) {
+ *   if (error instanceof PowTimeoutError) console.log(error.hashes, error.timeoutMs);
+ * }
+ * ```
+ */
+export class PowTimeoutError extends TimeoutError {
+  /** How many nonces were hashed before the deadline. */
+  readonly hashes: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param message Which difficulty could not be solved, how much was tried and what to do.
+   * @param timeoutMs The `maxMs` that passed.
+   * @param options How many nonces were hashed, and the cause.
+   */
+  constructor(message: string, timeoutMs: number, options: PowTimeoutErrorOptions = {}) {
+    const { hashes = 0, ...rest } = options;
+    super(message, timeoutMs, rest);
+    this.hashes = hashes;
+  }
+}
+
+/** Options of {@linkcode solveZeroBits}. */
+export interface ZeroBitsOptions extends SolveOptions {
+  /**
+   * How the nonce counter is written.
+   *
+   * @default "decimal"
+   */
+  encoding?: NonceEncoding;
+}
+
+/**
+ * The proof-of-work workers could not start or failed while running, for
+ * instance when the worker module cannot be loaded. `solvePow` then solves
+ * on the calling thread instead; a {@linkcode PowWorkerPool} caller sees this.
+ *
+ * @example
+ * ```ts
+ * import { PowWorkerError } from "@edgewire/sdk/pow";
+ *
+ * const error = new PowWorkerError("Cannot start the proof-of-work worker: module not found");
+ * console.log(error.code); // "worker"
+ * ```
+ */
+export class PowWorkerError extends EdgewireError {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   * @param options The cause.
+   */
+  constructor(message: string, options: EdgewireErrorOptions = {}) {
+    super(message, { code: "worker", ...options });
+  }
+}
