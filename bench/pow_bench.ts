@@ -63,8 +63,9 @@ Deno.bench({
   name: "@noble/hashes sha256 per candidate",
   group: single,
   baseline: true,
-  n: 5,
-  warmup: 1,
+  // Its allocation-heavy loop makes single iterations swing with garbage collection
+  n: 10,
+  warmup: 2,
   fn() {
     for (const { challenge } of SINGLE) {
       for (let n = 0;; n++) {

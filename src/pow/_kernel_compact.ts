@@ -1,8 +1,9 @@
 /**
  * The compact TypeScript proof-of-work kernel: the SHA-256 rounds as short
- * rolled loops over typed arrays. JavaScriptCore (Bun, Safari) runs this
- * faster than the huge straight-line functions of the unrolled kernel, which
- * suit V8. It shares the unrolled kernel's shortcuts: the midstate and the
+ * rolled loops over typed arrays. It is the small, quick-to-optimise choice:
+ * engines that are slow to optimise huge straight-line functions (JavaScriptCore
+ * takes about half a second to optimise the unrolled kernel) can run it faster
+ * for short solves, and the solver's calibration picks whichever wins. It shares the unrolled kernel's shortcuts: the midstate and the
  * rounds before the nonce's first word are hashed once per job, nonce digits
  * are edited in place like an odometer, and only digest word 0 is computed
  * before a candidate is known to pass it.
@@ -107,10 +108,12 @@ function rounds(
   let g = start[6];
   let h = start[7];
   for (let t = from; t < to; t++) {
-    const t1 = (h + ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7)) +
-      (g ^ e & (f ^ g)) + kw[t]) | 0;
-    const t2 = (((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10)) +
-      (a & b | c & (a | b))) | 0;
+    // Engines add left to right without reassociating, so the terms that
+    // wait longest on e and a (Σ1, Σ0) come last to keep the round short.
+    const t1 = (h + kw[t] + (g ^ e & (f ^ g)) +
+      ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7))) | 0;
+    const t2 = ((a & b | c & (a | b)) +
+      ((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10))) | 0;
     h = g;
     g = f;
     f = e;
@@ -161,10 +164,10 @@ function hashRounds(
         ((x >>> 7 | x << 25) ^ (x >>> 18 | x << 14) ^ (x >>> 3)) + w[t - 16]) | 0;
       w[t] = wt;
     }
-    const t1 = (h + ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7)) +
-      (g ^ e & (f ^ g)) + K[t] + wt) | 0;
-    const t2 = (((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10)) +
-      (a & b | c & (a | b))) | 0;
+    const t1 = (h + K[t] + wt + (g ^ e & (f ^ g)) +
+      ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7))) | 0;
+    const t2 = ((a & b | c & (a | b)) +
+      ((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10))) | 0;
     h = g;
     g = f;
     f = e;

@@ -9,7 +9,10 @@
  * 10 000 nonces. Per run, JavaScript writes the constant message words as
  * splats and computes the rounds before the first per-lane word once
  * (hoisting); when every low digit lies in the second block of a two-block
- * tail, it also compresses the first block once per run. A lane hit is
+ * tail, it also compresses the first block once per run. Layouts with a
+ * generated variant (`run_<first>`, the per-lane words' index) hash one block
+ * with round `first` and every lane-invariant schedule term summed per run;
+ * the others use the generic `run`. A lane hit is
  * confirmed with the scalar reference compression, so the answer is exact
  * for any `zeroBits`.
  *
@@ -20,6 +23,9 @@ import { type Kernel, type KernelJob, RADIX } from "./_kernel.ts";
 import { layoutJob } from "./_layout.ts";
 import { compress } from "./_sha256.ts";
 import { WASM_LANES, WASM_MEMORY as M, wasmModuleBytes } from "./_kernel_wasm_module.ts";
+
+/** A `run_<first>` export: see `emitVariant` in `scripts/gen_pow_wasm.ts`. */
+type VariantFunction = (v: number, vEnd: number) => number;
 
 /** The `run` export: see `generateWasmModule` in `scripts/gen_pow_wasm.ts`. */
 type RunFunction = (
@@ -120,14 +126,28 @@ export function wasmKernelFromModule(module: WebAssembly.Module): Kernel {
 class WasmKernel implements Kernel {
   readonly name = "wasm-simd";
   readonly #run: RunFunction;
+  /** The variants by their first per-lane word; a missing one falls back to `run`. */
+  readonly #variants: (VariantFunction | undefined)[] = [];
   readonly #memory: Int32Array;
-  /** Which digit table the memory holds: `radix,digits,alignment`. */
+  /** The 64 round constants, read back from the module's data segment. */
+  readonly #k = new Int32Array(64);
+  /** Per-run scratch for the variants' constant schedule words and their lane-invariant sums. */
+  readonly #schedule = new Int32Array(64);
+  readonly #varying = new Uint8Array(64);
+  /** Which digit table the memory holds: `radix,digits,first byte relative to the P word`. */
   #tableKey = "";
 
   constructor(instance: WebAssembly.Instance) {
-    const exports = instance.exports as { memory: WebAssembly.Memory; run: RunFunction };
+    const exports = instance.exports as Record<string, unknown> & {
+      memory: WebAssembly.Memory;
+      run: RunFunction;
+    };
     this.#run = exports.run;
+    for (let first = 0; first < 15; first++) {
+      this.#variants.push(exports[`run_${first}`] as VariantFunction | undefined);
+    }
     this.#memory = new Int32Array(exports.memory.buffer);
+    for (let t = 0; t < 64; t++) this.#k[t] = this.#memory[(M.K >> 2) + 4 * t];
   }
 
   search(job: KernelJob): number {
@@ -140,7 +160,6 @@ class WasmKernel implements Kernel {
     const lowStart = end - low;
     const qWord = (end - 1) >> 2;
     const pWord = lowStart >> 2 === qWord ? -1 : lowStart >> 2;
-    this.#ensureTable(radix, low, lowStart);
 
     // The tail bytes with the low digits zeroed: the tables supply them per lane.
     const bytes = new Uint8Array(blocks * 64);
@@ -159,6 +178,13 @@ class WasmKernel implements Kernel {
     const skip = chained ? 16 : 0;
     const firstVarying = (pWord === -1 ? qWord : pWord) - skip;
     const entry = Math.min(firstVarying, 15);
+    // A one-block variant takes the per-lane words as `first` and `first + 1`.
+    const first = pWord === -1 ? Math.max(0, qWord - skip - 1) : pWord - skip;
+    const variant = wasmBlocks === 1 && first <= 14 ? this.#variants[first] : undefined;
+    const tableBase = variant !== undefined
+      ? 4 * (first + skip)
+      : 4 * (pWord === -1 ? qWord - 1 : pWord);
+    this.#ensureTable(radix, low, lowStart - tableBase);
     const slot = (word: number) => word < 16 ? 16 * word : M.W_BLOCK_STRIDE + 16 * (word - 16);
     const pAddress = pWord === -1 ? M.DUMMY : slot(pWord - skip);
     const qAddress = slot(qWord - skip);
@@ -184,10 +210,17 @@ class WasmKernel implements Kernel {
       chain.set(midstate);
       if (chained) compress(chain, words, 0, scratch);
       state.set(chain);
-      hoist(state, words, skip, entry);
-      this.#writeRun(words, skip, wasmBlocks, chain, state, entry, pWord, qWord);
+      if (variant !== undefined) {
+        hoist(state, words, skip, first);
+        this.#writeVariantRun(words, skip, first, chain, state);
+      } else {
+        hoist(state, words, skip, entry);
+        this.#writeRun(words, skip, wasmBlocks, chain, state, entry, pWord, qWord);
+      }
       while (v < vEnd) {
-        const hit = this.#run(v, vEnd, entry, pAddress, qAddress, wasmBlocks);
+        const hit = variant !== undefined
+          ? variant(v, vEnd)
+          : this.#run(v, vEnd, entry, pAddress, qAddress, wasmBlocks);
         if (hit < 0) break;
         const lanes = memory[M.HIT >> 2];
         for (let lane = 0; lane < WASM_LANES && hit + lane < vEnd; lane++) {
@@ -232,9 +265,55 @@ class WasmKernel implements Kernel {
     splat(memory, M.CONST_Q, words[qWord]);
   }
 
-  /** Fills the digit tables for this radix, digit count and byte alignment, unless they already are. */
-  #ensureTable(radix: number, low: number, lowStart: number): void {
-    const alignment = lowStart & 3;
+  /**
+   * Writes what the variant for `first` takes per run: round `first` reduced
+   * to two addends of W[first], the state entering the next round, and per
+   * round the lane-invariant sums (see `varyingWords` and `constantH` in
+   * `scripts/gen_pow_wasm.ts`, whose rules this follows).
+   */
+  #writeVariantRun(
+    words: Int32Array,
+    skip: number,
+    first: number,
+    chain: Int32Array,
+    state: Int32Array,
+  ): void {
+    const memory = this.#memory;
+    const k = this.#k;
+    const [a, b, c, d, e, f, g, h] = state;
+    const t1 = (h + bigSigma1(e) + ((e & f) ^ (~e & g)) + k[first]) | 0;
+    const t2 = (bigSigma0(a) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    const entry = [t1 + t2, a, b, c, d + t1, e, f, g];
+    for (let r = 0; r < 8; r++) splat(memory, M.ENTRY + 16 * r, entry[r] | 0);
+    splat(memory, M.ENTRY_FG, e ^ f);
+    splat(memory, M.ENTRY_BC, a ^ b);
+    splat(memory, M.ENTRY_CHAIN0, chain[0]);
+    splat(memory, M.CONST_P, words[skip + first]);
+    splat(memory, M.CONST_Q, words[skip + first + 1]);
+    // w holds the lane-invariant words; a varying word's entry stays unused.
+    const w = this.#schedule;
+    const varying = this.#varying;
+    for (let t = 0; t < 16; t++) {
+      varying[t] = t === first || t === first + 1 ? 1 : 0;
+      w[t] = words[skip + t];
+    }
+    for (let t = 16; t < 64; t++) {
+      const v2 = varying[t - 2], v7 = varying[t - 7], v15 = varying[t - 15], v16 = varying[t - 16];
+      const total = ((v2 ? 0 : smallSigma1(w[t - 2])) + (v7 ? 0 : w[t - 7]) +
+        (v15 ? 0 : sigma0(w[t - 15])) + (v16 ? 0 : w[t - 16])) | 0;
+      varying[t] = v2 | v7 | v15 | v16;
+      w[t] = total;
+      if (varying[t]) splat(memory, M.SUM + 16 * t, total);
+    }
+    const hs = [g, f, e];
+    for (let t = first + 1; t < 64; t++) {
+      const hPart = t <= first + 3 ? hs[t - first - 1] : 0;
+      splat(memory, M.KW + 16 * t, (k[t] + (varying[t] ? 0 : w[t]) + hPart) | 0);
+    }
+  }
+
+  /** Fills the digit tables for this radix, digit count and first digit's byte relative to the P word. */
+  #ensureTable(radix: number, low: number, alignment: number): void {
     const key = `${radix},${low},${alignment}`;
     if (key === this.#tableKey) return;
     const entries = radix ** low;
@@ -250,8 +329,8 @@ class WasmKernel implements Kernel {
         value = (value - digit) / radix;
         const position = alignment + i;
         const word = DIGITS.charCodeAt(digit) << (8 * (3 - (position & 3)));
-        if (position >> 2 === (alignment + low - 1) >> 2) qWord |= word;
-        else pWord |= word;
+        if (position >> 2 === 0) pWord |= word;
+        else qWord |= word;
       }
       memory[p + v] = pWord;
       memory[q + v] = qWord;
@@ -269,6 +348,18 @@ function splat(memory: Int32Array, address: number, value: number): void {
   memory[i + 1] = value;
   memory[i + 2] = value;
   memory[i + 3] = value;
+}
+
+function smallSigma1(x: number): number {
+  return ((x >>> 17) | (x << 15)) ^ ((x >>> 19) | (x << 13)) ^ (x >>> 10);
+}
+
+function bigSigma0(x: number): number {
+  return ((x >>> 2) | (x << 30)) ^ ((x >>> 13) | (x << 19)) ^ ((x >>> 22) | (x << 10));
+}
+
+function bigSigma1(x: number): number {
+  return ((x >>> 6) | (x << 26)) ^ ((x >>> 11) | (x << 21)) ^ ((x >>> 25) | (x << 7));
 }
 
 function sigma0(x: number): number {

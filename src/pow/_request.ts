@@ -64,6 +64,14 @@ export function prepareSolve(
       `Cannot ${action} as 'challenge' must be a string: current value is of type ${typeof challenge}`,
     );
   }
+  if (encoding !== "hex" && encoding !== "decimal") {
+    throw new InvalidArgumentError(
+      "encoding",
+      `Cannot ${action} as 'encoding' must be "hex" or "decimal": current value is ${
+        String(encoding)
+      }`,
+    );
+  }
   const { maxMs = 6000, sliceMs = 40, workers = 0 } = options;
   assertPositive("maxMs", maxMs, action);
   assertPositive("sliceMs", sliceMs, action);

@@ -11,7 +11,6 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
 import { formatNonce } from "./_kernel.ts";
 import { NoncePlan } from "./_plan.ts";
 import {
@@ -97,14 +96,6 @@ export function solveZeroBits(
   const action = "solve proof-of-work";
   assertIntegerInRange("zeroBits", zeroBits, [1, 256], action);
   const encoding = options.encoding ?? "decimal";
-  if (encoding !== "hex" && encoding !== "decimal") {
-    throw new InvalidArgumentError(
-      "encoding",
-      `Cannot ${action} as 'encoding' must be "hex" or "decimal": current value is ${
-        String(encoding)
-      }`,
-    );
-  }
   return runSolve(prepareSolve(challenge, zeroBits, encoding, options, action));
 }
 

@@ -216,3 +216,31 @@ Deno.test("the wasm kernel accepts a digest with exactly 32 zero bits and reject
   assert.equal(oracleSearch(job(33)), -1);
   assert.equal(search.search(job(33)), -1);
 });
+
+Deno.test("the wasm kernel's per-layout variants match the oracle, in one block and chained", async () => {
+  const search = await kernel();
+  // A 33-byte prefix puts the per-lane digits in words 8 and 9 (or word 9 alone) for nonces of
+  // 5 to 7 digits: the mkStats layout, which has a generated variant; 64 more bytes put the same
+  // words in the second block of a two-block tail, whose first block is hashed once per run.
+  for (const extra of [0, 64]) {
+    const prefix = encoder.encode("z".repeat(extra) + "3f9a1c0e5b7d2468ace013579bdf2468:");
+    for (const encoding of ["hex", "decimal"] as const) {
+      for (const nonceLength of [5, 6, 7]) {
+        const radix = RADIX[encoding];
+        const first = firstOfLength(nonceLength, encoding);
+        // Straddle a high-digit change so a job spans two runs.
+        const start = first + 3 * radix ** Math.min(nonceLength - 1, 4) - 150;
+        for (const zeroBits of [1, 3, 6, 9, 12]) {
+          assertMatchesOracle(search, {
+            prefix,
+            encoding,
+            nonceLength,
+            start,
+            count: 400,
+            zeroBits,
+          });
+        }
+      }
+    }
+  }
+});
