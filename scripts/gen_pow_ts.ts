@@ -8,76 +8,10 @@
  * @module
  */
 
+import { SHA256_K as K } from "../src/pow/_sha256.ts";
+
 /** Where the generated kernel lives, relative to this script. */
 const TARGET = new URL("../src/pow/_kernel_unrolled.ts", import.meta.url);
-
-/** The 64 round constants of FIPS 180-4 §4.2.2. */
-const K = [
-  0x428a2f98,
-  0x71374491,
-  0xb5c0fbcf,
-  0xe9b5dba5,
-  0x3956c25b,
-  0x59f111f1,
-  0x923f82a4,
-  0xab1c5ed5,
-  0xd807aa98,
-  0x12835b01,
-  0x243185be,
-  0x550c7dc3,
-  0x72be5d74,
-  0x80deb1fe,
-  0x9bdc06a7,
-  0xc19bf174,
-  0xe49b69c1,
-  0xefbe4786,
-  0x0fc19dc6,
-  0x240ca1cc,
-  0x2de92c6f,
-  0x4a7484aa,
-  0x5cb0a9dc,
-  0x76f988da,
-  0x983e5152,
-  0xa831c66d,
-  0xb00327c8,
-  0xbf597fc7,
-  0xc6e00bf3,
-  0xd5a79147,
-  0x06ca6351,
-  0x14292967,
-  0x27b70a85,
-  0x2e1b2138,
-  0x4d2c6dfc,
-  0x53380d13,
-  0x650a7354,
-  0x766a0abb,
-  0x81c2c92e,
-  0x92722c85,
-  0xa2bfe8a1,
-  0xa81a664b,
-  0xc24b8b70,
-  0xc76c51a3,
-  0xd192e819,
-  0xd6990624,
-  0xf40e3585,
-  0x106aa070,
-  0x19a4c116,
-  0x1e376c08,
-  0x2748774c,
-  0x34b0bcb5,
-  0x391c0cb3,
-  0x4ed8aa4a,
-  0x5b9cca4f,
-  0x682e6ff3,
-  0x748f82ee,
-  0x78a5636f,
-  0x84c87814,
-  0x8cc70208,
-  0x90befffa,
-  0xa4506ceb,
-  0xbef9a3f7,
-  0xc67178f2,
-];
 
 /**
  * Word indices the last nonce digit can occupy in the block hashed last: a
@@ -315,29 +249,8 @@ const TWO_BLOCK: readonly (Variant | undefined)[] = [${
     range(0, 16).map((w) => TWO_BLOCK_WORDS.includes(w) ? `two${w}` : "undefined").join(", ")
   }];
 
-/** The 64 round constants of FIPS 180-4 §4.2.2, for the once-per-group rounds. */
-const K = new Int32Array([
-${
-    indent(range(0, 8).map((row) => K.slice(row * 8, row * 8 + 8).map(int32).join(", ") + ","), 1)
-      .join("\n")
-  }
-]);
-
 /** ASCII codes of the digits 0..f. */
 const ASCII = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
-
-/** Runs rounds \`from .. to - 1\` of one block over \`state\` in place. */
-function rounds(state: Int32Array, words: Int32Array, offset: number, from: number, to: number): void {
-  let a = state[0], b = state[1], c = state[2], d = state[3];
-  let e = state[4], f = state[5], g = state[6], h = state[7];
-  for (let t = from; t < to; t++) {
-    const t1 = (h + ${bigSigma1("e")} + (g ^ e & (f ^ g)) + K[t] + words[offset + t]) | 0;
-    const t2 = (${bigSigma0("a")} + (a & b | c & (a | b))) | 0;
-    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
-  }
-  state[0] = a; state[1] = b; state[2] = c; state[3] = d;
-  state[4] = e; state[5] = f; state[6] = g; state[7] = h;
-}
 
 /** Packs four big-endian bytes into a word. */
 function wordAt(bytes: Uint8Array, index: number): number {
@@ -512,7 +425,7 @@ export function renderUnrolledKernel(): string {
 
 import { type Kernel, type KernelJob, RADIX } from "./_kernel.ts";
 import { type JobLayout, layoutJob } from "./_layout.ts";
-import { compress } from "./_sha256.ts";`;
+import { compress, partialRounds as rounds, SHA256_K as K } from "./_sha256.ts";`;
   return [
     header,
     driver().trim(),

@@ -14,7 +14,7 @@
 
 import { type Kernel, type KernelJob, RADIX } from "./_kernel.ts";
 import { type JobLayout, layoutJob } from "./_layout.ts";
-import { compress } from "./_sha256.ts";
+import { compress, partialRounds as rounds, SHA256_K as K } from "./_sha256.ts";
 
 /**
  * One specialised search over the group indices `from .. to - 1`, given the
@@ -26,33 +26,8 @@ type Variant = (state: Int32Array, words: Int32Array, offset: number, xs: Int32A
 const FINAL: readonly Variant[] = [final0, final1, final2, final3, final4, final5, final6, final7, final8, final9, final10, final11, final12, final13];
 const TWO_BLOCK: readonly (Variant | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, two13, two14, two15];
 
-/** The 64 round constants of FIPS 180-4 §4.2.2, for the once-per-group rounds. */
-const K = new Int32Array([
-  0x428a2f98, 0x71374491, -0x4a3f0431, -0x164a245b, 0x3956c25b, 0x59f111f1, -0x6dc07d5c, -0x54e3a12b,
-  -0x27f85568, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, -0x7f214e02, -0x6423f959, -0x3e640e8c,
-  -0x1b64963f, -0x1041b87a, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  -0x67c1aeae, -0x57ce3993, -0x4ffcd838, -0x40a68039, -0x391ff40d, -0x2a586eb9, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, -0x7e3d36d2, -0x6d8dd37b,
-  -0x5d40175f, -0x57e599b5, -0x3db47490, -0x3893ae5d, -0x2e6d17e7, -0x2966f9dc, -0x0bf1ca7b, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, -0x7b3787ec, -0x7338fdf8, -0x6f410006, -0x5baf9315, -0x41065c09, -0x398e870e,
-]);
-
 /** ASCII codes of the digits 0..f. */
 const ASCII = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
-
-/** Runs rounds `from .. to - 1` of one block over `state` in place. */
-function rounds(state: Int32Array, words: Int32Array, offset: number, from: number, to: number): void {
-  let a = state[0], b = state[1], c = state[2], d = state[3];
-  let e = state[4], f = state[5], g = state[6], h = state[7];
-  for (let t = from; t < to; t++) {
-    const t1 = (h + ((e >>> 6 | e << 26) ^ (e >>> 11 | e << 21) ^ (e >>> 25 | e << 7)) + (g ^ e & (f ^ g)) + K[t] + words[offset + t]) | 0;
-    const t2 = (((a >>> 2 | a << 30) ^ (a >>> 13 | a << 19) ^ (a >>> 22 | a << 10)) + (a & b | c & (a | b))) | 0;
-    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
-  }
-  state[0] = a; state[1] = b; state[2] = c; state[3] = d;
-  state[4] = e; state[5] = f; state[6] = g; state[7] = h;
-}
 
 /** Packs four big-endian bytes into a word. */
 function wordAt(bytes: Uint8Array, index: number): number {

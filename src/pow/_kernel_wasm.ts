@@ -21,7 +21,7 @@
 
 import { type Kernel, type KernelJob, RADIX } from "./_kernel.ts";
 import { layoutJob } from "./_layout.ts";
-import { compress } from "./_sha256.ts";
+import { compress, partialRounds } from "./_sha256.ts";
 import { WASM_LANES, WASM_MEMORY as M, wasmModuleBytes } from "./_kernel_wasm_module.ts";
 
 /** A `run_<first>` export: see `emitVariant` in `scripts/gen_pow_wasm.ts`. */
@@ -40,25 +40,6 @@ type RunFunction = (
 const DIGITS = "0123456789abcdef";
 /** How many low digits vary between lanes, at most: tables of 4096 and 10 000 entries. */
 const LOW_DIGITS = { hex: 3, decimal: 4 } as const;
-
-const K0 = new Int32Array([
-  0x428a2f98,
-  0x71374491,
-  0xb5c0fbcf,
-  0xe9b5dba5,
-  0x3956c25b,
-  0x59f111f1,
-  0x923f82a4,
-  0xab1c5ed5,
-  0xd807aa98,
-  0x12835b01,
-  0x243185be,
-  0x550c7dc3,
-  0x72be5d74,
-  0x80deb1fe,
-  0x9bdc06a7,
-  0xc19bf174,
-]);
 
 let modulePromise: Promise<WebAssembly.Module | undefined> | undefined;
 
@@ -211,10 +192,10 @@ class WasmKernel implements Kernel {
       if (chained) compress(chain, words, 0, scratch);
       state.set(chain);
       if (variant !== undefined) {
-        hoist(state, words, skip, first);
+        partialRounds(state, words, skip, 0, first);
         this.#writeVariantRun(words, skip, first, chain, state);
       } else {
-        hoist(state, words, skip, entry);
+        partialRounds(state, words, skip, 0, entry);
         this.#writeRun(words, skip, wasmBlocks, chain, state, entry, pWord, qWord);
       }
       while (v < vEnd) {
@@ -364,34 +345,6 @@ function bigSigma1(x: number): number {
 
 function sigma0(x: number): number {
   return ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-}
-
-/** Runs the first `rounds` rounds (at most 16, so no schedule) of a block on `state`. */
-function hoist(state: Int32Array, words: Int32Array, offset: number, rounds: number): void {
-  let a = state[0], b = state[1], c = state[2], d = state[3];
-  let e = state[4], f = state[5], g = state[6], h = state[7];
-  for (let t = 0; t < rounds; t++) {
-    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K0[t] + words[offset + t]) | 0;
-    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
-  }
-  state[0] = a;
-  state[1] = b;
-  state[2] = c;
-  state[3] = d;
-  state[4] = e;
-  state[5] = f;
-  state[6] = g;
-  state[7] = h;
 }
 
 /** Confirms a lane's hit with the scalar reference compression, on buffers allocated per job. */

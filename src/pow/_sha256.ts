@@ -8,7 +8,7 @@
  */
 
 /** The 64 round constants of FIPS 180-4 §4.2.2. */
-const K = new Int32Array([
+export const SHA256_K: Int32Array = new Int32Array([
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -121,7 +121,7 @@ export function compress(
   let h = state[7];
   for (let i = 0; i < 64; i++) {
     const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + SHA256_K[i] + w[i]) | 0;
     const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
@@ -141,6 +141,50 @@ export function compress(
   state[5] = (state[5] + f) | 0;
   state[6] = (state[6] + g) | 0;
   state[7] = (state[7] + h) | 0;
+}
+
+/**
+ * Runs rounds `from .. to - 1` of one block over `state` in place, for the
+ * rounds kernels compute once per job or per group rather than per nonce.
+ * `to` is at most 16, so the message words are the schedule.
+ *
+ * @param state The eight working variables, read and overwritten.
+ * @param words The message words; the block starts at `offset`.
+ * @param offset The index of the block's first word in `words`.
+ * @param from The first round to run.
+ * @param to One past the last round to run, at most 16.
+ */
+export function partialRounds(
+  state: Int32Array,
+  words: Int32Array,
+  offset: number,
+  from: number,
+  to: number,
+): void {
+  let a = state[0], b = state[1], c = state[2], d = state[3];
+  let e = state[4], f = state[5], g = state[6], h = state[7];
+  for (let t = from; t < to; t++) {
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + s1 + (g ^ (e & (f ^ g))) + SHA256_K[t] + words[offset + t]) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (s0 + ((a & b) | (c & (a | b)))) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  state[0] = a;
+  state[1] = b;
+  state[2] = c;
+  state[3] = d;
+  state[4] = e;
+  state[5] = f;
+  state[6] = g;
+  state[7] = h;
 }
 
 /**
