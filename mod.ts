@@ -3,7 +3,7 @@
  * that run unchanged on Deno, Bun, Node, Cloudflare Workers and browsers,
  * plus the shared core they are built from. Each service also has its own
  * entry point (`@edgewire/sdk/mkstats`, `@edgewire/sdk/pow`,
- * `@edgewire/sdk/server`).
+ * `@edgewire/sdk/honch`, `@edgewire/sdk/server`).
  *
  * @example
  * ```ts
@@ -25,3 +25,39 @@ export * from "./src/core/storage.ts";
 export * from "./src/core/runtime.ts";
 export * from "./src/pow/mod.ts";
 export * from "./src/mkstats/mod.ts";
+// Honch's error classes keep the original SDK's names inside "@edgewire/sdk/honch";
+// here the one that clashes with the core class is prefixed
+export { InvalidArgumentError as HonchInvalidArgumentError } from "./src/honch/errors.ts";
+export {
+  type AssembleResult,
+  type AssemblerOptions,
+  CAPTURE_LIMITS,
+  CONTEXT_KEY_IDS,
+  crc16,
+  decodeFrame,
+  decodeMessage,
+  type DecodeOptions,
+  encodeFrames,
+  encodeMessage,
+  type EncodeOptions,
+  expandBatch,
+  type ExpandedEvent,
+  type Frame,
+  FrameAssembler,
+  type FrameOptions,
+  HonchError,
+  largestFittingPrefix,
+  RESERVED_PROPERTY_IDS,
+  toWireValue,
+  type ToWireValueOptions,
+  WIRE_LIMITS,
+  type WireBatch,
+  type WireContextEntry,
+  type WireEvent,
+  WireFormatError,
+  type WireFormatProblem,
+  type WireLimits,
+  type WireProperty,
+  type WireValue,
+  wireValueToJson,
+} from "./src/honch/mod.ts";

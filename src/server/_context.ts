@@ -19,6 +19,18 @@ export interface ServerState {
   secret: Uint8Array;
 }
 
+/** The Honch capture settings, resolved from `ServerOptions.honch`. */
+export interface HonchSettings {
+  /** The SHA-256 of each accepted project key; empty when capture is closed. */
+  readonly projectKeyHashes: readonly Uint8Array[];
+  /** The largest compact message (or coredump blob) reassembled, in bytes. */
+  readonly maxMessageBytes: number;
+  /** The largest frame (request body) accepted, in bytes. */
+  readonly maxFrameBytes: number;
+  /** How long partial uploads and completed-message markers are kept, in milliseconds. */
+  readonly partialTtlMs: number;
+}
+
 /** The server-wide state routes are built from. */
 export interface ServerContext {
   /** The clock, in milliseconds. */
@@ -33,6 +45,8 @@ export interface ServerContext {
   readonly bodyLimitBytes: number;
   /** The admin key's SHA-256, or `undefined` when the admin routes are disabled. */
   readonly adminKeyHash: Uint8Array | undefined;
+  /** The Honch capture settings. */
+  readonly honch: HonchSettings;
   /** The limiter per install. */
   readonly installLimiter: TokenBucketLimiter;
   /** The limiter per client address. */
@@ -91,4 +105,24 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
+}
+
+/**
+ * Checks that a request carries the admin key as `Authorization: Bearer <key>`.
+ *
+ * @param context The server context holding the admin key's hash.
+ * @param request The request.
+ * @throws {RequestRejection} 403 `admin_disabled` when no admin key is set;
+ * 401 `unauthorized` with `WWW-Authenticate: Bearer` when the key is missing or wrong.
+ */
+export function requireAdmin(context: ServerContext, request: Request): void {
+  if (context.adminKeyHash === undefined) {
+    throw new RequestRejection(403, { error: "admin_disabled" });
+  }
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  // Hashing both sides first makes the comparison length-independent too.
+  if (match === null || !digestsEqual(sha256Bytes(match[1]), context.adminKeyHash)) {
+    throw new RequestRejection(401, { error: "unauthorized" }, { "www-authenticate": "Bearer" });
+  }
 }

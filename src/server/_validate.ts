@@ -68,11 +68,20 @@ export function invalid(field: string, message: string): never {
   throw new RequestRejection(400, { error: "invalid_request", field, message });
 }
 
-function isJsonMediaType(value: string | null): boolean {
-  if (value === null) return false;
+/**
+ * Reads the media type of a `Content-Type` header, without parameters.
+ *
+ * @param value The header's value, or `null` when absent.
+ * @returns The type in lowercase, such as `application/json`; `""` when absent.
+ */
+export function mediaType(value: string | null): string {
+  if (value === null) return "";
   const semicolon = value.indexOf(";");
-  const type = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
-  return type === "application/json";
+  return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+}
+
+function isJsonMediaType(value: string | null): boolean {
+  return mediaType(value) === "application/json";
 }
 
 const TOO_LARGE = () => new RequestRejection(413, { error: "payload_too_large" });
@@ -96,12 +105,7 @@ export async function readJsonObject(
     await discard(request.body);
     throw new RequestRejection(415, { error: "unsupported_media_type" });
   }
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limitBytes) {
-    await discard(request.body);
-    throw TOO_LARGE();
-  }
-  const bytes = await readLimited(request.body, limitBytes);
+  const bytes = await readBody(request, limitBytes);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -120,7 +124,33 @@ export async function readJsonObject(
   return value as Record<string, unknown>;
 }
 
-async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
+/**
+ * Reads a request body as bytes under a byte limit. The size is checked
+ * against `Content-Length` first and then while streaming, so a huge or lying
+ * body is cut off after `limitBytes` instead of being buffered whole.
+ *
+ * @param request The request.
+ * @param limitBytes The largest body accepted, in bytes.
+ * @returns The body; empty when there is none.
+ * @throws {RequestRejection} 413 past the limit, 400 when the body breaks off.
+ */
+export async function readBody(request: Request, limitBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limitBytes) {
+    await discard(request.body);
+    throw TOO_LARGE();
+  }
+  return await readLimited(request.body, limitBytes);
+}
+
+/**
+ * Lets go of a request body that will not be read, so the connection can be
+ * reused.
+ *
+ * @param body The body, or `null`.
+ * @returns Once cancelled.
+ */
+export async function discard(body: ReadableStream<Uint8Array> | null): Promise<void> {
   if (body === null) return;
   try {
     await body.cancel();

@@ -9,7 +9,8 @@
 import { Hono } from "hono";
 import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../core/errors.ts";
-import type { ServerContext, ServerState } from "./_context.ts";
+import type { HonchSettings, ServerContext, ServerState } from "./_context.ts";
+import { honchRoutes } from "./honch_routes.ts";
 import { sha256Bytes } from "./_context.ts";
 import { RequestRejection } from "./_validate.ts";
 import { mkstatsRoutes } from "./mkstats_routes.ts";
@@ -47,6 +48,40 @@ export interface ServerRateLimitOptions {
    * @default { capacity: 120, refillPerSecond: 2 }
    */
   address?: RateLimitOptions;
+}
+
+/** The Honch capture settings of {@linkcode createServer}. */
+export interface HonchServerOptions {
+  /**
+   * The accepted `X-Honch-Project-Key` values. Each must be non-empty and
+   * without whitespace; only their hashes are kept. With none, capture
+   * answers every request 401 `invalid_project_key`.
+   *
+   * @default []
+   */
+  projectKeys?: string[];
+  /**
+   * The largest compact message (or coredump blob) reassembled from frames,
+   * in bytes, at least 4096 (the SDK limit); larger ones get 413
+   * `message_too_large`. Also bounds a JSON ingest body.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * The largest frame (request body) accepted, in bytes, at least 4096 (the
+   * SDK frame size); larger ones get 413 `payload_too_large`.
+   *
+   * @default 65536 (64 KiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * How long a partial multi-frame upload is kept, in milliseconds; also how
+   * long a completed message is remembered so a retry is stored once.
+   *
+   * @default 86400000 (24 hours)
+   */
+  partialTtlMs?: number;
 }
 
 /** Options of {@linkcode createServer}. */
@@ -106,6 +141,13 @@ export interface ServerOptions {
    * @default 16384
    */
   bodyLimitBytes?: number;
+  /**
+   * Honch capture (`POST /capture`, `/e`, `/chunks`): project keys, size
+   * limits and how long partial uploads are kept.
+   *
+   * @default { projectKeys: [], maxMessageBytes: 1048576, maxFrameBytes: 65536, partialTtlMs: 86400000 }
+   */
+  honch?: HonchServerOptions;
   /**
    * The clock, in milliseconds.
    *
@@ -198,6 +240,48 @@ function limiterOptions(
   return { capacity: c, refillPerSecond: r };
 }
 
+const HONCH_MIN_BYTES = 4096;
+
+function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail("honch", "an object", show(value));
+  const keys = value.projectKeys ?? [];
+  if (!Array.isArray(keys)) fail("honch.projectKeys", "an array of strings", show(keys));
+  const projectKeyHashes = keys.map((key, index) => {
+    const field = `honch.projectKeys[${index}]`;
+    if (typeof key !== "string") fail(field, "a string", show(key));
+    // Only the length is reported: the key itself never appears in a message.
+    if (key.length === 0 || /\s/.test(key)) {
+      fail(field, "a non-empty string without whitespace", `length is ${key.length}`);
+    }
+    return sha256Bytes(key);
+  });
+  return {
+    projectKeyHashes,
+    maxMessageBytes: integerOption(
+      "honch.maxMessageBytes",
+      value.maxMessageBytes,
+      1_048_576,
+      HONCH_MIN_BYTES,
+      2 ** 31 - 1,
+    ),
+    maxFrameBytes: integerOption(
+      "honch.maxFrameBytes",
+      value.maxFrameBytes,
+      65_536,
+      HONCH_MIN_BYTES,
+      2 ** 31 - 1,
+    ),
+    partialTtlMs: integerOption(
+      "honch.partialTtlMs",
+      value.partialTtlMs,
+      86_400_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
+}
+
 function defaultClientAddress(_request: Request, env: unknown): string | undefined {
   if (typeof env !== "object" || env === null) return undefined;
   const remote = (env as { remoteAddr?: unknown }).remoteAddr;
@@ -209,18 +293,28 @@ function defaultClientAddress(_request: Request, env: unknown): string | undefin
 function isStore(value: unknown): value is ServerStore {
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as Record<string, unknown>;
-  return ["ensureMeta", "markChallengeUsed", "recordInstall", "findInstallToken", "close"].every(
+  return [
+    "ensureMeta",
+    "markChallengeUsed",
+    "recordInstall",
+    "findInstallToken",
+    "appendHonchFrame",
+    "completeHonchMessage",
+    "close",
+  ].every(
     (method) => typeof candidate[method] === "function",
   );
 }
 
 /**
  * Creates the reference server: the mkStats API under `/api/v1` and `/api`,
- * `GET /healthz`, JSON 404s, and JSON errors that never leak details.
+ * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
+ * `GET /api/honch/events`, `GET /healthz`, JSON 404s, and JSON errors that
+ * never leak details.
  * Options are validated here, synchronously; the store opens on the first
  * request.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture and clock.
  * @returns The server; hand `server.fetch` to `Deno.serve` or export it from a Worker.
  * @throws {InvalidArgumentError} When an option is out of range.
  *
@@ -293,6 +387,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   if (typeof rateLimit !== "object" || rateLimit === null) {
     fail("rateLimit", "an object", show(rateLimit));
   }
+  const honch = honchSettings(options.honch);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
 
@@ -323,6 +418,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     installTokenTtlMs,
     bodyLimitBytes,
     adminKeyHash: adminKey === undefined ? undefined : sha256Bytes(adminKey),
+    honch,
     installLimiter: new TokenBucketLimiter({ ...installLimits, now }),
     addressLimiter: new TokenBucketLimiter({ ...addressLimits, now }),
     state(): Promise<ServerState> {
@@ -350,6 +446,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   const mkstats = mkstatsRoutes(context);
   app.route("/api/v1", mkstats);
   app.route("/api", mkstats);
+  app.route("/", honchRoutes(context));
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((error) => {
     if (error instanceof RequestRejection) return error.toResponse();

@@ -16,13 +16,7 @@ import { Hono } from "hono";
 import { base64urlnopad } from "@scure/base";
 import { createChallenge, verifySolution } from "../pow/challenge.ts";
 import type { UsedChallengeStore } from "../pow/used_store.ts";
-import {
-  digestsEqual,
-  enforceRateLimit,
-  type ServerContext,
-  sha256Bytes,
-  sha256Hex,
-} from "./_context.ts";
+import { enforceRateLimit, requireAdmin, type ServerContext, sha256Hex } from "./_context.ts";
 import {
   invalid,
   optionalString,
@@ -253,13 +247,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
 
   routes.get("/stats/:plugin_id", async (c) => {
     enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
-    if (context.adminKeyHash === undefined) return c.json({ error: "admin_disabled" }, 403);
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    // Hashing both sides first makes the comparison length-independent too.
-    if (match === null || !digestsEqual(sha256Bytes(match[1]), context.adminKeyHash)) {
-      return c.json({ error: "unauthorized" }, 401, { "www-authenticate": "Bearer" });
-    }
+    requireAdmin(context, c.req.raw);
     const pluginId = c.req.param("plugin_id");
     requireString({ plugin_id: pluginId }, "plugin_id", PLUGIN_ID);
     const { store } = await context.state();

@@ -1,7 +1,9 @@
 /**
  * The Edgewire reference server: one Hono app that speaks the server side of
- * the Edgewire services, starting with the mkStats plugin analytics API
- * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`). State lives
+ * the Edgewire services: the mkStats plugin analytics API
+ * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`) and Honch
+ * capture (`POST /capture` with wire-v2 frames or JSON, and the admin read
+ * `GET /api/honch/events`). State lives
  * in a {@linkcode ServerStore}; the default is embedded SQLite.
  *
  * @example Answer a request directly, as `Deno.serve(server.fetch)` would
@@ -20,6 +22,7 @@
 export {
   createServer,
   type EdgewireServer,
+  type HonchServerOptions,
   type RateLimitOptions,
   type ServerOptions,
   type ServerRateLimitOptions,
@@ -30,6 +33,13 @@ export type {
   DailyActiveCount,
   EventCountRecord,
   EventTotal,
+  HonchAppendResult,
+  HonchBlobRecord,
+  HonchCompletion,
+  HonchCompletionResult,
+  HonchEventRecord,
+  HonchFrameRecord,
+  HonchUploadKey,
   InstallRecord,
   InstallTokenRecord,
   PingRecord,

@@ -12,6 +12,13 @@ import type {
   DailyActiveCount,
   EventCountRecord,
   EventTotal,
+  HonchAppendResult,
+  HonchBlobRecord,
+  HonchCompletion,
+  HonchCompletionResult,
+  HonchEventRecord,
+  HonchFrameRecord,
+  HonchUploadKey,
   InstallRecord,
   InstallTokenRecord,
   PingRecord,
@@ -63,7 +70,59 @@ CREATE TABLE IF NOT EXISTS event_counts (
   count INTEGER NOT NULL,
   PRIMARY KEY (plugin_id, event, version, day)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS honch_partials (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  total_length INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS honch_partials_expires_at ON honch_partials (expires_at);
+CREATE TABLE IF NOT EXISTS honch_frames (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  frame_offset INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id, frame_offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS honch_messages (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS honch_messages_expires_at ON honch_messages (expires_at);
+CREATE TABLE IF NOT EXISTS honch_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_key_hash TEXT NOT NULL,
+  event TEXT NOT NULL,
+  distinct_id TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  properties TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS honch_events_project ON honch_events (project_key_hash, id);
+CREATE TABLE IF NOT EXISTS honch_blobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  bytes BLOB NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS honch_blobs_project ON honch_blobs (project_key_hash, id);
 `;
+
+const UPLOAD_KEY = "project_key_hash = ? AND stream_id = ? AND source_type = ? AND message_id = ?";
 
 interface Statements {
   getMeta: StatementSync;
@@ -81,6 +140,42 @@ interface Statements {
   eventTotals: StatementSync;
   pruneChallenges: StatementSync;
   pruneTokens: StatementSync;
+  findPartial: StatementSync;
+  insertPartial: StatementSync;
+  advancePartial: StatementSync;
+  deletePartial: StatementSync;
+  findFrame: StatementSync;
+  insertFrame: StatementSync;
+  listFrames: StatementSync;
+  deleteFrames: StatementSync;
+  findMessage: StatementSync;
+  deleteMessage: StatementSync;
+  insertMessage: StatementSync;
+  insertEvent: StatementSync;
+  listEvents: StatementSync;
+  insertBlob: StatementSync;
+  listBlobs: StatementSync;
+  pruneFrames: StatementSync;
+  prunePartials: StatementSync;
+  pruneMessages: StatementSync;
+}
+
+type UploadParams = [string, string, number, number];
+
+function uploadParams(key: HonchUploadKey): UploadParams {
+  return [key.projectKeyHash, key.streamId, key.sourceType, key.messageId];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// A uint64 property beyond 2^53 cannot be a JSON number without losing digits,
+// so it is kept as its decimal string.
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }
 
 /**
@@ -184,6 +279,57 @@ export class SqliteStore implements ServerStore {
       ),
       pruneChallenges: db.prepare("DELETE FROM used_challenges WHERE expires_at < ?"),
       pruneTokens: db.prepare("DELETE FROM install_tokens WHERE expires_at < ?"),
+      findPartial: db.prepare(
+        `SELECT total_length, received, expires_at FROM honch_partials WHERE ${UPLOAD_KEY}`,
+      ),
+      insertPartial: db.prepare(
+        `INSERT INTO honch_partials (project_key_hash, stream_id, source_type, message_id,
+           total_length, received, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      advancePartial: db.prepare(`UPDATE honch_partials SET received = ? WHERE ${UPLOAD_KEY}`),
+      deletePartial: db.prepare(`DELETE FROM honch_partials WHERE ${UPLOAD_KEY}`),
+      findFrame: db.prepare(
+        `SELECT payload FROM honch_frames WHERE ${UPLOAD_KEY} AND frame_offset = ?`,
+      ),
+      insertFrame: db.prepare(
+        `INSERT INTO honch_frames (project_key_hash, stream_id, source_type, message_id,
+           frame_offset, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      listFrames: db.prepare(
+        `SELECT payload FROM honch_frames WHERE ${UPLOAD_KEY} ORDER BY frame_offset`,
+      ),
+      deleteFrames: db.prepare(`DELETE FROM honch_frames WHERE ${UPLOAD_KEY}`),
+      findMessage: db.prepare(
+        `SELECT digest, expires_at FROM honch_messages WHERE ${UPLOAD_KEY}`,
+      ),
+      deleteMessage: db.prepare(`DELETE FROM honch_messages WHERE ${UPLOAD_KEY}`),
+      insertMessage: db.prepare(
+        `INSERT INTO honch_messages (project_key_hash, stream_id, source_type, message_id,
+           digest, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      insertEvent: db.prepare(
+        `INSERT INTO honch_events (project_key_hash, event, distinct_id, timestamp, properties,
+           received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      listEvents: db.prepare(
+        `SELECT event, distinct_id, timestamp, properties FROM honch_events
+         WHERE project_key_hash = ? ORDER BY id DESC LIMIT ?`,
+      ),
+      insertBlob: db.prepare(
+        `INSERT INTO honch_blobs (project_key_hash, stream_id, source_type, message_id, bytes,
+           received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      listBlobs: db.prepare(
+        `SELECT project_key_hash, stream_id, source_type, message_id, bytes, received_at
+         FROM honch_blobs WHERE project_key_hash = ? ORDER BY id DESC LIMIT ?`,
+      ),
+      pruneFrames: db.prepare(
+        `DELETE FROM honch_frames WHERE (project_key_hash, stream_id, source_type, message_id) IN
+           (SELECT project_key_hash, stream_id, source_type, message_id FROM honch_partials
+            WHERE expires_at < ?)`,
+      ),
+      prunePartials: db.prepare("DELETE FROM honch_partials WHERE expires_at < ?"),
+      pruneMessages: db.prepare("DELETE FROM honch_messages WHERE expires_at < ?"),
     };
   }
 
@@ -192,11 +338,12 @@ export class SqliteStore implements ServerStore {
     return this.#statements;
   }
 
-  #transaction(body: () => void): void {
+  #transaction<T>(body: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      body();
+      const result = body();
       this.#db.exec("COMMIT");
+      return result;
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
@@ -365,7 +512,8 @@ export class SqliteStore implements ServerStore {
   }
 
   /**
-   * Deletes spent challenges and install tokens that have expired.
+   * Deletes spent challenges, install tokens, Honch partial uploads and Honch
+   * retry markers that have expired.
    *
    * @param now The server's current time, in milliseconds.
    * @returns Once deleted.
@@ -376,6 +524,221 @@ export class SqliteStore implements ServerStore {
       const statements = this.#open();
       statements.pruneChallenges.run(now);
       statements.pruneTokens.run(now);
+      this.#transaction(() => {
+        statements.pruneFrames.run(now);
+        statements.prunePartials.run(now);
+      });
+      statements.pruneMessages.run(now);
+    });
+  }
+
+  /**
+   * Adds one frame of a multi-frame Honch upload to its partial message, in
+   * one transaction.
+   *
+   * @param key The upload.
+   * @param frame The frame's offset, payload and role.
+   * @returns What became of the frame.
+   * @throws {Error} When the store is closed.
+   */
+  appendHonchFrame(key: HonchUploadKey, frame: HonchFrameRecord): Promise<HonchAppendResult> {
+    return run(() => {
+      const statements = this.#open();
+      const params = uploadParams(key);
+      return this.#transaction((): HonchAppendResult => {
+        let partial = statements.findPartial.get(...params) as
+          | { total_length: number; received: number; expires_at: number }
+          | undefined;
+        if (partial !== undefined && partial.expires_at <= frame.now) {
+          statements.deleteFrames.run(...params);
+          statements.deletePartial.run(...params);
+          partial = undefined;
+        }
+        const end = frame.offset + frame.payload.length;
+        if (frame.totalLength !== undefined && partial === undefined) {
+          if (frame.offset !== 0 || frame.final || end >= frame.totalLength) {
+            return { status: "overflow" };
+          }
+          statements.insertPartial.run(...params, frame.totalLength, end, frame.expiresAt);
+          statements.insertFrame.run(...params, 0, frame.payload);
+          return { status: "stored", received: end };
+        }
+        if (partial === undefined) return { status: "unknown" };
+        const existing = statements.findFrame.get(...params, frame.offset) as
+          | { payload: Uint8Array }
+          | undefined;
+        if (existing !== undefined) {
+          const same = !frame.final && sameBytes(existing.payload, frame.payload) &&
+            (frame.totalLength === undefined || frame.totalLength === partial.total_length);
+          return same
+            ? { status: "duplicate", received: partial.received }
+            : { status: "conflict" };
+        }
+        if (frame.totalLength !== undefined) return { status: "conflict" };
+        if (frame.offset !== partial.received) return { status: "gap", expected: partial.received };
+        if (frame.final) {
+          if (end !== partial.total_length) return { status: "overflow" };
+          const message = new Uint8Array(end);
+          let at = 0;
+          const rows = statements.listFrames.all(...params) as unknown as { payload: Uint8Array }[];
+          for (const { payload } of rows) {
+            message.set(payload, at);
+            at += payload.length;
+          }
+          message.set(frame.payload, at);
+          return { status: "assembled", message };
+        }
+        if (end >= partial.total_length) return { status: "overflow" };
+        statements.insertFrame.run(...params, frame.offset, frame.payload);
+        statements.advancePartial.run(end, ...params);
+        return { status: "stored", received: end };
+      });
+    });
+  }
+
+  /**
+   * Drops a partial upload and its frames.
+   *
+   * @param key The upload.
+   * @returns Once dropped.
+   * @throws {Error} When the store is closed.
+   */
+  discardHonchPartial(key: HonchUploadKey): Promise<void> {
+    return run(() => {
+      const statements = this.#open();
+      const params = uploadParams(key);
+      this.#transaction(() => {
+        statements.deleteFrames.run(...params);
+        statements.deletePartial.run(...params);
+      });
+    });
+  }
+
+  /**
+   * Stores a complete Honch message's events or blob, records its digest and
+   * drops its partial, in one transaction.
+   *
+   * @param key The upload.
+   * @param completion The message digest, its events or blob, and times.
+   * @returns Whether it was stored, a duplicate, or a collision.
+   * @throws {Error} When the store is closed.
+   */
+  completeHonchMessage(
+    key: HonchUploadKey,
+    completion: HonchCompletion,
+  ): Promise<HonchCompletionResult> {
+    return run(() => {
+      const statements = this.#open();
+      const params = uploadParams(key);
+      return this.#transaction((): HonchCompletionResult => {
+        statements.deleteFrames.run(...params);
+        statements.deletePartial.run(...params);
+        const marker = statements.findMessage.get(...params) as
+          | { digest: string; expires_at: number }
+          | undefined;
+        if (marker !== undefined && marker.expires_at > completion.now) {
+          return marker.digest === completion.digest ? "duplicate" : "collision";
+        }
+        if (marker !== undefined) statements.deleteMessage.run(...params);
+        statements.insertMessage.run(...params, completion.digest, completion.expiresAt);
+        for (const event of completion.events) {
+          statements.insertEvent.run(
+            key.projectKeyHash,
+            event.event,
+            event.distinct_id,
+            event.timestamp,
+            JSON.stringify(event.properties, jsonReplacer),
+            completion.now,
+          );
+        }
+        if (completion.blob !== undefined) {
+          statements.insertBlob.run(...params, completion.blob, completion.now);
+        }
+        return "stored";
+      });
+    });
+  }
+
+  /**
+   * Stores expanded events that did not come in frames, in one transaction.
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param events The events, in order.
+   * @param now The server's current time, in milliseconds.
+   * @returns Once stored.
+   * @throws {Error} When the store is closed.
+   */
+  addHonchEvents(projectKeyHash: string, events: HonchEventRecord[], now: number): Promise<void> {
+    return run(() => {
+      const statements = this.#open();
+      this.#transaction(() => {
+        for (const event of events) {
+          statements.insertEvent.run(
+            projectKeyHash,
+            event.event,
+            event.distinct_id,
+            event.timestamp,
+            JSON.stringify(event.properties, jsonReplacer),
+            now,
+          );
+        }
+      });
+    });
+  }
+
+  /**
+   * Reads the newest stored events of a project.
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param limit How many events at most.
+   * @returns Up to `limit` events, the newest last.
+   * @throws {Error} When the store is closed.
+   */
+  listHonchEvents(projectKeyHash: string, limit: number): Promise<HonchEventRecord[]> {
+    return run(() => {
+      const rows = this.#open().listEvents.all(projectKeyHash, limit) as unknown as {
+        event: string;
+        distinct_id: string;
+        timestamp: number;
+        properties: string;
+      }[];
+      return rows.reverse().map((row) => ({
+        event: row.event,
+        distinct_id: row.distinct_id,
+        timestamp: row.timestamp,
+        properties: JSON.parse(row.properties) as Record<string, unknown>,
+      }));
+    });
+  }
+
+  /**
+   * Reads the blobs (coredumps) of a project.
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param limit How many blobs at most.
+   * @returns Up to `limit` blobs, the newest last.
+   * @throws {Error} When the store is closed.
+   */
+  listHonchBlobs(projectKeyHash: string, limit: number): Promise<HonchBlobRecord[]> {
+    return run(() => {
+      const rows = this.#open().listBlobs.all(projectKeyHash, limit) as unknown as {
+        project_key_hash: string;
+        stream_id: string;
+        source_type: number;
+        message_id: number;
+        bytes: Uint8Array;
+        received_at: number;
+      }[];
+      return rows.reverse().map((row) => ({
+        key: {
+          projectKeyHash: row.project_key_hash,
+          streamId: row.stream_id,
+          sourceType: row.source_type,
+          messageId: row.message_id,
+        },
+        bytes: row.bytes,
+        receivedAt: row.received_at,
+      }));
     });
   }
 

@@ -100,6 +100,108 @@ export interface PluginStats {
 }
 
 /**
+ * Names one Honch upload: capture reassembles frames and recognises a retried
+ * message by project, stream, source type and message id together.
+ */
+export interface HonchUploadKey {
+  /** The SHA-256 of the project key, as lowercase hex; the key itself is never stored. */
+  projectKeyHash: string;
+  /** The `X-Honch-Stream-Id` header, or `""` for a single-frame upload without one. */
+  streamId: string;
+  /** The frame's source type: 0 events, 1 coredump. */
+  sourceType: number;
+  /** The frame's message id. */
+  messageId: number;
+}
+
+/** One frame of a multi-frame upload, as handed to {@linkcode ServerStore.appendHonchFrame}. */
+export interface HonchFrameRecord {
+  /** Where the payload starts within the complete message, in bytes; 0 for the init frame. */
+  offset: number;
+  /** The frame's payload, without header or CRC. */
+  payload: Uint8Array;
+  /**
+   * The complete message's length as the init frame declares it; only an
+   * init frame carries it, and only an init frame may open a partial upload.
+   */
+  totalLength?: number;
+  /**
+   * Whether this is the final frame. A final frame is never stored: when it
+   * completes the message, the store answers the assembled bytes instead.
+   */
+  final: boolean;
+  /** The server's current time, in milliseconds; partials that expired by then are gone. */
+  now: number;
+  /** When a partial upload opened by this frame expires, in milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * What became of a frame handed to {@linkcode ServerStore.appendHonchFrame}.
+ * `stored`: appended, `received` bytes are now held; `duplicate`: the same
+ * bytes were already held at that offset, nothing changed; `assembled`: the
+ * final frame completes the message, whose bytes are in `message` (the
+ * partial stays until {@linkcode ServerStore.completeHonchMessage} or
+ * {@linkcode ServerStore.discardHonchPartial}); `unknown`: no live partial
+ * upload to continue; `conflict`: other bytes, or another total length, are
+ * held at that offset; `gap`: the frame does not start at `expected`;
+ * `overflow`: the frame runs past the declared total length, or a non-final
+ * frame reaches it, or a final frame falls short of it.
+ */
+export type HonchAppendResult =
+  | { status: "stored"; received: number }
+  | { status: "duplicate"; received: number }
+  | { status: "assembled"; message: Uint8Array }
+  | { status: "unknown" }
+  | { status: "conflict" }
+  | { status: "gap"; expected: number }
+  | { status: "overflow" };
+
+/** A Honch event expanded into the canonical event model, as capture stores it. */
+export interface HonchEventRecord {
+  /** The event name. */
+  event: string;
+  /** Whom the event is about. */
+  distinct_id: string;
+  /** When the event happened, in milliseconds since the epoch. */
+  timestamp: number;
+  /** The promoted context properties, then the event's own. */
+  properties: Record<string, unknown>;
+}
+
+/** A complete, CRC-checked message handed to {@linkcode ServerStore.completeHonchMessage}. */
+export interface HonchCompletion {
+  /** The SHA-256 of the complete message bytes, as lowercase hex, to recognise a retry. */
+  digest: string;
+  /** The expanded events to store; empty for a coredump. */
+  events: HonchEventRecord[];
+  /** The raw bytes to keep, for a source that is not decoded (coredumps). */
+  blob?: Uint8Array;
+  /** The server's current time, in milliseconds. */
+  now: number;
+  /** When the marker that recognises a retry of this message may be dropped, in milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * What {@linkcode ServerStore.completeHonchMessage} did: `stored` the events
+ * (or blob); found the same bytes already stored under the key
+ * (`duplicate`, nothing written); or found other bytes stored under the key
+ * (`collision`, nothing written).
+ */
+export type HonchCompletionResult = "stored" | "duplicate" | "collision";
+
+/** A coredump (or other undecoded) blob as capture kept it. */
+export interface HonchBlobRecord {
+  /** The upload the blob came in. */
+  key: HonchUploadKey;
+  /** The complete blob. */
+  bytes: Uint8Array;
+  /** When it was received, in milliseconds. */
+  receivedAt: number;
+}
+
+/**
  * Where the reference server keeps its state. Implementations must be safe to
  * call concurrently from many requests.
  *
@@ -181,7 +283,61 @@ export interface ServerStore {
    */
   getStats(pluginId: string): Promise<PluginStats>;
   /**
-   * Deletes spent challenges and install tokens that have expired.
+   * Adds one frame of a multi-frame Honch upload to its partial message,
+   * atomically, so concurrent or repeated frames never append twice. The
+   * partial is kept durably, so an upload survives a restart.
+   *
+   * @param key The upload.
+   * @param frame The frame's offset, payload and role.
+   * @returns What became of the frame.
+   */
+  appendHonchFrame(key: HonchUploadKey, frame: HonchFrameRecord): Promise<HonchAppendResult>;
+  /**
+   * Drops a partial upload, such as one whose CRC failed.
+   *
+   * @param key The upload.
+   */
+  discardHonchPartial(key: HonchUploadKey): Promise<void>;
+  /**
+   * Stores a complete Honch message's events (or blob) and drops its
+   * partial, atomically; a retry of a message already stored under the same
+   * key stores nothing.
+   *
+   * @param key The upload.
+   * @param completion The message digest, its events or blob, and times.
+   * @returns Whether it was stored, a duplicate, or a collision.
+   */
+  completeHonchMessage(
+    key: HonchUploadKey,
+    completion: HonchCompletion,
+  ): Promise<HonchCompletionResult>;
+  /**
+   * Stores expanded events that did not come in frames (the JSON ingest path).
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param events The events, in order.
+   * @param now The server's current time, in milliseconds.
+   */
+  addHonchEvents(projectKeyHash: string, events: HonchEventRecord[], now: number): Promise<void>;
+  /**
+   * Reads the newest stored events of a project.
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param limit How many events at most.
+   * @returns Up to `limit` events, oldest first (the newest last).
+   */
+  listHonchEvents(projectKeyHash: string, limit: number): Promise<HonchEventRecord[]>;
+  /**
+   * Reads the blobs (coredumps) of a project.
+   *
+   * @param projectKeyHash The SHA-256 of the project key, as lowercase hex.
+   * @param limit How many blobs at most.
+   * @returns Up to `limit` blobs, the newest last.
+   */
+  listHonchBlobs(projectKeyHash: string, limit: number): Promise<HonchBlobRecord[]>;
+  /**
+   * Deletes spent challenges and install tokens that have expired, and Honch
+   * partial uploads and retry markers past their expiry.
    *
    * @param now The server's current time, in milliseconds.
    */

@@ -1,0 +1,93 @@
+/**
+ * Expansion of a decoded compact message into the canonical Honch event
+ * model, as capture stores it: the batch context is promoted into each event
+ * (`distinct_id` as a top-level field, ids 2-8 as properties) and typed values
+ * become JSON values.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "./errors.ts";
+import { CONTEXT_KEY_IDS, type WireBatch } from "./wire_v2.ts";
+import { wireValueToJson } from "./wire_value.ts";
+
+/** One event in the canonical Honch event model. */
+export interface ExpandedEvent {
+  /** The event name. */
+  event: string;
+  /** The person the event belongs to, from the batch context. */
+  distinct_id: string;
+  /** When it happened, in epoch milliseconds (`base_time_ms + time_delta_ms`). */
+  timestamp: number;
+  /** The promoted context properties, then the event's own properties, as JSON values. */
+  properties: Record<string, unknown>;
+}
+
+const PROMOTED_NAMES = Object.keys(CONTEXT_KEY_IDS).slice(0, 8);
+
+/**
+ * Expands every event of a batch into the canonical event model. Context ids
+ * 2-8 (`$device_id` … `$session_id`) become properties ahead of the event's
+ * own; ingest metadata (ids 9, 10 and extensions) is not promoted.
+ *
+ * @param batch A batch, as {@linkcode decodeMessage} returns it.
+ * @returns One expanded event per event, in order.
+ * @throws {InvalidArgumentError} When the batch has no string `distinct_id` context entry.
+ * @example
+ * ```ts
+ * import { expandBatch } from "@edgewire/sdk/honch";
+ *
+ * const text = (value: string) => ({ type: "string", value }) as const;
+ * const [event] = expandBatch({
+ *   baseTimeMs: 1000,
+ *   context: [{ id: 1, value: text("user-1") }, { id: 2, value: text("device-1") }],
+ *   events: [{ name: "boot", timestampMs: 1000, properties: [] }],
+ * });
+ * console.log(event.properties); // { "$device_id": "device-1" }
+ * ```
+ */
+export function expandBatch(batch: WireBatch): ExpandedEvent[] {
+  let distinctId: string | undefined;
+  const promoted: [string, unknown][] = [];
+  const context = [...batch.context].sort((a, b) => a.id - b.id);
+  for (const { id, value } of context) {
+    if (id === 1 && value.type === "string") distinctId = value.value;
+    else if (id >= 2 && id <= 8) promoted.push([PROMOTED_NAMES[id - 1], wireValueToJson(value)]);
+  }
+  if (distinctId === undefined) {
+    throw new InvalidArgumentError(
+      "context",
+      "Cannot expand the batch as its context has no string 'distinct_id' (id 1): decode it with decodeMessage first",
+    );
+  }
+  const expanded: ExpandedEvent[] = new Array(batch.events.length);
+  for (let index = 0; index < batch.events.length; index++) {
+    const event = batch.events[index];
+    const properties: Record<string, unknown> = {};
+    for (const [key, value] of promoted) properties[key] = value;
+    for (const property of event.properties) {
+      setProperty(properties, property.key, wireValueToJson(property.value));
+    }
+    expanded[index] = {
+      event: event.name,
+      distinct_id: distinctId,
+      timestamp: event.timestampMs,
+      properties,
+    };
+  }
+  return expanded;
+}
+
+// Plain assignment of `__proto__` would change the prototype instead of adding a key.
+function setProperty(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(object, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    object[key] = value;
+  }
+}
