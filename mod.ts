@@ -26,7 +26,7 @@ export * from "./src/core/runtime.ts";
 export * from "./src/pow/mod.ts";
 export * from "./src/mkstats/mod.ts";
 // Honch's error classes keep the original SDK's names inside "@edgewire/sdk/honch";
-// here the one that clashes with the core class is prefixed
+// here the two that clash with core classes are prefixed
 export { InvalidArgumentError as HonchInvalidArgumentError } from "./src/honch/errors.ts";
 export {
   type AssembleResult,

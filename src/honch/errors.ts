@@ -104,3 +104,180 @@ export class WireFormatError extends HonchError {
     this.problem = problem;
   }
 }
+
+/**
+ * Reading or writing the client's storage failed, so the queue, the identity
+ * or the firmware version may not survive a restart.
+ *
+ * @example
+ * ```ts
+ * import { StorageError } from "@edgewire/sdk/honch";
+ *
+ * const error = new StorageError("Cannot read 'honch:distinct_id' as the store is unavailable: check the storage");
+ * console.log(error.code); // "storage"
+ * ```
+ */
+export class StorageError extends HonchError {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   * @param options The underlying error.
+   */
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "storage", cause: options.cause });
+  }
+}
+
+/**
+ * An upload failed before any answer arrived: the network failed or the
+ * transport timeout passed. The events stay queued and are retried.
+ *
+ * @example
+ * ```ts
+ * import { TransportError } from "@edgewire/sdk/honch";
+ *
+ * const error = new TransportError("Cannot upload events as the request timed out: they stay queued");
+ * console.log(error.code); // "transport"
+ * ```
+ */
+export class TransportError extends HonchError {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   * @param options The underlying error.
+   */
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "transport", cause: options.cause });
+  }
+}
+
+/**
+ * A flush was asked for while the device is offline (the connectivity
+ * callback answered `false`, or `disconnected()` was the last report).
+ *
+ * @example
+ * ```ts
+ * import { OfflineError } from "@edgewire/sdk/honch";
+ *
+ * const error = new OfflineError("Cannot flush while offline: call connected() once the network is back");
+ * console.log(error.code); // "offline"
+ * ```
+ */
+export class OfflineError extends HonchError {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   */
+  constructor(message: string) {
+    super(message, { code: "offline" });
+  }
+}
+
+/**
+ * Capture answered 429: too many uploads. The events stay queued and are
+ * retried after `retryAfterMs` (or the backoff, whichever is longer).
+ *
+ * @example
+ * ```ts
+ * import { RateLimitedError } from "@edgewire/sdk/honch";
+ *
+ * const error = new RateLimitedError("Cannot upload events as capture answered 429: they stay queued", 30000);
+ * console.log(error.retryAfterMs); // 30000
+ * ```
+ */
+export class RateLimitedError extends HonchError {
+  /** How long capture asked the client to wait, from `Retry-After`, when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   * @param retryAfterMs How long capture asked the client to wait, in milliseconds.
+   */
+  constructor(message: string, retryAfterMs?: number) {
+    super(message, { code: "rate_limited" });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Capture answered with a status worth retrying other than 429 (5xx, 408,
+ * 409). The events stay queued and are retried with backoff.
+ *
+ * @example
+ * ```ts
+ * import { ServerError } from "@edgewire/sdk/honch";
+ *
+ * const error = new ServerError("Cannot upload events as capture answered 503: they stay queued", 503);
+ * console.log(error.status); // 503
+ * ```
+ */
+export class ServerError extends HonchError {
+  /** The HTTP status code. */
+  readonly status: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   * @param status The HTTP status code.
+   */
+  constructor(message: string, status: number) {
+    super(message, { code: "server" });
+    this.status = status;
+  }
+}
+
+/**
+ * Capture refused events for good (401 or another 4xx that is not retried),
+ * so they were dropped from the queue and counted.
+ *
+ * @example
+ * ```ts
+ * import { RejectedError } from "@edgewire/sdk/honch";
+ *
+ * const error = new RejectedError("Capture rejected 3 events with status 422: they were dropped", 422);
+ * console.log(error.status); // 422
+ * ```
+ */
+export class RejectedError extends HonchError {
+  /** The HTTP status code, when one was received. */
+  readonly status: number | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was dropped and why.
+   * @param status The HTTP status code, when one was received.
+   */
+  constructor(message: string, status?: number) {
+    super(message, { code: "rejected" });
+    this.status = status;
+  }
+}
+
+/**
+ * The client cannot do this any more: it was shut down.
+ *
+ * @example
+ * ```ts
+ * import { NotInitializedError } from "@edgewire/sdk/honch";
+ *
+ * const error = new NotInitializedError("Cannot track as the client was shut down: create a new HonchClient");
+ * console.log(error.code); // "not_initialized"
+ * ```
+ */
+export class NotInitializedError extends HonchError {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed and what to do.
+   */
+  constructor(message: string) {
+    super(message, { code: "not_initialized" });
+  }
+}

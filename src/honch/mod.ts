@@ -2,8 +2,8 @@
  * Honch product analytics, wire format v2: the typed values, the compact
  * event-batch message codec, the frames that carry it (with CRC-16 and
  * reassembly), and the expansion a collector stores. Byte-compatible with
- * Honch's capture service and its conformance fixtures. The `HonchClient`
- * that queues, batches and uploads events builds on these.
+ * Honch's capture service and its conformance fixtures. {@linkcode HonchClient}
+ * queues, batches and uploads events on top of them.
  *
  * @example Encode a batch, frame it, reassemble and decode it
  * ```ts
@@ -26,8 +26,25 @@
  */
 
 export {
+  type FlushOptions,
+  type FlushResult,
+  HONCH_SDK_VERSION,
+  HonchClient,
+  type HonchClientOptions,
+  type HonchQueueStats,
+  type LogErrorOptions,
+  type TickResult,
+} from "./client.ts";
+export {
   HonchError,
   InvalidArgumentError,
+  NotInitializedError,
+  OfflineError,
+  RateLimitedError,
+  RejectedError,
+  ServerError,
+  StorageError,
+  TransportError,
   WireFormatError,
   type WireFormatProblem,
 } from "./errors.ts";
