@@ -47,6 +47,7 @@ export {
   type FrameOptions,
   HonchError,
   largestFittingPrefix,
+  PROMOTED_CONTEXT_KEYS,
   RESERVED_PROPERTY_IDS,
   toWireValue,
   type ToWireValueOptions,

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { DeliveryStep } from "./client.ts";
 import { postBytes } from "../core/http.ts";
 import { HttpError, NetworkError, TimeoutError } from "../core/errors.ts";
 import { InvalidArgumentError } from "./errors.ts";
@@ -102,25 +103,8 @@ export interface DeliveryOptions {
   maxFrameBytes?: number;
 }
 
-/** What one {@linkcode Delivery.step} did. */
-export type FlushStep =
-  /** The collector accepted the batch: the first `events` queued events are consumed. */
-  | { kind: "sent"; events: number }
-  /** The first `events` queued events must be dropped: refused by the collector or too large to send. */
-  | {
-    kind: "dropped";
-    events: number;
-    reason: "rejected" | "auth_error" | "oversize";
-    status?: number;
-  }
-  /** The upload failed and may succeed later: nothing is consumed and the backoff is armed. */
-  | { kind: "retry"; waitMs: number; status?: number; error?: unknown }
-  /** Nothing was sent as the last success was less than `minIntervalMs` ago. */
-  | { kind: "spacing"; waitMs: number }
-  /** Nothing was sent as an earlier failure's backoff has not passed. */
-  | { kind: "backoff"; waitMs: number }
-  /** There was nothing to send. */
-  | { kind: "empty" };
+/** What one {@linkcode Delivery.step} did: the public `DeliveryStep`. */
+export type FlushStep = DeliveryStep;
 
 /** Options of one {@linkcode Delivery.step}. */
 export interface StepOptions {

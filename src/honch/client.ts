@@ -32,7 +32,7 @@ import {
   StorageError,
   TransportError,
 } from "./errors.ts";
-import { RESERVED_PROPERTY_IDS } from "./wire_v2.ts";
+import { PROMOTED_CONTEXT_KEYS, RESERVED_PROPERTY_IDS } from "./wire_v2.ts";
 
 /**
  * The SDK behaviour version sent as `$sdk_version`.
@@ -226,25 +226,29 @@ export interface FlushResult {
   error?: HonchError;
 }
 
-/** What a {@linkcode HonchClient.prototype.tick} did: one delivery step, or why none. */
-export type TickResult =
-  /** Capture accepted a batch of `events` events; they left the queue. */
+/** What one upload step did, as {@linkcode HonchClient.prototype.tick} reports it. */
+export type DeliveryStep =
+  /** The collector accepted the batch: the first `events` queued events are consumed. */
   | { kind: "sent"; events: number }
-  /** The first `events` queued events were dropped: refused by capture or too large to send. */
+  /** The first `events` queued events must be dropped: refused by the collector or too large to send. */
   | {
     kind: "dropped";
     events: number;
     reason: "rejected" | "auth_error" | "oversize";
     status?: number;
   }
-  /** The upload failed; the events stay queued and the next try waits `waitMs`. */
+  /** The upload failed and may succeed later: nothing is consumed and the backoff is armed. */
   | { kind: "retry"; waitMs: number; status?: number; error?: unknown }
-  /** Nothing was sent as the last upload was less than `flushMinIntervalMs` ago. */
+  /** Nothing was sent as the last success was less than `minIntervalMs` ago. */
   | { kind: "spacing"; waitMs: number }
   /** Nothing was sent as an earlier failure's backoff has not passed. */
   | { kind: "backoff"; waitMs: number }
-  /** Nothing is queued. */
-  | { kind: "empty" }
+  /** There was nothing to send. */
+  | { kind: "empty" };
+
+/** What a {@linkcode HonchClient.prototype.tick} did: one delivery step, or why none. */
+export type TickResult =
+  | DeliveryStep
   /** The client is offline: nothing was attempted. */
   | { kind: "offline" }
   /** Neither the event threshold nor the flush interval was reached. */
@@ -268,16 +272,7 @@ export interface HonchQueueStats {
   persistErrors: number;
 }
 
-const SDK_OWNED_KEYS = new Set([
-  "distinct_id",
-  "$device_id",
-  "$device_model",
-  "$firmware_version",
-  "$sdk_platform",
-  "$sdk_version",
-  "$environment",
-  "$session_id",
-]);
+const SDK_OWNED_KEYS: ReadonlySet<string> = new Set(PROMOTED_CONTEXT_KEYS);
 const MAX_EVENT_NAME_LENGTH = 128;
 const MAX_DISTINCT_ID_BYTES = 256;
 const MAX_PROPERTIES = 64;

@@ -9,7 +9,7 @@
 
 import { InvalidArgumentError } from "./errors.ts";
 import { CONTEXT_KEY_IDS, type WireBatch } from "./wire_v2.ts";
-import { wireValueToJson } from "./wire_value.ts";
+import { setJsonProperty, wireValueToJson } from "./wire_value.ts";
 
 /** One event in the canonical Honch event model. */
 export interface ExpandedEvent {
@@ -66,7 +66,7 @@ export function expandBatch(batch: WireBatch): ExpandedEvent[] {
     const properties: Record<string, unknown> = {};
     for (const [key, value] of promoted) properties[key] = value;
     for (const property of event.properties) {
-      setProperty(properties, property.key, wireValueToJson(property.value));
+      setJsonProperty(properties, property.key, wireValueToJson(property.value));
     }
     expanded[index] = {
       event: event.name,
@@ -76,18 +76,4 @@ export function expandBatch(batch: WireBatch): ExpandedEvent[] {
     };
   }
   return expanded;
-}
-
-// Plain assignment of `__proto__` would change the prototype instead of adding a key.
-function setProperty(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(object, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    object[key] = value;
-  }
 }

@@ -26,6 +26,7 @@
  */
 
 export {
+  type DeliveryStep,
   type FlushOptions,
   type FlushResult,
   HONCH_SDK_VERSION,
@@ -62,6 +63,7 @@ export {
   encodeMessage,
   type EncodeOptions,
   largestFittingPrefix,
+  PROMOTED_CONTEXT_KEYS,
   RESERVED_PROPERTY_IDS,
   WIRE_LIMITS,
   type WireBatch,

@@ -146,6 +146,21 @@ export const CONTEXT_KEY_IDS: Readonly<Record<string, number>> = Object.freeze({
 });
 
 /**
+ * The context keys promoted into every expanded event's properties, in id
+ * order (`distinct_id` … `$session_id`): no event property may use them.
+ *
+ * @example
+ * ```ts
+ * import { PROMOTED_CONTEXT_KEYS } from "@edgewire/sdk/honch";
+ *
+ * console.log(PROMOTED_CONTEXT_KEYS.includes("$device_id")); // true
+ * ```
+ */
+export const PROMOTED_CONTEXT_KEYS: readonly string[] = Object.freeze(
+  Object.keys(CONTEXT_KEY_IDS).slice(0, 8),
+);
+
+/**
  * The reserved property ids by name: these keys are written as
  * `id << 1` instead of a string table reference.
  *
@@ -215,7 +230,7 @@ const MAX_I64 = 0x7fff_ffff_ffff_ffffn;
 const CONTEXT_NAMES = ["", ...Object.keys(CONTEXT_KEY_IDS)];
 const RESERVED_IDS = new Map(Object.entries(RESERVED_PROPERTY_IDS));
 const RESERVED_NAMES = ["", ...Object.keys(RESERVED_PROPERTY_IDS)];
-const PROMOTED_KEYS = new Set(Object.keys(CONTEXT_KEY_IDS).slice(0, 8));
+const PROMOTED_KEYS = new Set(PROMOTED_CONTEXT_KEYS);
 
 const TAG_NULL = 0x00;
 const TAG_FALSE = 0x01;

@@ -192,8 +192,19 @@ export function wireValueToJson(value: WireValue): unknown {
   }
 }
 
-// Plain assignment of `__proto__` would change the prototype instead of adding a key.
-function setJsonProperty(object: Record<string, unknown>, key: string, value: unknown): void {
+/**
+ * Sets `object[key]`, adding an own `__proto__` key instead of changing the
+ * prototype as plain assignment would.
+ *
+ * @param object The object to write to.
+ * @param key The key.
+ * @param value The value.
+ */
+export function setJsonProperty(
+  object: Record<string, unknown>,
+  key: string,
+  value: unknown,
+): void {
   if (key === "__proto__") {
     Object.defineProperty(object, key, {
       value,

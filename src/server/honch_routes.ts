@@ -17,7 +17,7 @@
 
 import { Hono } from "hono";
 import { crc16, decodeFrame, type Frame } from "../honch/frames.ts";
-import { CAPTURE_LIMITS, decodeMessage } from "../honch/wire_v2.ts";
+import { CAPTURE_LIMITS, decodeMessage, PROMOTED_CONTEXT_KEYS } from "../honch/wire_v2.ts";
 import { expandBatch } from "../honch/expand.ts";
 import { InvalidArgumentError as HonchArgumentError, WireFormatError } from "../honch/errors.ts";
 import {
@@ -63,16 +63,9 @@ const REQUIRED_CONTEXT = [
   "$sdk_version",
 ] as const;
 /** The promoted context properties in the wire format's key id order. */
-const PROMOTED_CONTEXT = [
-  "$device_id",
-  "$device_model",
-  "$firmware_version",
-  "$sdk_platform",
-  "$sdk_version",
-  "$environment",
-  "$session_id",
-] as const;
-const CONTEXT_KEYS: ReadonlySet<string> = new Set(["distinct_id", ...PROMOTED_CONTEXT]);
+/** The promoted context properties after distinct_id, in the wire format's key id order. */
+const PROMOTED_CONTEXT = PROMOTED_CONTEXT_KEYS.slice(1);
+const CONTEXT_KEYS: ReadonlySet<string> = new Set(PROMOTED_CONTEXT_KEYS);
 const NUMERIC_PROPERTIES: ReadonlySet<string> = new Set(["$battery_level", "$wifi_rssi"]);
 
 function reject(status: number, error: string, extra: Record<string, unknown> = {}): never {
