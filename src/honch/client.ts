@@ -215,10 +215,11 @@ export interface FlushResult {
   /** How many events are still queued. */
   remaining: number;
   /**
-   * Why the flush ended: the queue is empty, or a retry wait would pass the deadline (or the
-   * client was shut down meanwhile).
+   * Why the flush ended: the queue is empty; a retry wait would pass the deadline (or the
+   * client was shut down meanwhile); or capture refused the project key (401), which drops that
+   * batch and keeps the rest queued until the key is fixed.
    */
-  stopped: "drained" | "deadline";
+  stopped: "drained" | "deadline" | "auth_error";
   /**
    * The last upload failure, when there was one: {@linkcode RateLimitedError},
    * {@linkcode ServerError}, {@linkcode TransportError} or {@linkcode RejectedError}.
@@ -1311,6 +1312,10 @@ export class HonchClient {
       if (step.kind === "dropped") {
         dropped += step.events;
         error = droppedError(step);
+        // A refused project key refuses every batch: keep the rest queued until the key is fixed
+        if (step.reason === "auth_error") {
+          return { sent, dropped, remaining: this.#queue.length, stopped: "auth_error", error };
+        }
         continue;
       }
       if (step.kind === "retry") error = retryError(step);

@@ -257,3 +257,18 @@ Deno.test("the queue bound drops the oldest events and counts them", async () =>
   ]);
   await client.shutdown();
 });
+
+Deno.test("a refused project key drops one batch and keeps the rest queued", async () => {
+  await using running = start();
+  const client = clientFor(running, { apiKey: "phc_wrong_key", batchSize: 5 });
+  await client.ready();
+  for (let i = 0; i < 12; i++) client.track("unauthorised", { i });
+  const before = client.queueStats().queued;
+  const result = await client.flush();
+  assert.equal(result.stopped, "auth_error");
+  assert.equal(result.dropped, 5);
+  assert.equal(result.remaining, before - 5);
+  assert.equal(client.queueStats().droppedByReason.auth_error, 5);
+  assert.equal(running.captures(), 1, "one refused upload, then it stops");
+  await client.shutdown({ deadlineMs: 0 });
+});
