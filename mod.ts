@@ -3,7 +3,7 @@
  * that run unchanged on Deno, Bun, Node, Cloudflare Workers and browsers,
  * plus the shared core they are built from. Each service also has its own
  * entry point (`@edgewire/sdk/mkstats`, `@edgewire/sdk/pow`,
- * `@edgewire/sdk/honch`, `@edgewire/sdk/server`).
+ * `@edgewire/sdk/honch`, `@edgewire/sdk/migas`, `@edgewire/sdk/server`).
  *
  * @example
  * ```ts
@@ -25,6 +25,8 @@ export * from "./src/core/storage.ts";
 export * from "./src/core/runtime.ts";
 export * from "./src/pow/mod.ts";
 export * from "./src/mkstats/mod.ts";
+// migas' module functions (setup, track, …) read best qualified, as in migas-py: migas.setup()
+export * as migas from "./src/migas/mod.ts";
 // Honch's error classes keep the original SDK's names inside "@edgewire/sdk/honch";
 // here the two that clash with core classes are prefixed
 export { InvalidArgumentError as HonchInvalidArgumentError } from "./src/honch/errors.ts";

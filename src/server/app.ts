@@ -13,6 +13,7 @@ import type { HonchSettings, ServerContext, ServerState } from "./_context.ts";
 import { honchRoutes } from "./honch_routes.ts";
 import { sha256Bytes } from "./_context.ts";
 import { RequestRejection } from "./_validate.ts";
+import { type MigasProjectSeed, migasRoutes, type MigasSettings } from "./migas_routes.ts";
 import { mkstatsRoutes } from "./mkstats_routes.ts";
 import { TokenBucketLimiter } from "./rate_limit.ts";
 import { SqliteStore } from "./store/sqlite.ts";
@@ -84,6 +85,67 @@ export interface HonchServerOptions {
   partialTtlMs?: number;
 }
 
+/** A project the migas routes know from configuration, registered whenever the store opens. */
+export interface MigasProjectOptions {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /**
+   * The newest released version, answered by `check_project` and `add_project`
+   * (a leading `v` is dropped). Without it those answer `unknown`.
+   *
+   * @default undefined (keeps what the admin API stored)
+   */
+  latestVersion?: string;
+  /**
+   * Versions flagged as bad: `check_project` answers `flagged: true` for them.
+   *
+   * @default undefined (keeps what the admin API stored)
+   */
+  badVersions?: string[];
+}
+
+/** The per-address sliding window of the migas routes, as migas-server keeps it. */
+export interface MigasRateLimitOptions {
+  /**
+   * The window's length, in milliseconds (migas' `MIGAS_REQUEST_WINDOW`).
+   *
+   * @default 60000
+   */
+  windowMs?: number;
+  /**
+   * How many requests one client address may make per window, refused ones
+   * included (migas' `MIGAS_MAX_REQUESTS_PER_WINDOW`); `Infinity` disables the limit.
+   *
+   * @default 1000
+   */
+  maxRequests?: number;
+}
+
+/** The migas settings of {@linkcode createServer}. */
+export interface MigasServerOptions {
+  /**
+   * Projects registered, with their latest and bad versions, whenever the
+   * store opens; more can be registered at `POST /api/admin/register`.
+   *
+   * @default []
+   */
+  projects?: MigasProjectOptions[];
+  /**
+   * The largest body accepted by `/api/breadcrumb` and `/graphql`, in bytes
+   * (migas' `MIGAS_MAX_REQUEST_SIZE`); larger ones get 413.
+   *
+   * @default 2500
+   */
+  maxRequestBytes?: number;
+  /**
+   * The per-address sliding window; past it requests get 429
+   * `Too many requests, wait a minute.`
+   *
+   * @default { windowMs: 60000, maxRequests: 1000 }
+   */
+  rateLimit?: MigasRateLimitOptions;
+}
+
 /** Options of {@linkcode createServer}. */
 export interface ServerOptions {
   /**
@@ -148,6 +210,14 @@ export interface ServerOptions {
    * @default { projectKeys: [], maxMessageBytes: 1048576, maxFrameBytes: 65536, partialTtlMs: 86400000 }
    */
   honch?: HonchServerOptions;
+  /**
+   * The migas routes (`/api/breadcrumb`, `/api/usage/{owner/repo}`,
+   * `/api/admin/register`, `/graphql`): configured projects, body limit and
+   * rate-limit window.
+   *
+   * @default { projects: [], maxRequestBytes: 2500, rateLimit: { windowMs: 60000, maxRequests: 1000 } }
+   */
+  migas?: MigasServerOptions;
   /**
    * The clock, in milliseconds.
    *
@@ -282,6 +352,69 @@ function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
   };
 }
 
+function stringList(field: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) fail(field, "an array of strings", show(value));
+  value.forEach((item, index) => {
+    if (typeof item !== "string") fail(`${field}[${index}]`, "a string", show(item));
+  });
+  return [...value];
+}
+
+function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail("migas", "an object", show(value));
+  const projectsOption = value.projects ?? [];
+  if (!Array.isArray(projectsOption)) {
+    fail("migas.projects", "an array of projects", show(projectsOption));
+  }
+  const projects = projectsOption.map((entry, index): MigasProjectSeed => {
+    const field = `migas.projects[${index}]`;
+    if (typeof entry !== "object" || entry === null) fail(field, "an object", show(entry));
+    if (typeof entry.project !== "string" || !entry.project.includes("/")) {
+      fail(`${field}.project`, "a string as 'owner/repo'", show(entry.project));
+    }
+    if (entry.latestVersion !== undefined && typeof entry.latestVersion !== "string") {
+      fail(`${field}.latestVersion`, "a string", show(entry.latestVersion));
+    }
+    return {
+      project: entry.project,
+      latestVersion: entry.latestVersion,
+      badVersions: stringList(`${field}.badVersions`, entry.badVersions),
+    };
+  });
+  const rateLimit = value.rateLimit ?? {};
+  if (typeof rateLimit !== "object" || rateLimit === null) {
+    fail("migas.rateLimit", "an object", show(rateLimit));
+  }
+  const maxRequests = rateLimit.maxRequests ?? 1000;
+  if (
+    typeof maxRequests !== "number" ||
+    !(maxRequests === Infinity || (Number.isInteger(maxRequests) && maxRequests >= 1 &&
+      maxRequests <= 1_000_000))
+  ) {
+    fail("migas.rateLimit.maxRequests", "an integer in 1..1000000, or Infinity", show(maxRequests));
+  }
+  return {
+    projects,
+    maxRequestBytes: integerOption(
+      "migas.maxRequestBytes",
+      value.maxRequestBytes,
+      2500,
+      1,
+      1_048_576,
+    ),
+    windowMs: integerOption(
+      "migas.rateLimit.windowMs",
+      rateLimit.windowMs,
+      60_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxRequests,
+  };
+}
+
 function defaultClientAddress(_request: Request, env: unknown): string | undefined {
   if (typeof env !== "object" || env === null) return undefined;
   const remote = (env as { remoteAddr?: unknown }).remoteAddr;
@@ -300,6 +433,9 @@ function isStore(value: unknown): value is ServerStore {
     "findInstallToken",
     "appendHonchFrame",
     "completeHonchMessage",
+    "registerMigasProject",
+    "addMigasBreadcrumb",
+    "countMigasUsage",
     "close",
   ].every(
     (method) => typeof candidate[method] === "function",
@@ -309,12 +445,13 @@ function isStore(value: unknown): value is ServerStore {
 /**
  * Creates the reference server: the mkStats API under `/api/v1` and `/api`,
  * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
- * `GET /api/honch/events`, `GET /healthz`, JSON 404s, and JSON errors that
- * never leak details.
+ * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
+ * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
+ * `GET /healthz`, JSON 404s, and JSON errors that never leak details.
  * Options are validated here, synchronously; the store opens on the first
  * request.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas and clock.
  * @returns The server; hand `server.fetch` to `Deno.serve` or export it from a Worker.
  * @throws {InvalidArgumentError} When an option is out of range.
  *
@@ -388,6 +525,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     fail("rateLimit", "an object", show(rateLimit));
   }
   const honch = honchSettings(options.honch);
+  const migas = migasSettings(options.migas);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
 
@@ -403,6 +541,9 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
 
   const open = async (): Promise<ServerState> => {
     store ??= typeof storeOption === "string" ? new SqliteStore(storeOption) : storeOption;
+    for (const seed of migas.projects) {
+      await store.registerMigasProject({ ...seed, now: now() });
+    }
     const secretText = secretOption ??
       await store.ensureMeta(
         SECRET_META_KEY,
@@ -447,6 +588,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   app.route("/api/v1", mkstats);
   app.route("/api", mkstats);
   app.route("/", honchRoutes(context));
+  app.route("/", migasRoutes(context, migas));
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((error) => {
     if (error instanceof RequestRejection) return error.toResponse();

@@ -3,7 +3,8 @@
  * the Edgewire services: the mkStats plugin analytics API
  * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`) and Honch
  * capture (`POST /capture` with wire-v2 frames or JSON, and the admin read
- * `GET /api/honch/events`). State lives
+ * `GET /api/honch/events`), and a migas server (usage breadcrumbs and
+ * version checks over REST and GraphQL). State lives
  * in a {@linkcode ServerStore}; the default is embedded SQLite.
  *
  * @example Answer a request directly, as `Deno.serve(server.fetch)` would
@@ -23,6 +24,9 @@ export {
   createServer,
   type EdgewireServer,
   type HonchServerOptions,
+  type MigasProjectOptions,
+  type MigasRateLimitOptions,
+  type MigasServerOptions,
   type RateLimitOptions,
   type ServerOptions,
   type ServerRateLimitOptions,
@@ -42,6 +46,10 @@ export type {
   HonchUploadKey,
   InstallRecord,
   InstallTokenRecord,
+  MigasBreadcrumbRecord,
+  MigasProjectRecord,
+  MigasRegistration,
+  MigasUsageQuery,
   PingRecord,
   PluginStats,
   ServerStore,

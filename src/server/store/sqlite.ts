@@ -21,6 +21,10 @@ import type {
   HonchUploadKey,
   InstallRecord,
   InstallTokenRecord,
+  MigasBreadcrumbRecord,
+  MigasProjectRecord,
+  MigasRegistration,
+  MigasUsageQuery,
   PingRecord,
   PluginStats,
   ServerStore,
@@ -120,6 +124,31 @@ CREATE TABLE IF NOT EXISTS honch_blobs (
   received_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS honch_blobs_project ON honch_blobs (project_key_hash, id);
+CREATE TABLE IF NOT EXISTS migas_projects (
+  project TEXT PRIMARY KEY,
+  latest_version TEXT,
+  bad_versions TEXT NOT NULL,
+  registered_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS migas_breadcrumbs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project TEXT NOT NULL,
+  project_version TEXT NOT NULL,
+  language TEXT NOT NULL,
+  language_version TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  session_id TEXT,
+  user_id TEXT,
+  user_type TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  container TEXT NOT NULL,
+  is_ci INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  status_desc TEXT,
+  error_type TEXT,
+  error_desc TEXT
+);
+CREATE INDEX IF NOT EXISTS migas_breadcrumbs_project ON migas_breadcrumbs (project, timestamp);
 `;
 
 const UPLOAD_KEY = "project_key_hash = ? AND stream_id = ? AND source_type = ? AND message_id = ?";
@@ -158,6 +187,13 @@ interface Statements {
   pruneFrames: StatementSync;
   prunePartials: StatementSync;
   pruneMessages: StatementSync;
+  findMigasProject: StatementSync;
+  insertMigasProject: StatementSync;
+  updateMigasProject: StatementSync;
+  listMigasProjects: StatementSync;
+  insertMigasBreadcrumb: StatementSync;
+  countMigasHits: StatementSync;
+  countMigasUsers: StatementSync;
 }
 
 type UploadParams = [string, string, number, number];
@@ -330,6 +366,30 @@ export class SqliteStore implements ServerStore {
       ),
       prunePartials: db.prepare("DELETE FROM honch_partials WHERE expires_at < ?"),
       pruneMessages: db.prepare("DELETE FROM honch_messages WHERE expires_at < ?"),
+      findMigasProject: db.prepare(
+        "SELECT latest_version, bad_versions FROM migas_projects WHERE project = ?",
+      ),
+      insertMigasProject: db.prepare(
+        `INSERT OR IGNORE INTO migas_projects (project, latest_version, bad_versions, registered_at)
+         VALUES (?, ?, ?, ?)`,
+      ),
+      updateMigasProject: db.prepare(
+        "UPDATE migas_projects SET latest_version = ?, bad_versions = ? WHERE project = ?",
+      ),
+      listMigasProjects: db.prepare("SELECT project FROM migas_projects ORDER BY project"),
+      insertMigasBreadcrumb: db.prepare(
+        `INSERT INTO migas_breadcrumbs (project, project_version, language, language_version,
+           timestamp, session_id, user_id, user_type, platform, container, is_ci, status,
+           status_desc, error_type, error_desc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      countMigasHits: db.prepare(
+        `SELECT COUNT(*) AS n FROM migas_breadcrumbs
+         WHERE project = ? AND timestamp >= ? AND timestamp <= ?`,
+      ),
+      countMigasUsers: db.prepare(
+        `SELECT COUNT(DISTINCT user_id) AS n FROM migas_breadcrumbs
+         WHERE project = ? AND timestamp >= ? AND timestamp <= ?`,
+      ),
     };
   }
 
@@ -739,6 +799,121 @@ export class SqliteStore implements ServerStore {
         bytes: row.bytes,
         receivedAt: row.received_at,
       }));
+    });
+  }
+
+  /**
+   * Registers a migas project, or updates the version facts of a registered
+   * one, in one transaction.
+   *
+   * @param registration The project and the facts to set.
+   * @returns `true` when the project was new.
+   * @throws {Error} When the store is closed.
+   */
+  registerMigasProject(registration: MigasRegistration): Promise<boolean> {
+    return run(() => {
+      const statements = this.#open();
+      return this.#transaction(() => {
+        const inserted = statements.insertMigasProject.run(
+          registration.project,
+          registration.latestVersion ?? null,
+          JSON.stringify(registration.badVersions ?? []),
+          registration.now,
+        ).changes === 1;
+        if (!inserted) {
+          const row = statements.findMigasProject.get(registration.project) as {
+            latest_version: string | null;
+            bad_versions: string;
+          };
+          statements.updateMigasProject.run(
+            registration.latestVersion ?? row.latest_version,
+            registration.badVersions === undefined
+              ? row.bad_versions
+              : JSON.stringify(registration.badVersions),
+            registration.project,
+          );
+        }
+        return inserted;
+      });
+    });
+  }
+
+  /**
+   * Finds a registered migas project.
+   *
+   * @param project The project, as `owner/repo`.
+   * @returns Its record, or `undefined` when it is not registered.
+   * @throws {Error} When the store is closed.
+   */
+  findMigasProject(project: string): Promise<MigasProjectRecord | undefined> {
+    return run(() => {
+      const row = this.#open().findMigasProject.get(project) as
+        | { latest_version: string | null; bad_versions: string }
+        | undefined;
+      if (row === undefined) return undefined;
+      return {
+        project,
+        latestVersion: row.latest_version ?? undefined,
+        badVersions: JSON.parse(row.bad_versions) as string[],
+      };
+    });
+  }
+
+  /**
+   * Lists the registered migas projects.
+   *
+   * @returns Their names, sorted.
+   * @throws {Error} When the store is closed.
+   */
+  listMigasProjects(): Promise<string[]> {
+    return run(() => {
+      const rows = this.#open().listMigasProjects.all() as unknown as { project: string }[];
+      return rows.map((row) => row.project);
+    });
+  }
+
+  /**
+   * Stores one migas breadcrumb.
+   *
+   * @param breadcrumb The breadcrumb.
+   * @returns Once stored.
+   * @throws {Error} When the store is closed.
+   */
+  addMigasBreadcrumb(breadcrumb: MigasBreadcrumbRecord): Promise<void> {
+    return run(() => {
+      this.#open().insertMigasBreadcrumb.run(
+        breadcrumb.project,
+        breadcrumb.projectVersion,
+        breadcrumb.language,
+        breadcrumb.languageVersion,
+        breadcrumb.timestamp,
+        breadcrumb.sessionId ?? null,
+        breadcrumb.userId ?? null,
+        breadcrumb.userType,
+        breadcrumb.platform,
+        breadcrumb.container,
+        breadcrumb.isCi ? 1 : 0,
+        breadcrumb.status,
+        breadcrumb.statusDesc ?? null,
+        breadcrumb.errorType ?? null,
+        breadcrumb.errorDesc ?? null,
+      );
+    });
+  }
+
+  /**
+   * Counts a project's breadcrumbs, or its distinct users, over a time range.
+   *
+   * @param query The project, the inclusive range and whether to count users.
+   * @returns The count.
+   * @throws {Error} When the store is closed.
+   */
+  countMigasUsage(query: MigasUsageQuery): Promise<number> {
+    return run(() => {
+      const statements = this.#open();
+      const statement = query.unique ? statements.countMigasUsers : statements.countMigasHits;
+      const row = statement.get(query.project, query.start, query.end) as { n: number };
+      return Number(row.n);
     });
   }
 

@@ -1,0 +1,108 @@
+/**
+ * One migas request with migas-py's outcome mapping: a timeout becomes a
+ * `408` with `Connection to server timed out.`, an unreachable server a
+ * `503` with `Could not connect to server.`, and any answer, whatever its
+ * status, a parsed body for the response filter. It never throws, and it
+ * never outlives its deadline, even when the fetch ignores the abort.
+ *
+ * @module
+ */
+
+/** What came back, real or synthesised. */
+export interface MigasResponse {
+  status: number;
+  body: unknown;
+  /** `undefined` when no HTTP answer arrived. */
+  headers: Headers | undefined;
+}
+
+/** The message migas-py gives a request that outlived its timeout. */
+export const TIMED_OUT = "Connection to server timed out.";
+/** The message migas-py gives a request that reached no server. */
+export const UNREACHABLE = "Could not connect to server.";
+
+const failure = (status: number, message: string): MigasResponse => ({
+  status,
+  body: { data: null, errors: [{ message }] },
+  headers: undefined,
+});
+
+/** POSTs `body` to `url` with `headers` within `timeoutMs`. */
+export async function send(
+  doFetch: typeof fetch,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<MigasResponse> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<MigasResponse>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve(failure(408, TIMED_OUT));
+    }, timeoutMs);
+  });
+  const attempt = (async (): Promise<MigasResponse> => {
+    try {
+      const response = await doFetch(url, {
+        method: "POST",
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      const text = await response.text();
+      return { status: response.status, body: parse(text), headers: response.headers };
+    } catch {
+      return controller.signal.aborted ? failure(408, TIMED_OUT) : failure(503, UNREACHABLE);
+    }
+  })();
+  try {
+    return await Promise.race([attempt, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A proxy's HTML error page: keep it where the filter looks for a reason
+    return { detail: text.slice(0, 200) };
+  }
+}
+
+/**
+ * migas-py's `_filter_response`: a body with `success` is the answer; else
+ * `data[operation]`; else the fallback, whose message becomes the first
+ * GraphQL error's or FastAPI's `detail`. The errors are kept on the
+ * fallback, so a timeout still reads `{ success: false, errors: [...] }`.
+ */
+export function filterResponse<T extends { success: boolean; message?: string }>(
+  body: unknown,
+  operation: string,
+  fallback: T,
+): T & { errors?: { message: string }[] } {
+  if (isRecord(body)) {
+    if (typeof body.success === "boolean") return body as T;
+    const data = body.data;
+    if (isRecord(data) && isRecord(data[operation])) return data[operation] as T;
+    const errors = body.errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const list = errors.map((error) => ({
+        message: isRecord(error) ? String(error.message) : String(error),
+      }));
+      return { ...fallback, message: list[0].message, errors: list };
+    }
+    if (body.detail !== undefined) {
+      const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      return { ...fallback, message: detail };
+    }
+  }
+  return fallback;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
