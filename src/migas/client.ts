@@ -11,7 +11,7 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
-import { readEnv } from "../core/runtime.ts";
+import { processLifecycle, readEnv } from "../core/runtime.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { GqlEnum, operation } from "./_graphql.ts";
 import { filterResponse, send } from "./_request.ts";
@@ -103,12 +103,12 @@ export type MigasLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
  * ```
  */
 export interface MigasLifecycle {
-  /** Registers the callback to run when the program ends normally. */
-  onExit?(callback: () => Promise<unknown>): void;
-  /** Registers the callback to run on an uncaught error. */
-  onError?(callback: (error: unknown) => Promise<unknown>): void;
-  /** Registers the callback to run on a signal (`"SIGINT"`, `"SIGTERM"`). */
-  onSignal?(callback: (signal: string) => Promise<unknown>): void;
+  /** Registers the callback to run when the program ends normally; may return a remover. */
+  onExit?(callback: () => Promise<unknown>): (() => void) | void;
+  /** Registers the callback to run on an uncaught error; may return a remover. */
+  onError?(callback: (error: unknown) => Promise<unknown>): (() => void) | void;
+  /** Registers the callback to run on a signal (`"SIGINT"`, `"SIGTERM"`); may return a remover. */
+  onSignal?(callback: (signal: string) => Promise<unknown>): (() => void) | void;
 }
 
 /** Options of {@linkcode Migas} and {@linkcode setup}. */
@@ -162,10 +162,11 @@ export interface MigasOptions {
    */
   sessionId?: string;
   /**
-   * Hooks into the process lifecycle for {@linkcode Migas.track}; without one
-   * only `finish()` on the handle ends a run.
+   * Hooks into the process lifecycle for {@linkcode Migas.track}: the final
+   * breadcrumb goes out at a normal exit (`C`), an uncaught error (`F`) or
+   * SIGINT / SIGTERM (`S`); the hooks are removed once it is sent.
    *
-   * @default undefined
+   * @default processLifecycle(): Deno, Node and Bun processes; none in browsers and Workers
    */
   lifecycle?: MigasLifecycle;
   /**
@@ -685,11 +686,13 @@ export class Migas {
     if (known !== undefined) return known;
     const started = this.addBreadcrumb(project, version, { status: "R", statusDesc: "Started" });
     let final: Promise<BreadcrumbResult | MigasFailure> | undefined;
-    const end = (options: BreadcrumbOptions) => {
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const end = Object.assign((options: BreadcrumbOptions) => {
       // The start goes first so the server sees R before the final status
-      final ??= started.then(() => this.addBreadcrumb(project, version, options));
+      final ??= started.then(() => this.addBreadcrumb(project, version, options)).finally(settle);
       return final;
-    };
+    }, { settled });
     const handle: TrackHandle = {
       project,
       started,
@@ -710,10 +713,16 @@ export class Migas {
         }),
     };
     this.#tracks.set(project, handle);
-    const lifecycle = this.#options.lifecycle;
-    lifecycle?.onExit?.(() => handle.finish());
-    lifecycle?.onError?.((error) => handle.finish(error ?? new Error("Unknown error")));
-    lifecycle?.onSignal?.((signal) => handle.suspend(signal));
+    const lifecycle = this.#options.lifecycle ?? processLifecycle();
+    const removers = [
+      lifecycle.onExit?.(() => handle.finish()),
+      lifecycle.onError?.((error) => handle.finish(error ?? new Error("Unknown error"))),
+      lifecycle.onSignal?.((signal) => handle.suspend(signal)),
+    ];
+    // Once the final breadcrumb is out, the program's own exit and signal handling are back
+    void end.settled.then(() =>
+      removers.forEach((remove) => typeof remove === "function" && remove())
+    );
     return handle;
   }
 

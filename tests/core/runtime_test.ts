@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { detectRuntime, platform, readEnv, unrefTimer } from "../../src/core/runtime.ts";
+import {
+  detectRuntime,
+  platform,
+  processLifecycle,
+  readEnv,
+  unrefTimer,
+} from "../../src/core/runtime.ts";
 
 /** A fake Deno whose env permission has the given state; records the calls. */
 function fakeDeno(state: string, env: Record<string, string> = {}) {
@@ -227,4 +233,34 @@ Deno.test("platform answers unknown when nothing tells it", () => {
     },
   };
   assert.equal(platform(throwing), "unknown");
+});
+
+Deno.test("processLifecycle() hooks a Node-style process and removes what it added", async () => {
+  const handlers = new Map<string, (...args: unknown[]) => void>();
+  const exits: number[] = [];
+  const fake = {
+    process: {
+      on: (event: string, handler: (...args: unknown[]) => void) => handlers.set(event, handler),
+      off: (event: string) => handlers.delete(event),
+      exit: (code: number) => exits.push(code),
+    },
+  };
+  const lifecycle = processLifecycle(fake);
+  const seen: string[] = [];
+  const removeExit = lifecycle.onExit!(() => Promise.resolve(void seen.push("exit")));
+  const removeSignal = lifecycle.onSignal!((signal) => Promise.resolve(void seen.push(signal)));
+  assert.deepEqual([...handlers.keys()].sort(), ["SIGINT", "SIGTERM", "beforeExit"]);
+  handlers.get("beforeExit")!();
+  handlers.get("beforeExit")!();
+  handlers.get("SIGTERM")!();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(seen, ["exit", "SIGTERM"], "the exit hook runs once");
+  assert.deepEqual(exits, [143]);
+  removeExit();
+  removeSignal();
+  assert.equal(handlers.size, 0);
+});
+
+Deno.test("processLifecycle() has no hooks where there is no process", () => {
+  assert.deepEqual(processLifecycle({}), {});
 });
