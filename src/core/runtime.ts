@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { Storage } from "./storage.ts";
+
 /**
  * The runtimes Edgewire tells apart.
  *
@@ -366,4 +368,158 @@ export function processLifecycle(globals: object = globalThis): ProcessLifecycle
     };
   }
   return {};
+}
+
+interface FileGlobals {
+  Deno?: {
+    permissions?: {
+      querySync?: (descriptor: { name: "read" | "write"; path: string }) => { state?: unknown };
+    };
+    statSync?: (path: string) => unknown;
+    readTextFile?: (path: string) => Promise<string>;
+    writeTextFile?: (path: string, data: string, options?: { mode?: number }) => Promise<void>;
+    mkdir?: (path: string, options?: { recursive?: boolean; mode?: number }) => Promise<void>;
+    chmod?: (path: string, mode: number) => Promise<void>;
+  };
+  process?: { getBuiltinModule?: (name: string) => unknown };
+}
+
+interface NodeFs {
+  existsSync(path: string): boolean;
+  promises: {
+    readFile(path: string, encoding: "utf8"): Promise<string>;
+    writeFile(path: string, data: string, options: { mode: number }): Promise<void>;
+    mkdir(path: string, options: { recursive: boolean; mode: number }): Promise<unknown>;
+    chmod(path: string, mode: number): Promise<void>;
+  };
+}
+
+function nodeFs(globals: FileGlobals): NodeFs | undefined {
+  try {
+    const fs = globals.process?.getBuiltinModule?.("node:fs") as NodeFs | undefined;
+    return typeof fs?.existsSync === "function" ? fs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function denoMay(globals: FileGlobals, name: "read" | "write", path: string): boolean {
+  try {
+    return globals.Deno?.permissions?.querySync?.({ name, path })?.state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Tells whether a file exists, where the runtime can read files (Deno with
+ * read permission, Node, Bun); `false` elsewhere. Never prompts, never throws.
+ *
+ * @param path The file's path.
+ * @param globals Where to look; tests pass fakes.
+ * @returns Whether the file exists and could be seen.
+ *
+ * @example
+ * ```ts
+ * import { fileExists } from "@edgewire/sdk";
+ *
+ * console.log(fileExists("/.dockerenv") ? "in docker" : "not in docker (or cannot tell)");
+ * ```
+ */
+export function fileExists(path: string, globals: object = globalThis): boolean {
+  const g = globals as FileGlobals;
+  try {
+    if (isObject(g.Deno)) {
+      if (!denoMay(g, "read", path) || typeof g.Deno!.statSync !== "function") return false;
+      g.Deno!.statSync(path);
+      return true;
+    }
+    return nodeFs(g)?.existsSync(path) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** The private settings folder of the user: `$XDG_CONFIG_HOME`, `%APPDATA%`, else `~/.config`. */
+export function configDirectory(globals: object = globalThis): string | undefined {
+  const xdg = readEnv("XDG_CONFIG_HOME", globals);
+  if (xdg) return xdg;
+  const appData = readEnv("APPDATA", globals);
+  if (appData) return appData;
+  const home = readEnv("HOME", globals) ?? readEnv("USERPROFILE", globals);
+  return home ? `${home}/.config` : undefined;
+}
+
+/**
+ * A {@linkcode Storage} kept as JSON in a file only the user may read
+ * (mode 0600, folder 0700), where the runtime can write files: Deno with
+ * read and write permission for the path, Node, Bun. `undefined` elsewhere, so
+ * a caller can fall back to memory.
+ *
+ * @param path The file; its folder is created when missing.
+ * @param globals Where to look; tests pass fakes.
+ * @returns The storage, or `undefined` when this runtime cannot keep files.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage, privateFileStorage } from "@edgewire/sdk";
+ *
+ * const storage = privateFileStorage("/tmp/edgewire-example/state.json") ?? new MemoryStorage();
+ * ```
+ */
+export function privateFileStorage(
+  path: string,
+  globals: object = globalThis,
+): Storage | undefined {
+  const g = globals as FileGlobals;
+  const folder = path.slice(0, Math.max(0, path.lastIndexOf("/"))) || ".";
+  let read: () => Promise<string>;
+  let write: (text: string) => Promise<void>;
+  if (isObject(g.Deno)) {
+    const deno = g.Deno!;
+    if (!denoMay(g, "read", path) || !denoMay(g, "write", path)) return undefined;
+    if (!deno.readTextFile || !deno.writeTextFile || !deno.mkdir) return undefined;
+    read = () => deno.readTextFile!(path);
+    write = async (text) => {
+      await deno.mkdir!(folder, { recursive: true, mode: 0o700 });
+      await deno.writeTextFile!(path, text, { mode: 0o600 });
+      await deno.chmod?.(path, 0o600).catch(() => {});
+    };
+  } else {
+    const fs = nodeFs(g);
+    if (fs === undefined) return undefined;
+    read = () => fs.promises.readFile(path, "utf8");
+    write = async (text) => {
+      await fs.promises.mkdir(folder, { recursive: true, mode: 0o700 });
+      await fs.promises.writeFile(path, text, { mode: 0o600 });
+      await fs.promises.chmod(path, 0o600).catch(() => {});
+    };
+  }
+  const load = async (): Promise<Record<string, string>> => {
+    try {
+      const data = JSON.parse(await read());
+      return typeof data === "object" && data !== null ? data : {};
+    } catch {
+      return {};
+    }
+  };
+  // Writes are chained so two quick updates never interleave
+  let queue: Promise<unknown> = Promise.resolve();
+  const update = (change: (data: Record<string, string>) => void): Promise<void> => {
+    const next = queue.then(async () => {
+      const data = await load();
+      change(data);
+      await write(JSON.stringify(data));
+    });
+    queue = next.catch(() => {});
+    return next;
+  };
+  return {
+    get: async (key) => {
+      await queue;
+      return (await load())[key];
+    },
+    set: (key, value) => update((data) => void (data[key] = value)),
+    delete: (key) => update((data) => void delete data[key]),
+  };
 }

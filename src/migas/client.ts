@@ -11,7 +11,13 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
-import { processLifecycle, readEnv } from "../core/runtime.ts";
+import {
+  configDirectory,
+  fileExists,
+  privateFileStorage,
+  processLifecycle,
+  readEnv,
+} from "../core/runtime.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { GqlEnum, operation } from "./_graphql.ts";
 import { filterResponse, send } from "./_request.ts";
@@ -134,7 +140,8 @@ export interface MigasOptions {
   /**
    * Where the user id and the version check cache are kept.
    *
-   * @default a new MemoryStorage
+   * @default a private file (`$XDG_CONFIG_HOME/migas/edgewire.json`, mode 0600) where the
+   * runtime can write one (Deno with permission, Node, Bun), else a new MemoryStorage
    */
   storage?: Storage;
   /**
@@ -170,9 +177,10 @@ export interface MigasOptions {
    */
   lifecycle?: MigasLifecycle;
   /**
-   * Probes `/.dockerenv` and `/singularity`; without one the container is `"unknown"`.
+   * Probes `/.dockerenv` and `/singularity`, as migas-py does.
    *
-   * @default undefined
+   * @default the runtime's own probe where it can read files (Deno with permission, Node, Bun);
+   * elsewhere the container is `"unknown"`
    */
   fileExists?: FileExists;
   /**
@@ -397,7 +405,11 @@ export class Migas {
     const index = LEVELS.indexOf((level === "WARN" ? "WARNING" : level) as MigasLogLevel);
     this.#logLevel = index === -1 ? 2 : index;
     this.#logger = options.logger ?? defaultLogger;
-    this.#storage = options.storage ?? new MemoryStorage();
+    // migas-py keeps the user id in a private file; so do we where the runtime has files
+    const folder = configDirectory();
+    this.#storage = options.storage ??
+      (folder === undefined ? undefined : privateFileStorage(`${folder}/migas/edgewire.json`)) ??
+      new MemoryStorage();
     this.#now = options.now ?? Date.now;
     this.#randomUUID = options.randomUUID ?? (() => crypto.randomUUID());
     this.#options = options;
@@ -768,7 +780,7 @@ export class Migas {
   #gather(): Promise<MigasEnvironment> {
     this.#environment ??= gatherEnvironment({
       env: this.#env,
-      fileExists: this.#options.fileExists,
+      fileExists: this.#options.fileExists ?? ((path: string) => fileExists(path)),
       userType: this.#options.userType,
       overrides: this.#options.environment,
     });

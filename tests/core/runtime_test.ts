@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   detectRuntime,
+  fileExists,
   platform,
+  privateFileStorage,
   processLifecycle,
   readEnv,
   unrefTimer,
@@ -263,4 +265,37 @@ Deno.test("processLifecycle() hooks a Node-style process and removes what it add
 
 Deno.test("processLifecycle() has no hooks where there is no process", () => {
   assert.deepEqual(processLifecycle({}), {});
+});
+
+Deno.test("fileExists() sees a file that exists and not one that does not, never throwing", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    assert.equal(fileExists(path), true);
+    assert.equal(fileExists(`${path}.missing`), false);
+    assert.equal(fileExists(path, {}), false, "no runtime, no probe");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("privateFileStorage() keeps values in a file only the user can read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/nested/state.json`;
+    const storage = privateFileStorage(path);
+    assert.ok(storage);
+    assert.equal(await storage.get("user_id"), undefined);
+    await Promise.all([storage.set("user_id", "u-1"), storage.set("other", "x")]);
+    assert.equal(
+      await privateFileStorage(path)!.get("user_id"),
+      "u-1",
+      "a second instance reads it back",
+    );
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    await storage.delete("other");
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), { user_id: "u-1" });
+    assert.equal(privateFileStorage(path, {}), undefined, "no runtime, no file");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -16,6 +16,7 @@ function setupChecks(options: { checkIntervalMs?: number; storage?: SpyStorage }
       : Promise.reject(new TypeError("connection refused"))
   );
   const migas = createMigas({
+    fileExists: () => false,
     endpoint: "http://migas.test",
     env: envOf({}),
     fetch,

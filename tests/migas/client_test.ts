@@ -26,6 +26,7 @@ function client(
   const { fetch, seen } = fakeFetch(options.answer);
   const storage = options.storage ?? new SpyStorage();
   const migas = createMigas({
+    fileExists: () => false,
     endpoint: "http://migas.test",
     env: envOf({}),
     environment: ENVIRONMENT,

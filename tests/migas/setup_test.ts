@@ -1,3 +1,4 @@
+import { MemoryStorage } from "../../src/core/storage.ts";
 import assert from "node:assert/strict";
 import {
   addBreadcrumb,
@@ -25,9 +26,23 @@ Deno.test("before setup every function answers setup incomplete, and a later set
 
   const first = fakeFetch();
   const second = fakeFetch();
-  setup({ endpoint: "http://first.test", env: envOf({}), fetch: first.fetch, logger: () => {} });
+  setup({
+    storage: new MemoryStorage(),
+    fileExists: () => false,
+    endpoint: "http://first.test",
+    env: envOf({}),
+    fetch: first.fetch,
+    logger: () => {},
+  });
   await addBreadcrumb("owner/tool", "1.0.0");
-  setup({ endpoint: "http://second.test", env: envOf({}), fetch: second.fetch, logger: () => {} });
+  setup({
+    storage: new MemoryStorage(),
+    fileExists: () => false,
+    endpoint: "http://second.test",
+    env: envOf({}),
+    fetch: second.fetch,
+    logger: () => {},
+  });
   await addBreadcrumb("owner/tool", "1.0.0");
   assert.deepEqual(first.seen.map((request) => request.url), ["http://first.test/api/breadcrumb"]);
   assert.deepEqual(second.seen.map((request) => request.url), [

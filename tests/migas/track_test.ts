@@ -1,3 +1,4 @@
+import { MemoryStorage } from "../../src/core/storage.ts";
 import assert from "node:assert/strict";
 import { createMigas, type MigasLifecycle } from "../../src/migas/client.ts";
 import { envOf, fakeFetch, migasResponse } from "./_helpers.ts";
@@ -20,6 +21,8 @@ function setupTracked() {
   const { fetch, seen } = fakeFetch(() => migasResponse({ success: true, message: "" }, 202));
   const { lifecycle, hooks } = fakeLifecycle();
   const migas = createMigas({
+    fileExists: () => false,
+    storage: new MemoryStorage(),
     endpoint: "http://migas.test",
     env: envOf({}),
     fetch,
@@ -88,9 +91,11 @@ Deno.test("tracking a project twice returns the same run and sends one R", async
   assert.deepEqual(procs().map((proc) => proc.status), ["R", "C"]);
 });
 
-Deno.test("without a lifecycle adapter finish() on the handle sends the final breadcrumb", async () => {
+Deno.test("with the default process hooks, finish() on the handle sends the final breadcrumb", async () => {
   const { fetch, seen } = fakeFetch();
   const migas = createMigas({
+    fileExists: () => false,
+    storage: new MemoryStorage(),
     endpoint: "http://migas.test",
     env: envOf({}),
     fetch,

@@ -18,6 +18,8 @@ async function runChild(mode: "exit" | "error" | "signal") {
       env: {
         MIGAS_TEST_ENDPOINT: `http://127.0.0.1:${http.addr.port}`,
         MIGAS_TEST_MODE: mode,
+        // The user id file goes in the test's folder, not the machine's real config
+        XDG_CONFIG_HOME: dir,
         MIGAS_OPTOUT: "",
         DO_NOT_TRACK: "",
       },
