@@ -9,8 +9,13 @@
 import { AbortedError, InvalidArgumentError } from "../core/errors.ts";
 import type { Kernel, NonceEncoding } from "./_kernel.ts";
 import { calibrate, type KernelName, kernelNamed } from "./_select.ts";
-import { assertIntegerInRange, assertPositive } from "./_validate.ts";
-import { type PowProgress, PowTimeoutError, type SolveOptions } from "./solve_options.ts";
+import { assertDifficulty, assertIntegerInRange, assertPositive } from "./_validate.ts";
+import {
+  type PowProgress,
+  PowTimeoutError,
+  type SolveOptions,
+  type ZeroBitsOptions,
+} from "./solve_options.ts";
 
 /** A validated solve, shared by the calling thread and the worker pool. */
 export interface SolveRequest {
@@ -169,4 +174,42 @@ export function yieldToEventLoop(): Promise<void> {
 function defaultNow(): () => number {
   const performance = globalThis.performance;
   return typeof performance?.now === "function" ? () => performance.now() : Date.now;
+}
+
+const ACTION = "solve proof-of-work";
+
+/**
+ * Validates a solve under the mkStats rule: `difficulty` leading zero hex digits, hex nonce.
+ *
+ * @param challenge The challenge.
+ * @param difficulty Leading zero hex digits, 1..64.
+ * @param options The caller's options.
+ * @returns The request.
+ */
+export function prepareHexZeros(
+  challenge: string,
+  difficulty: number,
+  options: SolveOptions,
+): SolveRequest {
+  assertDifficulty(difficulty, ACTION);
+  const request = prepareSolve(challenge, difficulty * 4, "hex", options, ACTION);
+  request.describe = `difficulty ${difficulty}`;
+  return request;
+}
+
+/**
+ * Validates a solve under the leading-zero-bits rule, decimal nonce unless `encoding` says hex.
+ *
+ * @param challenge The challenge.
+ * @param zeroBits Leading zero bits, 1..256.
+ * @param options The caller's options.
+ * @returns The request.
+ */
+export function prepareZeroBits(
+  challenge: string,
+  zeroBits: number,
+  options: ZeroBitsOptions,
+): SolveRequest {
+  assertIntegerInRange("zeroBits", zeroBits, [1, 256], ACTION);
+  return prepareSolve(challenge, zeroBits, options.encoding ?? "decimal", options, ACTION);
 }

@@ -15,13 +15,13 @@ import { formatNonce } from "./_kernel.ts";
 import { NoncePlan } from "./_plan.ts";
 import {
   abortedError,
-  prepareSolve,
+  prepareHexZeros,
+  prepareZeroBits,
   resolveKernel,
   type SolveRequest,
   timeoutError,
   yieldToEventLoop,
 } from "./_request.ts";
-import { assertDifficulty, assertIntegerInRange } from "./_validate.ts";
 import {
   type PowSolution,
   PowWorkerError,
@@ -59,11 +59,7 @@ export function solvePow(
   difficulty: number,
   options: SolveOptions = {},
 ): Promise<PowSolution> {
-  const action = "solve proof-of-work";
-  assertDifficulty(difficulty, action);
-  const request = prepareSolve(challenge, difficulty * 4, "hex", options, action);
-  request.describe = `difficulty ${difficulty}`;
-  return runSolve(request);
+  return runSolve(prepareHexZeros(challenge, difficulty, options));
 }
 
 /**
@@ -93,10 +89,7 @@ export function solveZeroBits(
   zeroBits: number,
   options: ZeroBitsOptions = {},
 ): Promise<PowSolution> {
-  const action = "solve proof-of-work";
-  assertIntegerInRange("zeroBits", zeroBits, [1, 256], action);
-  const encoding = options.encoding ?? "decimal";
-  return runSolve(prepareSolve(challenge, zeroBits, encoding, options, action));
+  return runSolve(prepareZeroBits(challenge, zeroBits, options));
 }
 
 async function runSolve(request: SolveRequest): Promise<PowSolution> {

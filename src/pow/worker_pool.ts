@@ -11,9 +11,15 @@
 
 import { formatNonce, type KernelJob } from "./_kernel.ts";
 import { NoncePlan } from "./_plan.ts";
-import { abortedError, prepareSolve, type SolveRequest, timeoutError } from "./_request.ts";
+import {
+  abortedError,
+  prepareHexZeros,
+  prepareZeroBits,
+  type SolveRequest,
+  timeoutError,
+} from "./_request.ts";
 import { calibrate, type KernelName } from "./_select.ts";
-import { assertDifficulty, assertIntegerInRange, assertPositive } from "./_validate.ts";
+import { assertIntegerInRange, assertPositive } from "./_validate.ts";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./_worker.ts";
 import {
   type PowSolution,
@@ -139,11 +145,7 @@ export class PowWorkerPool implements Disposable {
    * @throws {PowWorkerError} When no worker can start in this runtime (`solvePow` falls back to the calling thread instead).
    */
   solve(challenge: string, difficulty: number, options: SolveOptions = {}): Promise<PowSolution> {
-    const action = "solve proof-of-work";
-    assertDifficulty(difficulty, action);
-    const request = prepareSolve(challenge, difficulty * 4, "hex", options, action);
-    request.describe = `difficulty ${difficulty}`;
-    return this.run(request);
+    return this.run(prepareHexZeros(challenge, difficulty, options));
   }
 
   /**
@@ -162,16 +164,13 @@ export class PowWorkerPool implements Disposable {
     zeroBits: number,
     options: ZeroBitsOptions = {},
   ): Promise<PowSolution> {
-    const action = "solve proof-of-work";
-    assertIntegerInRange("zeroBits", zeroBits, [1, 256], action);
-    const encoding = options.encoding ?? "decimal";
-    return this.run(prepareSolve(challenge, zeroBits, encoding, options, action));
+    return this.run(prepareZeroBits(challenge, zeroBits, options));
   }
 
   /**
    * Runs a prepared solve; solves on one pool run one after another.
    *
-   * @param request A request from `prepareSolve`.
+   * @param request A validated request.
    * @returns The solution.
    * @ignore
    */

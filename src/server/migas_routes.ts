@@ -186,6 +186,17 @@ function unprocessable(errors: FieldError[]): never {
   detail(422, errors);
 }
 
+/** Refuses a body that is not a JSON object, as migas' request models do. */
+function requireObjectBody(body: unknown): asserts body is Record<string, unknown> {
+  if (!isObject(body)) {
+    unprocessable([{
+      type: "model_attributes_type",
+      loc: ["body"],
+      msg: "Input should be a valid dictionary or object to extract fields from",
+    }]);
+  }
+}
+
 /** Versions outside migas' alphabet are kept as `unknown`, never refused. */
 function sanitiseVersion(value: string): string {
   return VERSION.test(value) ? value : "unknown";
@@ -342,13 +353,7 @@ class FieldReader {
 
 /** Validates a REST breadcrumb as migas' `BreadcrumbRequest` model does. */
 function readBreadcrumb(body: unknown, now: number): MigasBreadcrumbRecord {
-  if (!isObject(body)) {
-    unprocessable([{
-      type: "model_attributes_type",
-      loc: ["body"],
-      msg: "Input should be a valid dictionary or object to extract fields from",
-    }]);
-  }
+  requireObjectBody(body);
   const root = new FieldReader(body, ["body"]);
   const project = root.string("project");
   const projectVersion = root.string("project_version");
@@ -692,13 +697,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
       }
       const body = parsed.value;
-      if (!isObject(body)) {
-        unprocessable([{
-          type: "model_attributes_type",
-          loc: ["body"],
-          msg: "Input should be a valid dictionary or object to extract fields from",
-        }]);
-      }
+      requireObjectBody(body);
       const reader = new FieldReader(body, ["body"]);
       const project = reader.string("project");
       const latestVersion = reader.optionalString("latest_version");
