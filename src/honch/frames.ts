@@ -158,15 +158,11 @@ export function encodeFrames(message: Uint8Array, options: FrameOptions): Uint8A
     }
     cuts = checkCuts(options.cuts, message.length);
   } else {
-    const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < 1) {
-      throw new InvalidArgumentError(
-        "maxFrameBytes",
-        `Cannot encode frames as 'maxFrameBytes' must be a positive integer: current value is ${
-          describe(maxFrameBytes)
-        }`,
-      );
-    }
+    const maxFrameBytes = positiveInteger(
+      "maxFrameBytes",
+      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      "encode frames",
+    );
     cuts = planCuts(message.length, uvarintLength(messageId), maxFrameBytes);
   }
 
@@ -377,15 +373,11 @@ export class FrameAssembler {
    * @throws {InvalidArgumentError} When `maxMessageBytes` is not a positive integer.
    */
   constructor(options: AssemblerOptions = {}) {
-    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 1) {
-      throw new InvalidArgumentError(
-        "maxMessageBytes",
-        `Cannot create FrameAssembler as 'maxMessageBytes' must be a positive integer: current value is ${
-          describe(maxMessageBytes)
-        }`,
-      );
-    }
+    const maxMessageBytes = positiveInteger(
+      "maxMessageBytes",
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      "create FrameAssembler",
+    );
     this.#maxMessageBytes = maxMessageBytes;
   }
 
@@ -674,4 +666,16 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? Object.prototype.toString.call(value) : typeof value;
+}
+
+function positiveInteger(field: string, value: number, action: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(
+      field,
+      `Cannot ${action} as '${field}' must be a positive integer: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
 }
