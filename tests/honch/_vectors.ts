@@ -1,6 +1,6 @@
 /**
  * Typed loader of the shared Honch wire-v2 vectors
- * (`../shared/vectors/honch_wire_v2.json`, beside the repository), with the
+ * (`tests/fixtures/vectors/honch_wire_v2.json`, copied into the repository), with the
  * conversion of their typed values (hex bytes, decimal-string 64-bit
  * integers, IEEE bit patterns, repeat patterns) into {@linkcode WireValue}s.
  *
@@ -104,7 +104,7 @@ export interface HonchVectors {
 
 /** The parsed vectors file. */
 export const vectors: HonchVectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/honch_wire_v2.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/honch_wire_v2.json", import.meta.url)),
 );
 
 /**

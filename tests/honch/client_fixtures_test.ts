@@ -40,7 +40,7 @@ interface Fixture {
 }
 
 const fixtures: Fixture[] = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/honch_wire_v2.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/honch_wire_v2.json", import.meta.url)),
 ).event_behaviour_fixtures;
 
 // Fixtures without a device_id expect this one.

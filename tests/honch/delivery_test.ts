@@ -29,7 +29,7 @@ interface Fixtures {
   wire_v2_fixtures: { name: string; fixture: { expanded_event_json: unknown[] } }[];
 }
 const fixtures: Fixtures = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/honch_wire_v2.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/honch_wire_v2.json", import.meta.url)),
 );
 
 // The context of the wire fixture "single-custom-properties".

@@ -54,7 +54,7 @@ interface Vectors {
 }
 
 const VECTORS: Vectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/honch_wire_v2.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/honch_wire_v2.json", import.meta.url)),
 );
 const UNIT = VECTORS.unit_vectors_test_wire_v2_c.vectors;
 

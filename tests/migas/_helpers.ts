@@ -1,6 +1,6 @@
 /**
  * Shared test helpers for migas: the shared vectors (read from
- * `../shared/vectors/migas_api.json`, beside the repository), a recording
+ * `tests/fixtures/vectors/migas_api.json`, copied into the repository), a recording
  * fake fetch, an environment from a record, and a storage that counts
  * every access.
  *
@@ -34,7 +34,7 @@ export interface MigasVectors {
 
 /** The vectors, parsed. */
 export const vectors: MigasVectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/migas_api.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/migas_api.json", import.meta.url)),
 );
 
 /** One request the fake fetch saw. */

@@ -45,7 +45,7 @@ interface JsonFixture {
 }
 
 const vectors = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/vectors/honch_wire_v2.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../fixtures/vectors/honch_wire_v2.json", import.meta.url)),
 ) as {
   wire_v2_fixtures: WireFixture[];
   coredump_fixtures: CoredumpFixture[];
