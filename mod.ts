@@ -1,7 +1,9 @@
 /**
  * Edgewire: standards-only clients for telemetry and realtime messaging
  * that run unchanged on Deno, Bun, Node, Cloudflare Workers and browsers,
- * plus the shared core they are built from. Each service also has its own
+ * plus the shared core they are built from: `MkStatsClient` and the
+ * proof-of-work solver, `HonchClient` with the Honch wire codec, and migas
+ * under the `migas` namespace (`migas.setup()`). Each service also has its own
  * entry point (`@edgewire/sdk/mkstats`, `@edgewire/sdk/pow`,
  * `@edgewire/sdk/honch`, `@edgewire/sdk/migas`, `@edgewire/sdk/server`).
  *
@@ -29,7 +31,10 @@ export * from "./src/mkstats/mod.ts";
 export * as migas from "./src/migas/mod.ts";
 // Honch's error classes keep the original SDK's names inside "@edgewire/sdk/honch";
 // here the two that clash with core classes are prefixed
-export { InvalidArgumentError as HonchInvalidArgumentError } from "./src/honch/errors.ts";
+export {
+  InvalidArgumentError as HonchInvalidArgumentError,
+  StorageError as HonchStorageError,
+} from "./src/honch/errors.ts";
 export {
   type AssembleResult,
   type AssemblerOptions,
@@ -39,20 +44,35 @@ export {
   decodeFrame,
   decodeMessage,
   type DecodeOptions,
+  type DeliveryStep,
   encodeFrames,
   encodeMessage,
   type EncodeOptions,
   expandBatch,
   type ExpandedEvent,
+  type FlushOptions,
+  type FlushResult,
   type Frame,
   FrameAssembler,
   type FrameOptions,
+  HONCH_SDK_VERSION,
+  HonchClient,
+  type HonchClientOptions,
   HonchError,
+  type HonchQueueStats,
   largestFittingPrefix,
+  type LogErrorOptions,
+  NotInitializedError,
+  OfflineError,
   PROMOTED_CONTEXT_KEYS,
+  RateLimitedError,
+  RejectedError,
   RESERVED_PROPERTY_IDS,
+  ServerError,
+  type TickResult,
   toWireValue,
   type ToWireValueOptions,
+  TransportError,
   WIRE_LIMITS,
   type WireBatch,
   type WireContextEntry,
