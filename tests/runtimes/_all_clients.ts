@@ -41,7 +41,7 @@ export interface ClientsReport {
     kernel: string;
     rates: Record<string, number>;
   };
-  honch: { sent: number; remaining: number; dropped: number; error?: string };
+  honch: { sent: number; remaining: number; dropped: number; error: string | null };
   migas: {
     breadcrumb: { success: boolean };
     check: { success: boolean; latest: string | null; flagged: boolean };
@@ -116,7 +116,7 @@ export async function exerciseClients(
       sent: flushed.sent,
       remaining: flushed.remaining,
       dropped: flushed.dropped,
-      error: flushed.error?.message,
+      error: flushed.error?.message ?? null,
     },
     migas: {
       breadcrumb: { success: breadcrumb.success },

@@ -76,7 +76,7 @@ export async function verifyRecorded(
   const rates = Object.values(report.mkstats.rates);
   assert.equal(report.mkstats.rates[report.mkstats.kernel], Math.max(...rates));
   // $device_boot comes first, then the run's own event
-  assert.deepEqual(report.honch, { sent: 2, remaining: 0, dropped: 0, error: undefined });
+  assert.deepEqual(report.honch, { sent: 2, remaining: 0, dropped: 0, error: null });
   assert.deepEqual(report.migas, {
     breadcrumb: { success: true },
     check: { success: true, latest: SMOKE.migasLatest, flagged: false },

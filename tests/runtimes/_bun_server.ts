@@ -1,0 +1,40 @@
+/**
+ * Serves the reference server under Bun: `createServer(REFERENCE_OPTIONS)`
+ * behind `Bun.serve` on 127.0.0.1, port 0, with its default `node:sqlite`
+ * store. It prints `{"port":<n>}` once listening, and stops (server, then
+ * store) when its standard input closes, so the harness ends it cleanly.
+ *
+ * @module
+ */
+
+import { createServer } from "../../src/server/mod.ts";
+import { REFERENCE_OPTIONS } from "./_reference.ts";
+
+interface BunServer {
+  port: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+
+interface BunGlobal {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request) => Response | Promise<Response>;
+  }): BunServer;
+  stdin: { stream(): ReadableStream<Uint8Array> };
+}
+
+const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+if (bun === undefined) throw new Error("Run this entry under Bun, bundled by the matrix test");
+
+const server = createServer(REFERENCE_OPTIONS);
+const http = bun.serve({ hostname: "127.0.0.1", port: 0, fetch: server.fetch });
+console.log(JSON.stringify({ port: http.port }));
+
+// Standard input closes when the harness is done (or gone): stop then
+const reader = bun.stdin.stream().getReader();
+while (!(await reader.read()).done) {
+  // nothing is expected on standard input
+}
+await http.stop(true);
+await server.close();
