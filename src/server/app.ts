@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { HonchSettings, ServerContext, ServerState } from "./_context.ts";
+import { corsSettings, installCors } from "./_cors.ts";
 import { honchRoutes } from "./honch_routes.ts";
 import { sha256Bytes } from "./_context.ts";
 import { RequestRejection } from "./_validate.ts";
@@ -146,6 +147,19 @@ export interface MigasServerOptions {
   rateLimit?: MigasRateLimitOptions;
 }
 
+/** Which web origins may call the public routes of {@linkcode createServer} from a page. */
+export interface CorsOptions {
+  /**
+   * `"*"` for any origin, or the exact origins allowed, such as
+   * `["https://app.example"]` (an empty list allows none). Only the ingest and
+   * version-check routes and `/healthz` are ever open to other origins, and
+   * never with credentials; the admin routes refuse every cross-origin call.
+   *
+   * @default "*" (any origin, no credentials)
+   */
+  origins?: "*" | string[];
+}
+
 /** Options of {@linkcode createServer}. */
 export interface ServerOptions {
   /**
@@ -218,6 +232,14 @@ export interface ServerOptions {
    * @default { projects: [], maxRequestBytes: 2500, rateLimit: { windowMs: 60000, maxRequests: 1000 } }
    */
   migas?: MigasServerOptions;
+  /**
+   * Cross-origin access from web pages to the ingest and version-check routes
+   * (mkStats handshake, data and event, Honch capture, migas breadcrumbs,
+   * usage and GraphQL, `/healthz`); admin routes are same-origin only.
+   *
+   * @default { origins: "*" } (any origin, no credentials)
+   */
+  cors?: CorsOptions;
   /**
    * The clock, in milliseconds.
    *
@@ -447,11 +469,12 @@ function isStore(value: unknown): value is ServerStore {
  * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
  * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
- * `GET /healthz`, JSON 404s, and JSON errors that never leak details.
+ * `GET /healthz`, JSON 404s, and JSON errors that never leak details. The
+ * public routes answer CORS preflights (see `cors`); the admin routes never do.
  * Options are validated here, synchronously; the store opens on the first
  * request.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS and clock.
  * @returns The server; hand `server.fetch` to `Deno.serve` or export it from a Worker.
  * @throws {InvalidArgumentError} When an option is out of range.
  *
@@ -526,6 +549,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   }
   const honch = honchSettings(options.honch);
   const migas = migasSettings(options.migas);
+  const cors = corsSettings(options.cors, fail, show);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
 
@@ -583,6 +607,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   };
 
   const app = new Hono();
+  installCors(app, cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
   const mkstats = mkstatsRoutes(context);
   app.route("/api/v1", mkstats);

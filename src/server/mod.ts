@@ -21,6 +21,7 @@
  */
 
 export {
+  type CorsOptions,
   createServer,
   type EdgewireServer,
   type HonchServerOptions,
