@@ -9,7 +9,12 @@
 import { AbortedError, InvalidArgumentError } from "../core/errors.ts";
 import type { Kernel, NonceEncoding } from "./_kernel.ts";
 import { calibrate, type KernelName, kernelNamed } from "./_select.ts";
-import { assertDifficulty, assertIntegerInRange, assertPositive } from "./_validate.ts";
+import {
+  assertDifficulty,
+  assertIntegerInRange,
+  assertPositive,
+  assertWorkerUrl,
+} from "./_validate.ts";
 import {
   type PowProgress,
   PowTimeoutError,
@@ -41,6 +46,8 @@ export interface SolveRequest {
   workers: number;
   /** The kernel asked for. */
   kernel: KernelName | undefined;
+  /** Where the worker module is, when the caller says. */
+  workerUrl: string | URL | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -95,6 +102,7 @@ export function prepareSolve(
       }`,
     );
   }
+  if (options.workerUrl !== undefined) assertWorkerUrl(options.workerUrl, action);
   return {
     prefix: encoder.encode(challenge + ":"),
     zeroBits,
@@ -107,6 +115,7 @@ export function prepareSolve(
     onProgress: options.onProgress,
     workers,
     kernel: options.kernel,
+    workerUrl: options.workerUrl,
   };
 }
 

@@ -61,6 +61,24 @@ export function assertPositive(name: string, value: unknown, action: string): vo
 }
 
 /**
+ * Throws unless `value` is a URL or a non-empty string, as `new Worker` takes
+ * (a relative string resolves against the page).
+ *
+ * @param value The `workerUrl` option.
+ * @param action What the caller cannot do otherwise.
+ */
+export function assertWorkerUrl(value: unknown, action: string): void {
+  if (!(value instanceof URL) && (typeof value !== "string" || value === "")) {
+    throw new InvalidArgumentError(
+      "workerUrl",
+      `Cannot ${action} as 'workerUrl' must be a URL or a non-empty string: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+/**
  * Renders a rejected value for an error message without echoing long or
  * secret-looking content.
  *

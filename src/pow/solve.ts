@@ -40,7 +40,7 @@ import { PowWorkerPool } from "./worker_pool.ts";
  * @param challenge The challenge the server sent (`pow_challenge`).
  * @param difficulty How many leading zero hex digits are needed (`pow_difficulty`), 1..64.
  * @param options A signal, a time limit, workers, progress and a clock.
- * @returns The nonce, how many nonces were hashed, how long it took and the kernel used.
+ * @returns The nonce, how many nonces were hashed, how long it took, the kernel used and how many workers ran (0 on the calling thread).
  * @throws {InvalidArgumentError} Synchronously, when `difficulty` is not an integer
  * from 1 to 64, `challenge` is not a string, or an option is out of range.
  * @throws {AbortedError} As a rejection, when `options.signal` is aborted.
@@ -70,7 +70,7 @@ export function solvePow(
  * @param challenge The challenge.
  * @param zeroBits How many leading bits of the digest must be zero, 1..256.
  * @param options The encoding, a signal, a time limit, workers, progress and a clock.
- * @returns The nonce, how many nonces were hashed, how long it took and the kernel used.
+ * @returns The nonce, how many nonces were hashed, how long it took, the kernel used and how many workers ran (0 on the calling thread).
  * @throws {InvalidArgumentError} Synchronously, when `zeroBits` is not an integer from 1 to 256,
  * `challenge` is not a string, or an option is out of range.
  * @throws {AbortedError} As a rejection, when `options.signal` is aborted.
@@ -94,7 +94,11 @@ export function solveZeroBits(
 
 async function runSolve(request: SolveRequest): Promise<PowSolution> {
   if (request.workers > 0 && PowWorkerPool.supported()) {
-    const pool = new PowWorkerPool({ size: request.workers, kernel: request.kernel });
+    const pool = new PowWorkerPool({
+      size: request.workers,
+      kernel: request.kernel,
+      workerUrl: request.workerUrl,
+    });
     try {
       return await pool.run(request);
     } catch (error) {
@@ -135,6 +139,7 @@ async function solveHere(request: SolveRequest): Promise<PowSolution> {
         hashes,
         ms: after - start,
         kernel: kernel.name,
+        workers: 0,
       };
     }
     hashes += job.count;

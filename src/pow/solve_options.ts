@@ -68,6 +68,15 @@ export interface SolveOptions {
    */
   workers?: number;
   /**
+   * Where the worker module (`@edgewire/sdk/pow/worker`) is, when `workers`
+   * is above 0. Unbundled code finds it by itself; a bundle must emit that
+   * entry as a file of its own and pass its URL here. When it cannot load,
+   * the solve runs on the calling thread and `PowSolution.workers` is 0.
+   *
+   * @default new URL("./worker.ts", import.meta.url), the module next to the solver
+   */
+  workerUrl?: string | URL;
+  /**
    * The kernel to use instead of the fastest one measured here.
    *
    * @default the fastest available, measured once per thread
@@ -89,6 +98,11 @@ export interface PowSolution {
   ms: number;
   /** The kernel that ran, such as `"wasm-simd"`. */
   kernel: string;
+  /**
+   * How many Web Workers ran the search: 0 when it ran on the calling
+   * thread, including when `workers` was asked for but none could start.
+   */
+  workers: number;
 }
 
 /** Fields of a {@linkcode PowTimeoutError} beyond its message and deadline. */
@@ -116,6 +130,9 @@ export interface PowTimeoutErrorOptions extends EdgewireErrorOptions {
  * ```
  */
 export class PowTimeoutError extends TimeoutError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "PowTimeoutError";
+
   /** How many nonces were hashed before the deadline. */
   readonly hashes: number;
 
@@ -157,6 +174,9 @@ export interface ZeroBitsOptions extends SolveOptions {
  * ```
  */
 export class PowWorkerError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "PowWorkerError";
+
   /**
    * Creates the error.
    *

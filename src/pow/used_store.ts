@@ -77,6 +77,9 @@ export interface MemoryUsedChallengeStoreOptions {
  * ```
  */
 export class UsedStoreFullError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "UsedStoreFullError";
+
   /** The capacity that was reached. */
   readonly maxEntries: number;
 

@@ -19,8 +19,8 @@ import {
   timeoutError,
 } from "./_request.ts";
 import { calibrate, type KernelName } from "./_select.ts";
-import { assertIntegerInRange, assertPositive } from "./_validate.ts";
-import type { WorkerInit, WorkerRequest, WorkerResponse } from "./_worker.ts";
+import { assertIntegerInRange, assertPositive, assertWorkerUrl } from "./_validate.ts";
+import type { WorkerInit, WorkerRequest, WorkerResponse } from "./_worker_messages.ts";
 import {
   type PowSolution,
   PowWorkerError,
@@ -50,9 +50,12 @@ export interface PowWorkerPoolOptions {
    */
   idleMs?: number;
   /**
-   * Where the worker module is, for bundlers that move it.
+   * Where the worker module (`@edgewire/sdk/pow/worker`) is. Unbundled code
+   * finds it by itself; a bundle must emit that entry as a file of its own
+   * and pass its URL here. When it cannot load, solves reject with a
+   * {@linkcode PowWorkerError}.
    *
-   * @default new URL("./_worker.ts", import.meta.url)
+   * @default new URL("./worker.ts", import.meta.url), the module next to the pool
    */
   workerUrl?: string | URL;
 }
@@ -108,7 +111,7 @@ export class PowWorkerPool implements Disposable {
    * Creates a pool; no worker starts until the first solve.
    *
    * @param options The worker count, kernel, idle time and worker module.
-   * @throws {InvalidArgumentError} When `size` or `idleMs` is out of range.
+   * @throws {InvalidArgumentError} When `size` or `idleMs` is out of range, or `workerUrl` is not a URL or a non-empty string.
    */
   constructor(options: PowWorkerPoolOptions = {}) {
     const action = "create PowWorkerPool";
@@ -119,7 +122,11 @@ export class PowWorkerPool implements Disposable {
     this.size = size;
     this.#kernel = options.kernel;
     this.#idleMs = idleMs;
-    this.#url = options.workerUrl ?? new URL("./_worker.ts", import.meta.url);
+    const workerUrl = options.workerUrl === undefined
+      ? new URL("./worker.ts", import.meta.url)
+      : options.workerUrl;
+    assertWorkerUrl(workerUrl, action);
+    this.#url = workerUrl;
   }
 
   /**
@@ -137,8 +144,8 @@ export class PowWorkerPool implements Disposable {
    *
    * @param challenge The challenge the server sent.
    * @param difficulty Leading zero hex digits, 1..64.
-   * @param options A signal, a time limit, progress and a clock; `workers` is ignored.
-   * @returns The first solving nonce, the nonces hashed by all workers, the time and kernel.
+   * @param options A signal, a time limit, progress and a clock; `workers` and `workerUrl` are ignored.
+   * @returns The first solving nonce, the nonces hashed by all workers, the time, kernel and worker count.
    * @throws {InvalidArgumentError} Synchronously, for an argument out of range, or when the pool is closed.
    * @throws {AbortedError} When the signal aborts.
    * @throws {PowTimeoutError} When `maxMs` passes first.
@@ -154,10 +161,11 @@ export class PowWorkerPool implements Disposable {
    * @param challenge The challenge.
    * @param zeroBits Leading zero bits, 1..256.
    * @param options The encoding, a signal, a time limit, progress and a clock.
-   * @returns The first solving nonce, the nonces hashed by all workers, the time and kernel.
+   * @returns The first solving nonce, the nonces hashed by all workers, the time, kernel and worker count.
    * @throws {InvalidArgumentError} Synchronously, for an argument out of range, or when the pool is closed.
    * @throws {AbortedError} When the signal aborts.
    * @throws {PowTimeoutError} When `maxMs` passes first.
+   * @throws {PowWorkerError} When no worker can start in this runtime.
    */
   solveZeroBits(
     challenge: string,
@@ -241,7 +249,8 @@ export class PowWorkerPool implements Disposable {
 
   async #run(request: SolveRequest): Promise<PowSolution> {
     // Measured once on this thread and shared, so a fresh worker need not calibrate
-    const kernel = this.#kernel ?? (await calibrate()).kernel.name as KernelName;
+    const kernel = request.kernel ?? this.#kernel ??
+      (await calibrate()).kernel.name as KernelName;
     const slots = this.#start();
     const { now, signal, onProgress } = request;
     const plan = new NoncePlan(request.prefix, request.encoding, request.zeroBits);
@@ -312,7 +321,14 @@ export class PowWorkerPool implements Disposable {
             for (const other of pending.values()) if (other.start < best) return;
             const nonce = formatNonce(best, request.encoding);
             return finish(
-              () => resolve({ nonce, hashes, ms: now() - started, kernel: kernelName }),
+              () =>
+                resolve({
+                  nonce,
+                  hashes,
+                  ms: now() - started,
+                  kernel: kernelName,
+                  workers: slots.length,
+                }),
               false,
             );
           }
