@@ -30,6 +30,9 @@ export interface EdgewireErrorOptions {
  * ```
  */
 export class EdgewireError extends Error {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "EdgewireError";
+
   /** A machine-readable code, when the cause has one. */
   readonly code: string | undefined;
 
@@ -41,7 +44,6 @@ export class EdgewireError extends Error {
    */
   constructor(message: string, options: EdgewireErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = options.code;
   }
 }
@@ -59,6 +61,9 @@ export class EdgewireError extends Error {
  * ```
  */
 export class InvalidArgumentError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "InvalidArgumentError";
+
   /** The name of the argument or option at fault. */
   readonly argument: string;
 
@@ -86,6 +91,9 @@ export class InvalidArgumentError extends EdgewireError {
  * ```
  */
 export class TimeoutError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "TimeoutError";
+
   /** The deadline that passed, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -114,6 +122,9 @@ export class TimeoutError extends EdgewireError {
  * ```
  */
 export class AbortedError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "AbortedError";
+
   /**
    * Creates an abort error.
    *
@@ -137,6 +148,9 @@ export class AbortedError extends EdgewireError {
  * ```
  */
 export class NetworkError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "NetworkError";
+
   /**
    * Creates a network error.
    *
@@ -169,6 +183,9 @@ export interface HttpErrorOptions extends EdgewireErrorOptions {
  * ```
  */
 export class HttpError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "HttpError";
+
   /** The HTTP status code. */
   readonly status: number;
   /** How long the server asked the client to wait, from `Retry-After`. */

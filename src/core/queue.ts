@@ -461,6 +461,49 @@ export class BoundedQueue<T> {
     }
   }
 
+  /**
+   * Writes the state to storage before returning, for the last words of a
+   * program that is ending on an uncaught error, when no promise will settle
+   * any more. Needs a storage with `setSync`, and a restore that has finished
+   * (or a queue that already wrote), so the write cannot drop stored items
+   * not merged yet. Never throws: a failed write adds one to `persistErrors`.
+   *
+   * @returns Whether the state was written.
+   *
+   * @example
+   * ```ts
+   * import { BoundedQueue, MemoryStorage } from "@edgewire/sdk";
+   *
+   * const queue = new BoundedQueue<string>({ storage: new MemoryStorage() });
+   * await queue.restore();
+   * queue.push("crash");
+   * console.log(queue.persistNow()); // false: MemoryStorage has no setSync
+   * ```
+   */
+  persistNow(): boolean {
+    const storage = this.#storage;
+    if (typeof storage?.setSync !== "function") return false;
+    if (this.#restoring !== undefined || (this.#restore === undefined && !this.#writeStarted)) {
+      return false;
+    }
+    try {
+      storage.setSync(this.#storageKey, JSON.stringify(this.#state()));
+      return true;
+    } catch {
+      this.#persistErrors++;
+      return false;
+    }
+  }
+
+  #state(): PersistedState {
+    return {
+      version: 1,
+      items: this.peek(),
+      dropped: this.#dropped,
+      droppedByReason: Object.fromEntries(this.#droppedByReason),
+    };
+  }
+
   #measure(item: T): number {
     const size = this.#sizeOf(item);
     if (typeof size !== "number" || !(size >= 0) || size === Infinity) {
@@ -610,13 +653,7 @@ export class BoundedQueue<T> {
     this.#writeQueued = false;
     this.#writeStarted = true;
     try {
-      const state: PersistedState = {
-        version: 1,
-        items: this.peek(),
-        dropped: this.#dropped,
-        droppedByReason: Object.fromEntries(this.#droppedByReason),
-      };
-      await storage.set(this.#storageKey, JSON.stringify(state));
+      await storage.set(this.#storageKey, JSON.stringify(this.#state()));
     } catch {
       this.#persistErrors++;
     }

@@ -236,9 +236,32 @@ export interface ProcessLifecycle {
    * with code 130 or 143.
    */
   onSignal?(callback: (signal: string) => Promise<unknown>): () => void;
+  /**
+   * Calls `callback` synchronously with an uncaught error, or an unhandled
+   * rejection the runtime treats as one, before the runtime acts on it, and
+   * changes nothing of what follows: the error is still printed and the
+   * program ends with the runtime's own exit code. Since the program may end
+   * as soon as `callback` returns, nothing it starts asynchronously is
+   * awaited; an error it throws is ignored.
+   */
+  onCrash?(callback: (error: unknown, source: CrashSource) => void): () => void;
 }
 
+/**
+ * What {@linkcode ProcessLifecycle.onCrash} saw: an uncaught `"exception"`,
+ * or an `"unhandled_rejection"`.
+ *
+ * @example
+ * ```ts
+ * import type { CrashSource } from "@edgewire/sdk";
+ *
+ * const source: CrashSource = "unhandled_rejection";
+ * ```
+ */
+export type CrashSource = "exception" | "unhandled_rejection";
+
 interface ProcessGlobals {
+  Bun?: unknown;
   Deno?: {
     addSignalListener?: (signal: string, handler: () => void) => void;
     removeSignalListener?: (signal: string, handler: () => void) => void;
@@ -247,6 +270,7 @@ interface ProcessGlobals {
   process?: {
     on?: (event: string, handler: (...args: unknown[]) => void) => unknown;
     off?: (event: string, handler: (...args: unknown[]) => void) => unknown;
+    listenerCount?: (event: string) => number;
     exit?: (code: number) => never;
   };
   addEventListener?: (type: string, listener: (event: Event) => void) => void;
@@ -256,10 +280,24 @@ interface ProcessGlobals {
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+/** Calls an `onCrash` callback; what it throws must not turn into a second crash. */
+function notifyCrash(
+  callback: (error: unknown, source: CrashSource) => void,
+  error: unknown,
+  source: CrashSource,
+): void {
+  try {
+    callback(error, source);
+  } catch {
+    // The crash the runtime is about to report matters more than the observer's failure.
+  }
+}
+
 /**
  * The lifecycle hooks of a Deno, Node or Bun process (an empty object
  * elsewhere: browsers and Workers have no process to end). Used by migas'
- * `track()` to send its final breadcrumb at exit, on a crash or on a signal.
+ * `track()` to send its final breadcrumb at exit, on a crash or on a signal,
+ * and by Honch's `installErrorHook()` to record crashes with `onCrash`.
  *
  * @param globals Where to look; tests pass fakes.
  * @returns The hooks this runtime supports.
@@ -314,6 +352,23 @@ export function processLifecycle(globals: object = globalThis): ProcessLifecycle
           off("unhandledrejection", listener);
         };
       },
+      onCrash(callback) {
+        // Listening without preventDefault() leaves Deno to print the error and exit with 1
+        const onError = (event: Event) =>
+          notifyCrash(
+            callback,
+            (event as ErrorEvent).error ?? (event as ErrorEvent).message,
+            "exception",
+          );
+        const onRejection = (event: Event) =>
+          notifyCrash(callback, (event as PromiseRejectionEvent).reason, "unhandled_rejection");
+        on("error", onError);
+        on("unhandledrejection", onRejection);
+        return () => {
+          off("error", onError);
+          off("unhandledrejection", onRejection);
+        };
+      },
       onSignal(callback) {
         const removers: (() => void)[] = [];
         for (const signal of SIGNALS) {
@@ -357,6 +412,34 @@ export function processLifecycle(globals: object = globalThis): ProcessLifecycle
           off("unhandledRejection", handler);
         };
       },
+      onCrash(callback) {
+        // The monitor sees every uncaught exception, and in Node every unhandled rejection
+        // raised as one (the default mode), without handling it: the crash goes on as before.
+        // An `uncaughtException` or `unhandledRejection` listener would stop it instead.
+        const monitor = (error: unknown, origin: unknown) =>
+          notifyCrash(
+            callback,
+            error,
+            origin === "unhandledRejection" ? "unhandled_rejection" : "exception",
+          );
+        on("uncaughtExceptionMonitor", monitor);
+        if (!isObject(g.Bun)) return () => off("uncaughtExceptionMonitor", monitor);
+        // Bun ends the program on an unhandled rejection only when nothing listens for it, and
+        // tells the monitor nothing. So a listener that is alone reports the rejection, steps
+        // aside and rejects again with the same reason, which Bun prints and exits on as usual;
+        // beside other listeners it does nothing, as the program then goes on.
+        const onRejection = (reason: unknown) => {
+          if ((proc.listenerCount?.("unhandledRejection") ?? 1) > 1) return;
+          notifyCrash(callback, reason, "unhandled_rejection");
+          off("unhandledRejection", onRejection);
+          void Promise.reject(reason);
+        };
+        on("unhandledRejection", onRejection);
+        return () => {
+          off("uncaughtExceptionMonitor", monitor);
+          off("unhandledRejection", onRejection);
+        };
+      },
       onSignal(callback) {
         const handlers = SIGNALS.map((signal) => {
           const handler = () => void callback(signal).finally(() => exit(SIGNAL_EXIT[signal]));
@@ -380,12 +463,20 @@ interface FileGlobals {
     writeTextFile?: (path: string, data: string, options?: { mode?: number }) => Promise<void>;
     mkdir?: (path: string, options?: { recursive?: boolean; mode?: number }) => Promise<void>;
     chmod?: (path: string, mode: number) => Promise<void>;
+    readTextFileSync?: (path: string) => string;
+    writeTextFileSync?: (path: string, data: string, options?: { mode?: number }) => void;
+    mkdirSync?: (path: string, options?: { recursive?: boolean; mode?: number }) => void;
+    renameSync?: (from: string, to: string) => void;
   };
   process?: { getBuiltinModule?: (name: string) => unknown };
 }
 
 interface NodeFs {
   existsSync(path: string): boolean;
+  readFileSync(path: string, encoding: "utf8"): string;
+  writeFileSync(path: string, data: string, options: { mode: number }): void;
+  mkdirSync(path: string, options: { recursive: boolean; mode: number }): unknown;
+  renameSync(from: string, to: string): void;
   promises: {
     readFile(path: string, encoding: "utf8"): Promise<string>;
     writeFile(path: string, data: string, options: { mode: number }): Promise<void>;
@@ -454,7 +545,8 @@ export function configDirectory(globals: object = globalThis): string | undefine
  * A {@linkcode Storage} kept as JSON in a file only the user may read
  * (mode 0600, folder 0700), where the runtime can write files: Deno with
  * read and write permission for the path, Node, Bun. `undefined` elsewhere, so
- * a caller can fall back to memory.
+ * a caller can fall back to memory. It has `setSync`, so a queue's last
+ * words at a crash reach the file.
  *
  * @param path The file; its folder is created when missing.
  * @param globals Where to look; tests pass fakes.
@@ -475,6 +567,8 @@ export function privateFileStorage(
   const folder = path.slice(0, Math.max(0, path.lastIndexOf("/"))) || ".";
   let read: () => Promise<string>;
   let write: (text: string) => Promise<void>;
+  let readSync: (() => string) | undefined;
+  let writeSync: ((text: string) => void) | undefined;
   if (isObject(g.Deno)) {
     const deno = g.Deno!;
     if (!denoMay(g, "read", path) || !denoMay(g, "write", path)) return undefined;
@@ -485,6 +579,21 @@ export function privateFileStorage(
       await deno.writeTextFile!(path, text, { mode: 0o600 });
       await deno.chmod?.(path, 0o600).catch(() => {});
     };
+    if (
+      deno.readTextFileSync && deno.writeTextFileSync && deno.mkdirSync && deno.renameSync
+    ) {
+      readSync = () => deno.readTextFileSync!(path);
+      writeSync = (text) => {
+        deno.mkdirSync!(folder, { recursive: true, mode: 0o700 });
+        try {
+          deno.writeTextFileSync!(`${path}.tmp`, text, { mode: 0o600 });
+          deno.renameSync!(`${path}.tmp`, path);
+        } catch {
+          // Write permission for the file alone: write it in place
+          deno.writeTextFileSync!(path, text, { mode: 0o600 });
+        }
+      };
+    }
   } else {
     const fs = nodeFs(g);
     if (fs === undefined) return undefined;
@@ -494,6 +603,14 @@ export function privateFileStorage(
       await fs.promises.writeFile(path, text, { mode: 0o600 });
       await fs.promises.chmod(path, 0o600).catch(() => {});
     };
+    if (typeof fs.writeFileSync === "function" && typeof fs.renameSync === "function") {
+      readSync = () => fs.readFileSync(path, "utf8");
+      writeSync = (text) => {
+        fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+        fs.writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
+        fs.renameSync(`${path}.tmp`, path);
+      };
+    }
   }
   const load = async (): Promise<Record<string, string>> => {
     try {
@@ -514,7 +631,7 @@ export function privateFileStorage(
     queue = next.catch(() => {});
     return next;
   };
-  return {
+  const storage: Storage = {
     get: async (key) => {
       await queue;
       return (await load())[key];
@@ -522,4 +639,21 @@ export function privateFileStorage(
     set: (key, value) => update((data) => void (data[key] = value)),
     delete: (key) => update((data) => void delete data[key]),
   };
+  if (readSync !== undefined && writeSync !== undefined) {
+    const [loadNow, saveNow] = [readSync, writeSync];
+    // The last write of a crashing program goes to a temporary file renamed over the old
+    // one, so an asynchronous write still in flight cannot interleave with it
+    storage.setSync = (key, value) => {
+      let data: Record<string, string> = {};
+      try {
+        const parsed = JSON.parse(loadNow());
+        if (typeof parsed === "object" && parsed !== null) data = parsed;
+      } catch {
+        // A missing or unreadable file starts afresh, as load() does
+      }
+      data[key] = value;
+      saveNow(JSON.stringify(data));
+    };
+  }
+  return storage;
 }

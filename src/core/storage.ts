@@ -50,6 +50,17 @@ export interface Storage {
    * @returns A promise that resolves once the key is gone.
    */
   delete(key: string): Promise<void>;
+  /**
+   * Optional: writes a value before returning, for a program that is ending
+   * on an uncaught error, when no promise will settle any more. Stores that
+   * cannot write synchronously leave it out. A queue calls it only for its
+   * last words, after its asynchronous writes.
+   *
+   * @param key The key to write.
+   * @param value The value to store.
+   * @throws {unknown} When the write fails.
+   */
+  setSync?(key: string, value: string): void;
 }
 
 /** The storage operation a {@linkcode StorageError} comes from. */
@@ -80,6 +91,9 @@ export interface StorageErrorOptions extends EdgewireErrorOptions {
  * ```
  */
 export class StorageError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "StorageError";
+
   /** The key the failed operation was about. */
   readonly key: string;
   /** The operation that failed. */

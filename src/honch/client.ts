@@ -8,7 +8,7 @@
 
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { delay } from "../core/delay.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime, processLifecycle } from "../core/runtime.ts";
 import { BoundedQueue } from "../core/queue.ts";
 import { Delivery, type FlushStep, type QueuedEvent, SPACING_DISABLED } from "./_delivery.ts";
 import {
@@ -365,7 +365,7 @@ export class HonchClient {
   #stepLock: Promise<unknown> = Promise.resolve();
   #errors = new Map<string, ErrorSlot>();
   #errorsDropped = 0;
-  #hook: { target: EventTargetLike; onError: Listener; onRejection: Listener } | undefined;
+  #hook: (() => void) | undefined;
   #pageListeners: { target: EventTargetLike; type: string; listener: Listener }[] = [];
   #shutdown: Promise<FlushResult> | undefined;
 
@@ -759,12 +759,19 @@ export class HonchClient {
   }
 
   /**
-   * Reports uncaught errors (`error` events) and unhandled rejections
-   * (`unhandledrejection`) of `globalThis` as `$crash` events and starts an
-   * upload. The events are not cancelled, so the runtime and earlier handlers
-   * still see them. Installing twice does nothing more.
+   * Reports uncaught errors and unhandled rejections as `$crash` events:
+   * queues the event, writes the queue at once when the storage can write
+   * synchronously (`privateFileStorage` can), and starts an upload. Under
+   * Deno, Node and Bun it listens through the runtime's crash events
+   * (`processLifecycle().onCrash`), elsewhere through the `error` and
+   * `unhandledrejection` events of `globalThis`. Nothing is cancelled: the
+   * error is still printed and the program ends, with the same exit code, as
+   * it would without the hook, which is why the upload rarely finishes in a
+   * process and the crash is sent from storage at the next start instead
+   * (once the client has started, see {@linkcode HonchClient.prototype.ready}).
+   * Installing twice does nothing more.
    *
-   * @returns Whether the hook is installed: `false` where `globalThis` has no `addEventListener`.
+   * @returns Whether the hook is installed: `false` where the runtime reports no uncaught errors.
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
@@ -777,6 +784,11 @@ export class HonchClient {
   installErrorHook(): boolean {
     if (this.#hook !== undefined) return true;
     if (this.#shutdown !== undefined) return false;
+    const lifecycle = processLifecycle(this.#globals);
+    if (lifecycle.onCrash !== undefined) {
+      this.#hook = lifecycle.onCrash((error, source) => this.#reportCrash(error, source));
+      return true;
+    }
     const target = eventTarget(this.#globals);
     if (target === undefined) return false;
     const onError: Listener = (event) => {
@@ -788,7 +800,10 @@ export class HonchClient {
     };
     target.addEventListener("error", onError);
     target.addEventListener("unhandledrejection", onRejection);
-    this.#hook = { target, onError, onRejection };
+    this.#hook = () => {
+      target.removeEventListener("error", onError);
+      target.removeEventListener("unhandledrejection", onRejection);
+    };
     return true;
   }
 
@@ -804,11 +819,10 @@ export class HonchClient {
    * ```
    */
   uninstallErrorHook(): void {
-    const hook = this.#hook;
-    if (hook === undefined) return;
+    const remove = this.#hook;
+    if (remove === undefined) return;
     this.#hook = undefined;
-    hook.target.removeEventListener("error", hook.onError);
-    hook.target.removeEventListener("unhandledrejection", hook.onRejection);
+    remove();
   }
 
   /**
@@ -1214,9 +1228,11 @@ export class HonchClient {
         properties.backtrace = fitFrames(frames.slice(0, kept), CRASH_BACKTRACE_BYTES);
       }
       this.#push(event);
-      if (upload && this.#isOnline()) {
-        this.#step({ keepalive: true, ignoreSpacing: true }).catch(() => {});
-      }
+      if (!upload) return;
+      // A crashing process ends as soon as this returns, before any promise settles: a
+      // synchronous write keeps the crash for the next start, the upload is a bonus
+      this.#queue.persistNow();
+      if (this.#isOnline()) this.#step({ keepalive: true, ignoreSpacing: true }).catch(() => {});
     } catch {
       // Reporting a crash must never raise a second error.
     }

@@ -21,6 +21,9 @@ import { EdgewireError, type EdgewireErrorOptions } from "../core/errors.ts";
  * ```
  */
 export class HonchError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "HonchError";
+
   /**
    * Creates an error.
    *
@@ -46,6 +49,9 @@ export class HonchError extends EdgewireError {
  * ```
  */
 export class InvalidArgumentError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "InvalidArgumentError";
+
   /** The option, argument or property path at fault. */
   readonly field: string;
 
@@ -90,6 +96,9 @@ export type WireFormatProblem =
  * ```
  */
 export class WireFormatError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "WireFormatError";
+
   /** What kind of failure this is. */
   readonly problem: WireFormatProblem;
 
@@ -118,6 +127,9 @@ export class WireFormatError extends HonchError {
  * ```
  */
 export class StorageError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "StorageError";
+
   /**
    * Creates the error.
    *
@@ -142,6 +154,9 @@ export class StorageError extends HonchError {
  * ```
  */
 export class TransportError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "TransportError";
+
   /**
    * Creates the error.
    *
@@ -166,6 +181,9 @@ export class TransportError extends HonchError {
  * ```
  */
 export class OfflineError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "OfflineError";
+
   /**
    * Creates the error.
    *
@@ -189,6 +207,9 @@ export class OfflineError extends HonchError {
  * ```
  */
 export class RateLimitedError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "RateLimitedError";
+
   /** How long capture asked the client to wait, from `Retry-After`, when it said. */
   readonly retryAfterMs: number | undefined;
 
@@ -217,6 +238,9 @@ export class RateLimitedError extends HonchError {
  * ```
  */
 export class ServerError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "ServerError";
+
   /** The HTTP status code. */
   readonly status: number;
 
@@ -245,6 +269,9 @@ export class ServerError extends HonchError {
  * ```
  */
 export class RejectedError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "RejectedError";
+
   /** The HTTP status code, when one was received. */
   readonly status: number | undefined;
 
@@ -272,6 +299,9 @@ export class RejectedError extends HonchError {
  * ```
  */
 export class NotInitializedError extends HonchError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "NotInitializedError";
+
   /**
    * Creates the error.
    *

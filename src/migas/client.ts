@@ -878,8 +878,13 @@ function defaultLogger(level: MigasLogLevel, message: string): void {
 
 function errorType(error: unknown): string {
   if (error instanceof Error) {
+    // A set `name` survives minification, which renames classes; a class that leaves it
+    // at "Error" is known by its constructor's name instead
+    if (typeof error.name === "string" && error.name !== "" && error.name !== "Error") {
+      return error.name;
+    }
     const name = error.constructor?.name;
-    return name !== undefined && name !== "" ? name : error.name;
+    return name !== undefined && name !== "" ? name : "Error";
   }
   return typeof error;
 }

@@ -20,6 +20,9 @@ import { EdgewireError, type EdgewireErrorOptions } from "../core/errors.ts";
  * ```
  */
 export class MkStatsProtocolError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "MkStatsProtocolError";
+
   /**
    * Creates a protocol error.
    *
@@ -45,6 +48,9 @@ export class MkStatsProtocolError extends EdgewireError {
  * ```
  */
 export class MkStatsBackoffError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "MkStatsBackoffError";
+
   /** How long until the client contacts the server again, in milliseconds. */
   readonly retryAfterMs: number;
 

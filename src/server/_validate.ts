@@ -22,6 +22,9 @@ const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as co
  * ```
  */
 export class RequestRejection extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "RequestRejection";
+
   /** The HTTP status to answer with. */
   readonly status: number;
   /** The JSON body to answer with. */
