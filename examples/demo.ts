@@ -1,88 +1,152 @@
 /**
- * The newcomer's tour: starts the reference server on the embedded SQLite
- * store, runs the mkStats client through a plugin's whole life against it
- * (handshake with proof-of-work, ping, events, queued events and a flush, a
- * heartbeat of two iterations), prints what happened, and stops cleanly.
- *
- * Run it with `deno task demo`.
+ * The newcomer's tour, `deno task demo`: starts the reference server on an
+ * embedded SQLite file in a temporary directory, runs every client module
+ * against it (mkStats with a proof-of-work handshake, Honch events and a
+ * caught crash, migas breadcrumbs and version checks), prints what the server
+ * recorded for each, then stops and removes the directory. It takes a few
+ * seconds and writes nothing anywhere else.
  *
  * @module
  */
 
-import { MkStatsClient } from "../src/mkstats/mod.ts";
 import { MemoryStorage } from "../src/core/storage.ts";
+import { HonchClient } from "../src/honch/mod.ts";
+import { createMigas, formatUpdateNotice } from "../src/migas/mod.ts";
+import { MkStatsClient } from "../src/mkstats/mod.ts";
 import { createServer } from "../src/server/mod.ts";
 
-const adminKey = crypto.randomUUID();
+const ADMIN_KEY = crypto.randomUUID();
+const HONCH_KEY = "phc_demo_project";
+const TOOL = "edgewire/demo-tool";
+
 const dir = await Deno.makeTempDir({ prefix: "edgewire-demo-" });
-const server = createServer({ store: `${dir}/edgewire.db`, adminKey, difficulty: 4 });
+const server = createServer({
+  store: `${dir}/edgewire.db`,
+  adminKey: ADMIN_KEY,
+  difficulty: 4,
+  honch: { projectKeys: [HONCH_KEY] },
+  // What `EDGEWIRE_MIGAS_PROJECTS` and `EDGEWIRE_MIGAS_BAD_VERSIONS` set for `deno task serve`
+  migas: { projects: [{ project: TOOL, latestVersion: "1.2.0", badVersions: ["1.0.0"] }] },
+});
 const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
 const base = `http://127.0.0.1:${http.addr.port}`;
+
+const heading = (text: string) => console.log(`\n${text}`);
 const step = (label: string, detail: unknown = "") =>
   console.log(
-    `• ${label.padEnd(34)} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
+    `  • ${label.padEnd(36)} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
   );
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+const admin = async (path: string) => {
+  const response = await fetch(`${base}${path}`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
+  return await response.json();
+};
 
 try {
-  console.log(`Reference server on ${base} (SQLite at ${dir}/edgewire.db)\n`);
-  const storage = new MemoryStorage();
-  const client = new MkStatsClient({
+  console.log(`Reference server on ${base} (SQLite in ${dir}, removed at the end)`);
+
+  heading("mkStats: plugin analytics behind a proof-of-work handshake");
+  const mkstats = new MkStatsClient({
     pluginId: "demo_plugin",
     pluginVersion: "1.0.0",
     apiUrl: `${base}/api`,
-    storage,
+    storage: new MemoryStorage(),
   });
-
   const started = performance.now();
-  const token = await client.handshake();
+  const token = await mkstats.handshake();
   step(
     "handshake (proof-of-work solved)",
     `token of ${token.length} chars in ${(performance.now() - started).toFixed(0)} ms`,
   );
-  step("ping", await client.sendPing());
-  step("trackEvent('feature clicked', 2)", await client.trackEvent("feature clicked", 2));
+  step("sendPing()", await mkstats.sendPing());
+  step("trackEvent('feature clicked', 2)", await mkstats.trackEvent("feature clicked", 2));
+  mkstats.queueEvent("menu_opened");
+  mkstats.queueEvent("export_done", 3);
+  step("queueEvent ×2, flushEvents()", `drained: ${await mkstats.flushEvents()}`);
+  step(
+    "heartbeat (2 × 0.2 s)",
+    await mkstats.heartbeat({ intervalSeconds: 0.2, iterations: 2 }),
+  );
 
-  client.queueEvent("menu_opened");
-  client.queueEvent("menu_opened");
-  client.queueEvent("export_done", 3);
-  step("queueEvent ×3", `${client.queueStats().queued} names queued`);
-  step("flushEvents()", `drained: ${await client.flushEvents()}`);
-
-  client.queueEvent("during_heartbeat");
-  const report = await client.heartbeat({ intervalSeconds: 0.2, iterations: 2 });
-  step("heartbeat (2 iterations, 0.2 s)", report);
-
-  const restarted = new MkStatsClient({
-    pluginId: "demo_plugin",
-    pluginVersion: "1.0.0",
-    apiUrl: `${base}/api`,
-    storage,
+  heading("Honch: product events and crash reports, in compact wire-v2 frames");
+  const honch = new HonchClient({
+    apiKey: HONCH_KEY,
+    deviceId: "demo-device",
+    deviceModel: "demo-board",
+    firmwareVersion: "1.0.0",
+    endpointUrl: base,
+    storage: new MemoryStorage(),
   });
-  step("restarted client pings", {
-    reusedToken: (await restarted.installToken()) === token,
-    ...await restarted.sendPing(),
-  });
-  step("queue after all that", client.queueStats());
+  honch.track("app_opened");
+  honch.track("export_clicked", { format: "csv", rows: 42 });
+  const flushed = await honch.flush();
+  step("track ×2, flush()", `sent ${flushed.sent}, ${flushed.remaining} left`);
+  try {
+    await honch.run(() => {
+      throw new RangeError("Disk is full");
+    });
+  } catch (error) {
+    step("run(() => throws RangeError)", `caught ${error}, $crash uploaded`);
+  }
+  await honch.shutdown();
 
-  const stats = await fetch(`${base}/api/v1/stats/demo_plugin`, {
-    headers: { authorization: `Bearer ${adminKey}` },
+  heading("migas: usage breadcrumbs and version checks");
+  const migas = createMigas({
+    endpoint: base,
+    storage: new MemoryStorage(),
+    checkIntervalMs: 0,
+    // This server is local and in-process: no CI detection or opt-out variables apply to it
+    env: () => undefined,
+    lifecycle: {},
   });
-  const recorded = await stats.json() as {
+  const run = migas.track(TOOL, "1.1.0");
+  step(`track('${TOOL}', '1.1.0')`, await run.started);
+  step("finish()", await run.finish());
+  for (const version of ["1.1.0", "1.0.0", "1.2.0"]) {
+    const notice = formatUpdateNotice(await migas.checkProject(TOOL, version));
+    step(`checkProject(…, '${version}')`, notice === "" ? "(up to date: no notice)" : notice);
+  }
+
+  heading("What the server recorded");
+  const stats = await admin("/api/v1/stats/demo_plugin") as {
     installs: number;
     daily_actives: { day: string; count: number }[];
     events: { event: string; version: string; count: number }[];
   };
-  console.log("\nWhat the server recorded (GET /api/v1/stats/demo_plugin):");
-  console.log(`  installs: ${recorded.installs}`);
-  for (const { day, count } of recorded.daily_actives) {
-    console.log(`  daily actives on ${day}: ${count}`);
+  console.log(
+    `  mkStats  GET /api/v1/stats/demo_plugin: ${count(stats.installs, "install")}, ` +
+      stats.daily_actives.map(({ day, count }) => `${count} active on ${day}`).join(", "),
+  );
+  for (const { event, version, count } of stats.events) {
+    console.log(`           ${event} v${version} ×${count}`);
   }
-  for (const { event, version, count } of recorded.events) {
-    console.log(`  ${event.padEnd(20)} v${version}  ×${count}`);
+  const { events } = await admin(`/api/honch/events?project_key=${HONCH_KEY}&limit=100`) as {
+    events: { event: string; properties: Record<string, unknown> }[];
+  };
+  console.log(`  Honch    GET /api/honch/events: ${count(events.length, "event")}`);
+  for (const { event, properties } of events) {
+    const detail = event === "$crash"
+      ? `${properties.name}: ${properties.message}`
+      : event === "export_clicked"
+      ? `format ${properties.format}, rows ${properties.rows}`
+      : "";
+    console.log(`           ${event}${detail === "" ? "" : ` (${detail})`}`);
   }
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const usage = await fetch(`${base}/api/usage/${TOOL}?start=2020-01-01&end=${tomorrow}`);
+  const unique = await fetch(
+    `${base}/api/usage/${TOOL}?start=2020-01-01&end=${tomorrow}&unique=true`,
+  );
+  console.log(
+    `  migas    GET /api/usage/${TOOL}: ${count((await usage.json()).hits, "breadcrumb")} from ` +
+      count((await unique.json()).hits, "user"),
+  );
 } finally {
   await http.shutdown();
   await server.close();
   await Deno.remove(dir, { recursive: true });
-  console.log("\nServer stopped, store removed.");
+  console.log("\nServer stopped, temporary store removed.");
 }

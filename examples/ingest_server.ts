@@ -1,30 +1,104 @@
 /**
- * Runs the reference server alone: `deno task serve`. Settings come from the
- * environment: EDGEWIRE_HOST (default 127.0.0.1), EDGEWIRE_PORT (8787),
- * EDGEWIRE_DB (edgewire.db, the embedded SQLite store; ":memory:" for none),
- * EDGEWIRE_ADMIN_KEY (enables GET /api/v1/stats/:plugin_id) and
- * EDGEWIRE_DIFFICULTY (4). Stops cleanly on Ctrl-C.
+ * Runs the reference server alone, for every module: `deno task serve`.
+ * Settings come from `EDGEWIRE_*` environment variables (the table is in
+ * the README and in `_serve_config.ts`); an admin key and a Honch project
+ * key are generated when unset and printed once. A value it cannot use
+ * stops it with exit code 2 and a line naming the variable. SIGINT (Ctrl-C)
+ * and SIGTERM stop it cleanly: the HTTP server first, then the store.
  *
  * @module
  */
 
-import { createServer } from "../src/server/mod.ts";
+import { createServer, SqliteStore } from "../src/server/mod.ts";
+import {
+  dataDirectory,
+  formatBanner,
+  readServeConfig,
+  type ServeConfig,
+  ServeConfigError,
+} from "./_serve_config.ts";
 
-const hostname = Deno.env.get("EDGEWIRE_HOST") ?? "127.0.0.1";
-const port = Number(Deno.env.get("EDGEWIRE_PORT") ?? 8787);
-const store = Deno.env.get("EDGEWIRE_DB") ?? "edgewire.db";
-const difficulty = Number(Deno.env.get("EDGEWIRE_DIFFICULTY") ?? 4);
-const server = createServer({ store, difficulty, adminKey: Deno.env.get("EDGEWIRE_ADMIN_KEY") });
+function quit(lines: string[]): never {
+  for (const line of lines) console.error(line);
+  Deno.exit(2);
+}
+
+const reason = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+let config: ServeConfig;
+try {
+  config = readServeConfig((name) => Deno.env.get(name), { os: Deno.build.os });
+} catch (error) {
+  if (!(error instanceof ServeConfigError)) throw error;
+  quit(["Cannot start the Edgewire reference server:", ...error.problems.map((p) => `  - ${p}`)]);
+}
+
+// The default database lives in the user's data directory, never in the current one
+if (config.storeIsDefault) {
+  const directory = dataDirectory((name) => Deno.env.get(name), Deno.build.os)!;
+  try {
+    await Deno.mkdir(directory, { recursive: true });
+  } catch (error) {
+    quit([
+      `Cannot create ${directory} for the database (${reason(error)}): ` +
+      "set EDGEWIRE_DB to a writable file path, or to :memory:",
+    ]);
+  }
+}
+
+// Opened now rather than at the first request, so a bad path is reported at start
+let store: SqliteStore;
+try {
+  store = new SqliteStore(config.store);
+} catch (error) {
+  quit([
+    `Cannot open the database ${config.store} (${reason(error)}): ` +
+    "set EDGEWIRE_DB to a writable file path, or to :memory:",
+  ]);
+}
+
+const server = createServer({
+  store,
+  adminKey: config.adminKey,
+  difficulty: config.difficulty,
+  honch: { projectKeys: config.honchProjectKeys },
+  migas: { projects: config.migasProjects },
+});
+
 const controller = new AbortController();
-const http = Deno.serve({
-  hostname,
-  port,
-  signal: controller.signal,
-  onListen: ({ hostname, port }) =>
-    console.log(`Edgewire reference server on http://${hostname}:${port} (store: ${store})`),
-}, server.fetch);
+let http: Deno.HttpServer<Deno.NetAddr>;
+try {
+  http = Deno.serve({
+    hostname: config.hostname,
+    port: config.port,
+    signal: controller.signal,
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      console.log(formatBanner(config, `http://${host}:${port}`).join("\n"));
+    },
+  }, server.fetch);
+} catch (error) {
+  await server.close();
+  const advice = error instanceof Deno.errors.AddrInUse
+    ? "stop what uses that port, or set EDGEWIRE_PORT to another (0 picks a free one)"
+    : "check EDGEWIRE_HOST and EDGEWIRE_PORT";
+  quit([`Cannot listen on ${config.hostname}:${config.port} (${reason(error)}): ${advice}`]);
+}
 
-Deno.addSignalListener("SIGINT", () => controller.abort());
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, () => {
+      if (controller.signal.aborted) return;
+      console.log(`\n${signal}: stopping`);
+      controller.abort();
+    });
+  } catch {
+    // Windows has no SIGTERM listener; Ctrl-C still works there
+  }
+}
+
 await http.finished;
 await server.close();
 console.log("Stopped");
+// The signal listeners would keep the process alive
+Deno.exit(0);

@@ -1,14 +1,17 @@
 /**
  * A plugin using mkStats: handshake once (the token is kept in a file-backed
- * storage between runs), ping, count a feature, and run the heartbeat until
- * Ctrl-C. Start the server first with `deno task serve`, then:
+ * storage between runs, `mkstats_plugin.json` in the examples' data
+ * directory, `~/.local/share/edgewire` by default, never the current one),
+ * ping, count a feature, and run the heartbeat until Ctrl-C. Start the
+ * server first with `deno task serve`, then:
  * `deno run -A examples/mkstats_plugin.ts http://127.0.0.1:8787/api`.
  *
  * @module
  */
 
 import { MkStatsClient } from "../src/mkstats/mod.ts";
-import type { Storage } from "../src/core/storage.ts";
+import { MemoryStorage, type Storage } from "../src/core/storage.ts";
+import { dataDirectory } from "./_serve_config.ts";
 
 /** A tiny JSON-file storage: enough for a CLI; browsers would use WebStorage. */
 class FileStorage implements Storage {
@@ -33,11 +36,16 @@ class FileStorage implements Storage {
   }
 }
 
+// Kept where `deno task serve` keeps its database, so nothing is written into a checkout
+const directory = dataDirectory((name) => Deno.env.get(name), Deno.build.os);
+if (directory !== undefined) await Deno.mkdir(directory, { recursive: true });
 const client = new MkStatsClient({
   pluginId: "my_plugin",
   pluginVersion: "1.0.0",
   apiUrl: Deno.args[0] ?? "http://127.0.0.1:8787/api",
-  storage: new FileStorage(".mkstats.json"),
+  storage: directory === undefined
+    ? new MemoryStorage()
+    : new FileStorage(`${directory}/mkstats_plugin.json`),
 });
 
 await client.sendPing();

@@ -1,0 +1,453 @@
+/**
+ * The settings of `deno task serve` (`examples/ingest_server.ts`), read from
+ * `EDGEWIRE_*` environment variables by a pure function so they can be
+ * tested without a process: host, port, database, admin key, proof-of-work
+ * difficulty, Honch project keys and migas projects. What is missing and
+ * needed (the admin key, a Honch project key) is generated, and the startup
+ * banner that hands those over to the operator is built here too.
+ *
+ * @module
+ */
+
+import { EdgewireError } from "../src/core/errors.ts";
+import type { MigasProjectOptions } from "../src/server/mod.ts";
+
+/** One environment variable of `deno task serve`, for the banner and the docs. */
+export interface ServeVariable {
+  /** The variable's name, such as `EDGEWIRE_PORT`. */
+  name: string;
+  /** What happens when it is unset or empty. */
+  fallback: string;
+  /** What it sets. */
+  meaning: string;
+}
+
+/** Every variable {@linkcode readServeConfig} reads, in the order the README lists them. */
+export const SERVE_VARIABLES: readonly ServeVariable[] = [
+  { name: "EDGEWIRE_HOST", fallback: "127.0.0.1", meaning: "the address to listen on" },
+  { name: "EDGEWIRE_PORT", fallback: "8787", meaning: "the port; 0 picks a free one" },
+  {
+    name: "EDGEWIRE_DB",
+    fallback: "$XDG_DATA_HOME/edgewire/edgewire.db, else ~/.local/share/edgewire/edgewire.db " +
+      "(%LOCALAPPDATA%\\edgewire\\edgewire.db on Windows)",
+    meaning: "the SQLite file; :memory: keeps nothing",
+  },
+  {
+    name: "EDGEWIRE_ADMIN_KEY",
+    fallback: "generated and printed once",
+    meaning: "the Bearer key of the admin routes",
+  },
+  { name: "EDGEWIRE_DIFFICULTY", fallback: "4", meaning: "proof-of-work difficulty, 1..16" },
+  {
+    name: "EDGEWIRE_HONCH_PROJECT_KEYS",
+    fallback: "one generated and printed once",
+    meaning: "accepted Honch project keys, comma-separated",
+  },
+  {
+    name: "EDGEWIRE_MIGAS_PROJECTS",
+    fallback: "none",
+    meaning: "migas projects as owner/repo or owner/repo@latest, comma-separated",
+  },
+  {
+    name: "EDGEWIRE_MIGAS_BAD_VERSIONS",
+    fallback: "none",
+    meaning: "flagged versions as owner/repo@version, comma-separated",
+  },
+];
+
+/** The settings of `deno task serve`. */
+export interface ServeConfig {
+  /** The address to listen on. */
+  hostname: string;
+  /** The port; 0 lets the system choose. */
+  port: number;
+  /** The SQLite file path, or `":memory:"`. */
+  store: string;
+  /** Whether `store` is the default path (its directory is then created). */
+  storeIsDefault: boolean;
+  /** The admin key, given or generated. */
+  adminKey: string;
+  /** The proof-of-work difficulty. */
+  difficulty: number;
+  /** The accepted Honch project keys, given or one generated. */
+  honchProjectKeys: string[];
+  /** The migas projects registered at start. */
+  migasProjects: MigasProjectOptions[];
+  /** The keys generated because their variable was unset: to print once. */
+  generated: { adminKey?: string; honchProjectKey?: string };
+}
+
+/** Options of {@linkcode readServeConfig}. */
+export interface ReadServeConfigOptions {
+  /**
+   * The operating system, which decides the default database path.
+   *
+   * @default "linux"
+   */
+  os?: string;
+  /**
+   * Fills a buffer with random bytes, for generated keys.
+   *
+   * @default crypto.getRandomValues
+   */
+  randomBytes?: (bytes: Uint8Array) => Uint8Array;
+}
+
+/**
+ * One or more environment variables of `deno task serve` have values it
+ * cannot use; {@linkcode ServeConfigError.problems} lists each, naming the
+ * variable and what to do.
+ *
+ * @example
+ * ```ts
+ * import { ServeConfigError } from "./_serve_config.ts";
+ *
+ * const error = new ServeConfigError(["EDGEWIRE_PORT must be an integer in 0..65535"]);
+ * console.log(error.problems.length); // 1
+ * ```
+ */
+export class ServeConfigError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "ServeConfigError";
+
+  /** Each problem, one sentence per variable value. */
+  readonly problems: readonly string[];
+
+  /**
+   * Creates the error.
+   *
+   * @param problems Each problem found.
+   */
+  constructor(problems: readonly string[]) {
+    super(problems.join("; "), { code: "invalid_environment" });
+    this.problems = problems;
+  }
+}
+
+const PROJECT = /^[^\s/@,]+\/[^\s/@,]+$/;
+const VERSION = /^[^\s@,]+$/;
+
+/**
+ * Reads the settings of `deno task serve` from environment variables (see
+ * {@linkcode SERVE_VARIABLES}). An empty value counts as unset. The admin
+ * key and a Honch project key are generated when unset; every problem is
+ * collected before throwing, so one run reports them all.
+ *
+ * @param env Reads one variable, such as `(name) => Deno.env.get(name)`.
+ * @param options The operating system and the random source.
+ * @returns The settings.
+ * @throws {ServeConfigError} When a variable has a value the server cannot use.
+ *
+ * @example
+ * ```ts
+ * import { readServeConfig } from "./_serve_config.ts";
+ *
+ * const vars: Record<string, string> = { EDGEWIRE_PORT: "0", EDGEWIRE_DB: ":memory:" };
+ * const config = readServeConfig((name) => vars[name]);
+ * console.log(config.port, config.store); // 0 ":memory:"
+ * ```
+ */
+export function readServeConfig(
+  env: (name: string) => string | undefined,
+  options: ReadServeConfigOptions = {},
+): ServeConfig {
+  const problems: string[] = [];
+  const random = options.randomBytes ?? ((bytes: Uint8Array) => crypto.getRandomValues(bytes));
+  const read = (name: string): string | undefined => {
+    const value = env(name)?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number, hint: string) => {
+    const text = read(name);
+    if (text === undefined) return fallback;
+    const value = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+    if (value >= min && value <= max) return value;
+    problems.push(
+      `${name} must be an integer in ${min}..${max}, ${hint}: current value is ${
+        JSON.stringify(text)
+      }`,
+    );
+    return fallback;
+  };
+
+  const hostname = read("EDGEWIRE_HOST") ?? "127.0.0.1";
+  if (/[\s/]/.test(hostname)) {
+    problems.push(
+      `EDGEWIRE_HOST must be a host name or IP address without scheme or path, such as 127.0.0.1 ` +
+        `or 0.0.0.0: current value is ${JSON.stringify(hostname)}`,
+    );
+  }
+  const port = integer("EDGEWIRE_PORT", 8787, 0, 65535, "such as 8787, or 0 for any free port");
+  const difficulty = integer("EDGEWIRE_DIFFICULTY", 4, 1, 16, "such as 4");
+
+  const given = read("EDGEWIRE_DB");
+  const store = given ?? defaultStorePath(env, options.os ?? "linux");
+  if (store === undefined) {
+    problems.push(
+      "EDGEWIRE_DB must be set as neither XDG_DATA_HOME, HOME nor LOCALAPPDATA is: " +
+        "set it to a file path, or to :memory: to keep nothing",
+    );
+  }
+
+  const generated: ServeConfig["generated"] = {};
+  let adminKey = read("EDGEWIRE_ADMIN_KEY");
+  if (adminKey === undefined) {
+    adminKey = generated.adminKey = base64url(random(new Uint8Array(32)));
+  } else if (/\s/.test(adminKey)) {
+    // Only the length is reported: a key never appears in a message.
+    problems.push(
+      `EDGEWIRE_ADMIN_KEY must contain no whitespace: current value has ${adminKey.length} ` +
+        "characters with some whitespace; set a key without spaces, or unset it to have one generated",
+    );
+  }
+
+  let honchProjectKeys = list(read("EDGEWIRE_HONCH_PROJECT_KEYS")).flatMap((key, index) => {
+    if (key === "") {
+      problems.push(
+        `EDGEWIRE_HONCH_PROJECT_KEYS has an empty key at position ${index + 1}: ` +
+          "remove the extra comma",
+      );
+      return [];
+    }
+    if (/\s/.test(key)) {
+      problems.push(
+        `EDGEWIRE_HONCH_PROJECT_KEYS must separate keys with commas only: the key at position ` +
+          `${index + 1} (${key.length} characters) contains whitespace`,
+      );
+      return [];
+    }
+    return [key];
+  });
+  if (read("EDGEWIRE_HONCH_PROJECT_KEYS") === undefined) {
+    generated.honchProjectKey = `phc_${hexOf(random(new Uint8Array(16)))}`;
+    honchProjectKeys = [generated.honchProjectKey];
+  }
+
+  const migasProjects = readMigasProjects(
+    read("EDGEWIRE_MIGAS_PROJECTS"),
+    read("EDGEWIRE_MIGAS_BAD_VERSIONS"),
+    problems,
+  );
+
+  if (problems.length > 0) throw new ServeConfigError(problems);
+  return {
+    hostname,
+    port,
+    store: store!,
+    storeIsDefault: given === undefined,
+    adminKey,
+    difficulty,
+    honchProjectKeys: [...new Set(honchProjectKeys)],
+    migasProjects,
+    generated,
+  };
+}
+
+/**
+ * The directory where the examples keep state between runs:
+ * `$XDG_DATA_HOME/edgewire` when that is an absolute path, else
+ * `$HOME/.local/share/edgewire`; on Windows `%LOCALAPPDATA%\edgewire`. Never
+ * the current directory, so running from a checkout writes nothing into it.
+ *
+ * @param env Reads one variable.
+ * @param os The operating system, as `Deno.build.os` names it.
+ * @returns The directory, or `undefined` when none of those variables is set.
+ *
+ * @example
+ * ```ts
+ * import { dataDirectory } from "./_serve_config.ts";
+ *
+ * console.log(dataDirectory((name) => name === "HOME" ? "/home/ada" : undefined, "linux"));
+ * // "/home/ada/.local/share/edgewire"
+ * ```
+ */
+export function dataDirectory(
+  env: (name: string) => string | undefined,
+  os: string,
+): string | undefined {
+  if (os === "windows") {
+    const local = env("LOCALAPPDATA");
+    return local ? `${local.replace(/\\+$/, "")}\\edgewire` : undefined;
+  }
+  const xdg = env("XDG_DATA_HOME");
+  // The XDG spec says a relative path is invalid and must be ignored.
+  if (xdg?.startsWith("/")) return `${xdg.replace(/\/+$/, "")}/edgewire`;
+  const home = env("HOME");
+  return home ? `${home.replace(/\/+$/, "")}/.local/share/edgewire` : undefined;
+}
+
+/**
+ * The default database path: `edgewire.db` in {@linkcode dataDirectory}.
+ *
+ * @param env Reads one variable.
+ * @param os The operating system, as `Deno.build.os` names it.
+ * @returns The path, or `undefined` when there is no data directory.
+ *
+ * @example
+ * ```ts
+ * import { defaultStorePath } from "./_serve_config.ts";
+ *
+ * console.log(defaultStorePath((name) => name === "HOME" ? "/home/ada" : undefined, "linux"));
+ * // "/home/ada/.local/share/edgewire/edgewire.db"
+ * ```
+ */
+export function defaultStorePath(
+  env: (name: string) => string | undefined,
+  os: string,
+): string | undefined {
+  const directory = dataDirectory(env, os);
+  if (directory === undefined) return undefined;
+  return `${directory}${os === "windows" ? "\\" : "/"}edgewire.db`;
+}
+
+function readMigasProjects(
+  projectsText: string | undefined,
+  badText: string | undefined,
+  problems: string[],
+): MigasProjectOptions[] {
+  const projects = new Map<string, MigasProjectOptions>();
+  list(projectsText).forEach((entry, index) => {
+    const at = entry.indexOf("@");
+    const project = at === -1 ? entry : entry.slice(0, at);
+    const latest = at === -1 ? undefined : entry.slice(at + 1);
+    const where = `EDGEWIRE_MIGAS_PROJECTS entry ${index + 1}`;
+    if (!PROJECT.test(project)) {
+      problems.push(
+        `${where} must be owner/repo or owner/repo@latest, such as nipreps/fmriprep@24.1.0: ` +
+          `current value is ${JSON.stringify(entry)}`,
+      );
+    } else if (latest !== undefined && !VERSION.test(latest)) {
+      problems.push(
+        `${where} must name a version after @, such as ${project}@1.2.0: current value is ` +
+          JSON.stringify(entry),
+      );
+    } else if (projects.has(project)) {
+      problems.push(`${where} repeats ${project}: list each project once`);
+    } else {
+      projects.set(project, { project, latestVersion: latest, badVersions: [] });
+    }
+  });
+  list(badText).forEach((entry, index) => {
+    const at = entry.indexOf("@");
+    const project = entry.slice(0, at);
+    const version = entry.slice(at + 1);
+    const where = `EDGEWIRE_MIGAS_BAD_VERSIONS entry ${index + 1}`;
+    if (at === -1 || !PROJECT.test(project) || !VERSION.test(version)) {
+      problems.push(
+        `${where} must be owner/repo@version, such as nipreps/fmriprep@23.0.0: current value is ${
+          JSON.stringify(entry)
+        }`,
+      );
+      return;
+    }
+    const known = projects.get(project);
+    if (known === undefined) {
+      problems.push(
+        `${where} names ${project}, which EDGEWIRE_MIGAS_PROJECTS does not list: add it there`,
+      );
+      return;
+    }
+    if (!known.badVersions!.includes(version)) known.badVersions!.push(version);
+  });
+  return [...projects.values()];
+}
+
+function list(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split(",").map((item) => item.trim());
+}
+
+function hexOf(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** The routes the reference server answers, grouped by module, for the startup banner. */
+export const SERVE_ROUTES: readonly { module: string; route: string; access: string }[] = [
+  { module: "health", route: "GET  /healthz", access: "open" },
+  {
+    module: "mkStats",
+    route: "POST /api/v1/handshake, /api/v1/data, /api/v1/event (also under /api)",
+    access: "proof-of-work, then install token",
+  },
+  { module: "mkStats", route: "GET  /api/v1/stats/{plugin_id}", access: "admin key" },
+  {
+    module: "Honch",
+    route: "POST /capture (also /e, /chunks)",
+    access: "X-Honch-Project-Key",
+  },
+  {
+    module: "Honch",
+    route: "GET  /api/honch/events?project_key={key}&limit={n}",
+    access: "admin key",
+  },
+  {
+    module: "migas",
+    route: "POST /api/breadcrumb, POST /graphql, GET /api/usage/{owner/repo}?start={date}",
+    access: "open, for registered projects",
+  },
+  { module: "migas", route: "POST /api/admin/register", access: "admin key" },
+];
+
+/**
+ * The startup banner of `deno task serve`: the settings, the keys generated
+ * at this start (the only place they are ever shown), the routes, what to
+ * give each client, and last the `Listening on <url>` line. Keys the
+ * operator supplied are never printed.
+ *
+ * @param config The settings from {@linkcode readServeConfig}.
+ * @param url The origin the server listens on, such as `http://127.0.0.1:8787`.
+ * @returns The banner's lines.
+ *
+ * @example
+ * ```ts
+ * import { formatBanner, readServeConfig } from "./_serve_config.ts";
+ *
+ * const config = readServeConfig((name) => name === "EDGEWIRE_DB" ? ":memory:" : undefined);
+ * console.log(formatBanner(config, "http://127.0.0.1:8787").join("\n"));
+ * ```
+ */
+export function formatBanner(config: ServeConfig, url: string): string[] {
+  const migas = config.migasProjects.map(({ project, latestVersion, badVersions }) =>
+    [
+      project,
+      latestVersion === undefined ? "" : ` latest ${latestVersion}`,
+      badVersions?.length ? `, flagged ${badVersions.join(" ")}` : "",
+    ].join("")
+  );
+  const lines = [
+    "Edgewire reference server",
+    `  database     ${config.store}${config.storeIsDefault ? " (default; set EDGEWIRE_DB)" : ""}`,
+    `  difficulty   ${config.difficulty}`,
+    `  Honch keys   ${config.honchProjectKeys.length} accepted`,
+    `  migas        ${migas.length === 0 ? "no projects" : migas.join("; ")}`,
+  ];
+  const { adminKey, honchProjectKey } = config.generated;
+  if (adminKey !== undefined || honchProjectKey !== undefined) {
+    lines.push(
+      "",
+      "Generated at this start and shown only now; export them to keep them across restarts:",
+    );
+    if (adminKey !== undefined) lines.push(`  EDGEWIRE_ADMIN_KEY=${adminKey}`);
+    if (honchProjectKey !== undefined) {
+      lines.push(`  EDGEWIRE_HONCH_PROJECT_KEYS=${honchProjectKey}`);
+    }
+  }
+  lines.push("", "Routes:");
+  for (const { module, route, access } of SERVE_ROUTES) {
+    lines.push(`  ${module.padEnd(8)} ${route}  [${access}]`);
+  }
+  lines.push(
+    "",
+    "Clients:",
+    `  mkStats  new MkStatsClient({ apiUrl: "${url}/api", ... })`,
+    `  Honch    new HonchClient({ endpointUrl: "${url}", apiKey: <a Honch key>, ... })`,
+    `  migas    createMigas({ endpoint: "${url}" }), or MIGAS_ENDPOINT=${url}`,
+    "",
+    `Listening on ${url} (Ctrl-C stops it)`,
+  );
+  return lines;
+}

@@ -1,0 +1,16 @@
+/**
+ * What `npm run build` bundles for Node into `dist/edgewire.mjs`: the
+ * reference server (`@edgewire/sdk/server` once the package is installed from
+ * JSR) and the settings module `deno task serve` uses, so `server.mjs` reads
+ * the same `EDGEWIRE_*` variables.
+ *
+ * @module
+ */
+
+export { createServer, SqliteStore } from "../../src/server/mod.ts";
+export {
+  dataDirectory,
+  formatBanner,
+  readServeConfig,
+  ServeConfigError,
+} from "../_serve_config.ts";
