@@ -24,7 +24,7 @@ export * from "./src/core/backoff.ts";
 export * from "./src/core/delay.ts";
 export * from "./src/core/queue.ts";
 export * from "./src/core/storage.ts";
-export * from "./src/core/runtime.ts";
+export * from "./src/core/runtime/mod.ts";
 export * from "./src/pow/mod.ts";
 export * from "./src/mkstats/mod.ts";
 // migas' module functions (setup, track, …) read best qualified, as in migas-py: migas.setup()

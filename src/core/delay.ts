@@ -6,7 +6,7 @@
  */
 
 import { AbortedError } from "./errors.ts";
-import { unrefTimer } from "./runtime.ts";
+import { unrefTimer } from "./runtime/timers.ts";
 
 /** Options of {@linkcode delay}. */
 export interface DelayOptions {

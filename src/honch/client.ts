@@ -8,7 +8,7 @@
 
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { delay } from "../core/delay.ts";
-import { detectRuntime, processLifecycle } from "../core/runtime.ts";
+import { detectRuntime, processLifecycle } from "../core/runtime/mod.ts";
 import { BoundedQueue } from "../core/queue.ts";
 import { Delivery, type FlushStep, type QueuedEvent, SPACING_DISABLED } from "./_delivery.ts";
 import {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readEnv } from "../core/runtime.ts";
+import { readEnv } from "../core/runtime/mod.ts";
 import { type EnvReader, matchesEnv, matchesPr } from "./_ci_rules.ts";
 import { CI_VENDORS } from "./_ci_vendors.ts";
 

@@ -17,7 +17,7 @@ import {
   privateFileStorage,
   processLifecycle,
   readEnv,
-} from "../core/runtime.ts";
+} from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { GqlEnum, operation } from "./_graphql.ts";
 import { filterResponse, send } from "./_request.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { detectRuntime, platform, readEnv, type RuntimeName } from "../core/runtime.ts";
+import { detectRuntime, platform, readEnv, type RuntimeName } from "../core/runtime/mod.ts";
 import { detectCi } from "./ci.ts";
 
 /**

@@ -20,7 +20,7 @@
 
 // Types of the core that migas' options name, so this entry point documents on its own
 export type { Storage } from "../core/storage.ts";
-export type { RuntimeName } from "../core/runtime.ts";
+export type { RuntimeName } from "../core/runtime/mod.ts";
 export { type CiInfo, detectCi } from "./ci.ts";
 export {
   type BreadcrumbOptions,

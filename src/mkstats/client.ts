@@ -14,7 +14,7 @@ import { delay } from "../core/delay.ts";
 import { AbortedError, HttpError, InvalidArgumentError } from "../core/errors.ts";
 import { DEFAULT_TIMEOUT_MS, postJson } from "../core/http.ts";
 import { BoundedQueue, type QueueStats } from "../core/queue.ts";
-import { readEnv } from "../core/runtime.ts";
+import { readEnv } from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
 import { solvePow } from "../pow/solve.ts";
 import { MkStatsBackoffError, MkStatsProtocolError } from "./errors.ts";

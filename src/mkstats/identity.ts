@@ -8,7 +8,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/runtime/mod.ts";
 
 /**
  * The user hash of one device for one plugin:

@@ -7,7 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { type CrashSource, privateFileStorage, processLifecycle } from "../../src/core/runtime.ts";
+import {
+  type CrashSource,
+  privateFileStorage,
+  processLifecycle,
+} from "../../src/core/runtime/mod.ts";
 import { BoundedQueue } from "../../src/core/queue.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
 

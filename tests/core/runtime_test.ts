@@ -7,7 +7,7 @@ import {
   processLifecycle,
   readEnv,
   unrefTimer,
-} from "../../src/core/runtime.ts";
+} from "../../src/core/runtime/mod.ts";
 
 /** A fake Deno whose env permission has the given state; records the calls. */
 function fakeDeno(state: string, env: Record<string, string> = {}) {

@@ -14,7 +14,7 @@ import { MkStatsClient } from "../../src/mkstats/mod.ts";
 import { HonchClient } from "../../src/honch/mod.ts";
 import { createMigas } from "../../src/migas/mod.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { detectRuntime } from "../../src/core/runtime.ts";
+import { detectRuntime } from "../../src/core/runtime/mod.ts";
 import { calibrate } from "../../src/pow/_select.ts";
 
 /** The settings the reference server of `_reference.ts` is started with. */

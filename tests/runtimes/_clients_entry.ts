@@ -9,7 +9,7 @@
  * @module
  */
 
-import { readEnv } from "../../src/core/runtime.ts";
+import { readEnv } from "../../src/core/runtime/mod.ts";
 import { exerciseClients } from "./_all_clients.ts";
 
 const base = readEnv("EDGEWIRE_REFERENCE_URL");

@@ -10,7 +10,7 @@
  */
 
 import { HonchClient } from "../../src/honch/mod.ts";
-import { privateFileStorage, readEnv } from "../../src/core/runtime.ts";
+import { privateFileStorage, readEnv } from "../../src/core/runtime/mod.ts";
 
 const state = readEnv("HONCH_CRASH_STATE") ?? "";
 const storage = privateFileStorage(state);

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { HonchClient } from "../../src/honch/mod.ts";
-import { privateFileStorage } from "../../src/core/runtime.ts";
+import { privateFileStorage } from "../../src/core/runtime/mod.ts";
 import { createServer } from "../../src/server/mod.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);

@@ -1,0 +1,27 @@
+/**
+ * The one runtime shim: which runtime this is, environment variables,
+ * timers that do not keep a process alive, the operating system, the end of
+ * the process, and private files. It is the only folder that reaches Deno,
+ * Node and Bun globals, always through `globalThis` and feature detection,
+ * so every other module stays standards-only. Each function takes an
+ * optional `globals` object (by default `globalThis`) so tests can pass
+ * fakes, and none of them throws.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime, readEnv } from "@edgewire/sdk";
+ *
+ * const { name } = detectRuntime();
+ * const optedOut = readEnv("DO_NOT_TRACK") === "1";
+ * console.log(name, optedOut);
+ * ```
+ *
+ * @module
+ */
+
+export { detectRuntime, platform, type RuntimeInfo, type RuntimeName } from "./detect.ts";
+export { readEnv } from "./env.ts";
+export { unrefTimer } from "./timers.ts";
+export { type CrashSource, type ProcessLifecycle, processLifecycle } from "./lifecycle.ts";
+export { configDirectory, fileExists } from "./files.ts";
+export { privateFileStorage } from "./private_file_storage.ts";
