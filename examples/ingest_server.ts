@@ -66,6 +66,19 @@ const server = createServer({
 });
 
 const controller = new AbortController();
+// Listening for signals before the banner says the server is up, so none is missed
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, () => {
+      if (controller.signal.aborted) return;
+      console.log(`\n${signal}: stopping`);
+      controller.abort();
+    });
+  } catch {
+    // Windows has no SIGTERM listener; Ctrl-C still works there
+  }
+}
+
 let http: Deno.HttpServer<Deno.NetAddr>;
 try {
   http = Deno.serve({
@@ -83,18 +96,6 @@ try {
     ? "stop what uses that port, or set EDGEWIRE_PORT to another (0 picks a free one)"
     : "check EDGEWIRE_HOST and EDGEWIRE_PORT";
   quit([`Cannot listen on ${config.hostname}:${config.port} (${reason(error)}): ${advice}`]);
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  try {
-    Deno.addSignalListener(signal, () => {
-      if (controller.signal.aborted) return;
-      console.log(`\n${signal}: stopping`);
-      controller.abort();
-    });
-  } catch {
-    // Windows has no SIGTERM listener; Ctrl-C still works there
-  }
 }
 
 await http.finished;

@@ -50,10 +50,10 @@ const client = new MkStatsClient({
 
 await client.sendPing();
 await client.trackEvent("plugin_started");
-console.log("Pinged and counted plugin_started; heartbeat every 60 s until Ctrl-C");
-
 const controller = new AbortController();
+// Listening before saying so: a Ctrl-C right after the message still stops cleanly
 Deno.addSignalListener("SIGINT", () => controller.abort());
+console.log("Pinged and counted plugin_started; heartbeat every 60 s until Ctrl-C");
 const report = await client.heartbeat({
   intervalSeconds: 60,
   signal: controller.signal,
