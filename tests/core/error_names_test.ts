@@ -8,25 +8,11 @@
 
 import assert from "node:assert/strict";
 import * as root from "../../mod.ts";
-import * as pow from "../../src/pow/mod.ts";
-import * as mkstats from "../../src/mkstats/mod.ts";
-import * as honch from "../../src/honch/mod.ts";
-import * as migas from "../../src/migas/mod.ts";
-import * as server from "../../src/server/mod.ts";
-import * as validate from "../../src/server/_validate.ts";
 import { findErrors, type FoundError } from "./_error_classes.ts";
+import { ERROR_MODULES } from "./_error_modules.ts";
+import { bundle, REPOSITORY_ROOT as ROOT, runChild } from "../_helpers/runtimes.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-
-const MODULES = {
-  "@edgewire/sdk": root,
-  "@edgewire/sdk/pow": pow,
-  "@edgewire/sdk/mkstats": mkstats,
-  "@edgewire/sdk/honch": honch,
-  "@edgewire/sdk/migas": migas,
-  "@edgewire/sdk/server": server,
-  "server/_validate.ts": validate,
-} as Record<string, Record<string, unknown>>;
+const CHILD_MS = 60_000;
 
 /** The names of the classes declared in src/ that extend an error class. */
 async function declaredErrorClasses(): Promise<Set<string>> {
@@ -52,7 +38,7 @@ function key(found: FoundError): string {
 }
 
 Deno.test("every exported error class names its instances after itself", async () => {
-  const found = findErrors(MODULES);
+  const found = findErrors(ERROR_MODULES);
   for (const error of found) {
     assert.ok(error.isError, `${key(error)} makes an Error`);
     assert.equal(error.instanceName, error.className, `${key(error)} instance name`);
@@ -65,7 +51,7 @@ Deno.test("every exported error class names its instances after itself", async (
 
 Deno.test("every error class declares its name as its own literal, not the parent's", () => {
   // An instance of a subclass that forgot the literal would inherit the parent's name
-  const names = findErrors(MODULES).map((error) => error.instanceName);
+  const names = findErrors(ERROR_MODULES).map((error) => error.instanceName);
   assert.ok(names.includes("EdgewireError"));
   assert.ok(names.includes("HonchError"));
   assert.ok(names.includes("PowTimeoutError"), "a grandchild keeps its own name");
@@ -76,41 +62,21 @@ Deno.test("every error class declares its name as its own literal, not the paren
 });
 
 Deno.test("error names survive a minified browser bundle", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "edgewire-error-names-" });
-  try {
-    const file = `${dir}/errors.mjs`;
-    const bundled = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--minify",
-        "--platform",
-        "browser",
-        "-o",
-        file,
-        `${ROOT}tests/core/_error_names_entry.ts`,
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(bundled.success, new TextDecoder().decode(bundled.stderr));
-    const ran = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--quiet", file],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(ran.success, new TextDecoder().decode(ran.stderr));
-    const minified: FoundError[] = JSON.parse(new TextDecoder().decode(ran.stdout));
-    const expected = new Map(findErrors(MODULES).map((error) => [key(error), error.className]));
-    assert.deepEqual(new Set(minified.map(key)), new Set(expected.keys()), "same classes");
-    // The test means something only when the minifier did rename the classes
-    const renamed = minified.filter((error) => error.className !== expected.get(key(error)));
-    assert.ok(renamed.length > minified.length / 2, "the minifier renamed the classes");
-    for (const error of minified) {
-      assert.equal(error.instanceName, expected.get(key(error)), `${key(error)} after minify`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using built = await bundle(new URL("./_error_names_entry.ts", import.meta.url), {
+    platform: "browser",
+    minify: true,
+  });
+  const ran = await runChild(Deno.execPath(), ["run", "--no-config", "--quiet", built.file], {
+    timeoutMs: CHILD_MS,
+  });
+  assert.ok(ran.success, ran.stderr);
+  const minified: FoundError[] = JSON.parse(ran.stdout);
+  const expected = new Map(findErrors(ERROR_MODULES).map((error) => [key(error), error.className]));
+  assert.deepEqual(new Set(minified.map(key)), new Set(expected.keys()), "same classes");
+  // The test means something only when the minifier did rename the classes
+  const renamed = minified.filter((error) => error.className !== expected.get(key(error)));
+  assert.ok(renamed.length > minified.length / 2, "the minifier renamed the classes");
+  for (const error of minified) {
+    assert.equal(error.instanceName, expected.get(key(error)), `${key(error)} after minify`);
   }
 });

@@ -12,6 +12,9 @@ import { HonchClient } from "../../src/honch/mod.ts";
 import { type CheckProjectResult, createMigas, type MigasFailure } from "../../src/migas/mod.ts";
 import { MkStatsClient } from "../../src/mkstats/mod.ts";
 import { SERVE_VARIABLES } from "../../examples/_serve_config.ts";
+import { startChild } from "../_helpers/runtimes.ts";
+
+const START_MS = 60_000;
 
 /** Every serve variable empty (so unset), whatever the machine running the tests has set. */
 export const CLEARED = Object.fromEntries(SERVE_VARIABLES.map(({ name }) => [name, ""]));
@@ -32,42 +35,28 @@ export async function serveProcess(
   args: string[],
   env: Record<string, string>,
 ): Promise<Served> {
-  const child = new Deno.Command(command, {
-    args,
+  const started = await startChild(command, args, {
     env: { ...CLEARED, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stdout = "";
-  let listening: RegExpMatchArray | null = null;
-  while (listening === null) {
-    const { value, done } = await reader.read();
-    if (done) {
-      const status = await child.status;
-      assert.fail(`the server exited with ${status.code}: ${stdout}${await stderr}`);
-    }
-    stdout += value;
-    listening = stdout.match(/^Listening on (http:\/\/127\.0\.0\.1:(\d+)) /m);
-  }
-  const banner = stdout;
-  const rest = (async () => {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) stdout += r.value;
-    return stdout;
-  })();
+    ready: /^Listening on (http:\/\/127\.0\.0\.1:(\d+)) /m,
+    timeoutMs: START_MS,
+  });
   let stopped: ReturnType<Served["stop"]> | undefined;
   const stop = (signal: Deno.Signal) => {
     stopped ??= (async () => {
-      child.kill(signal);
-      const { code } = await child.status;
-      return { code, stdout: await rest, stderr: await stderr };
+      started.child.kill(signal);
+      const { code, stdout, stderr } = await started.ended;
+      return { code, stdout, stderr };
     })();
     return stopped;
   };
-  assert.notEqual(listening[2], "0", "the real port is printed, not 0");
-  return { base: listening[1], banner, stop, [Symbol.asyncDispose]: () => stop("SIGKILL").then() };
+  const [, base, port] = started.ready;
+  assert.notEqual(port, "0", "the real port is printed, not 0");
+  return {
+    base,
+    banner: started.banner,
+    stop,
+    [Symbol.asyncDispose]: () => stop("SIGKILL").then(),
+  };
 }
 
 /** A temporary directory, removed when disposed. */

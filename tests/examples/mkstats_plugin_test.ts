@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startServer } from "../e2e/_server.ts";
+import { startChild } from "../_helpers/runtimes.ts";
 
 const SCRIPT = new URL("../../examples/mkstats_plugin.ts", import.meta.url).pathname;
 
@@ -11,26 +12,16 @@ Deno.test({
     const cwd = await Deno.makeTempDir({ prefix: "edgewire-plugin-cwd-" });
     const data = await Deno.makeTempDir({ prefix: "edgewire-plugin-data-" });
     try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", SCRIPT, `${running.base}/api`],
+      const args = ["run", "-A", SCRIPT, `${running.base}/api`];
+      const started = await startChild(Deno.execPath(), args, {
         cwd,
         env: { NO_COLOR: "1", XDG_DATA_HOME: data },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const stderr = new Response(child.stderr).text();
-      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      let stdout = "";
-      while (!stdout.includes("until Ctrl-C")) {
-        const { value, done } = await reader.read();
-        if (done) assert.fail(`the plugin exited early: ${stdout}${await stderr}`);
-        stdout += value;
-      }
-      child.kill("SIGINT");
-      for (let r = await reader.read(); !r.done; r = await reader.read()) stdout += r.value;
-      const { code } = await child.status;
-      assert.equal(code, 0, await stderr);
+        ready: /until Ctrl-C/,
+        timeoutMs: 60_000,
+      });
+      started.child.kill("SIGINT");
+      const { code, stdout, stderr } = await started.ended;
+      assert.equal(code, 0, stderr);
       assert.match(stdout, /Heartbeat stopped .*stopped: "aborted"/);
 
       const stats = await running.stats("my_plugin");

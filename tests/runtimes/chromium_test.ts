@@ -13,12 +13,19 @@
  */
 
 import assert from "node:assert/strict";
-import { type BrowserContext, chromium } from "playwright-core";
+// Named here rather than in deno.json so that `deno task demo` on a fresh clone
+// does not install the browser driver for a test it never runs
+// deno-lint-ignore no-import-prefix
+import { type BrowserContext, chromium } from "npm:playwright-core@^1.65";
 import type { PageReport } from "./_chromium_page.ts";
 import { startReference, verifyRecorded } from "./_reference.ts";
+import {
+  bundle,
+  ignoredUnlessRequired,
+  locateRuntime,
+  REPOSITORY_ROOT as ROOT,
+} from "../_helpers/runtimes.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-const REQUIRED = Deno.env.get("EDGEWIRE_REQUIRE_RUNTIMES") === "1";
 const EXECUTABLE = Deno.env.get("EDGEWIRE_CHROMIUM") ?? "/usr/bin/chromium";
 const ARTIFACTS = `${ROOT}.artifacts/chromium`;
 const PAGE_RUN_MS = 120_000;
@@ -36,23 +43,9 @@ const FLAGS = [
 const TS_KERNELS = ["ts-unrolled", "ts-compact"];
 const PAGE_ENTRY = "_chromium_page";
 
-function probeVersion(binary: string): string | undefined {
-  try {
-    const { success, stdout } = new Deno.Command(binary, {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    // "Chromium 156.0.8078.108 built on Debian …" names itself in the test as "Chromium 156.0.8078.108"
-    return success
-      ? new TextDecoder().decode(stdout).trim().split(" ").slice(0, 2).join(" ")
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const VERSION = probeVersion(EXECUTABLE);
+const CHROMIUM = locateRuntime({ title: "Chromium", candidates: [EXECUTABLE] });
+// "Chromium 156.0.8078.108 built on Debian …" names itself in the test as "Chromium 156.0.8078.108"
+const VERSION = CHROMIUM.version?.split(" ").slice(0, 2).join(" ");
 
 /**
  * Bundles the page script for browsers, split as a site would deploy it
@@ -60,35 +53,17 @@ const VERSION = probeVersion(EXECUTABLE);
  * returns each file's text by name.
  */
 async function bundlePage(): Promise<Map<string, string>> {
-  const dir = await Deno.makeTempDir({ prefix: "edgewire-chromium-page-" });
-  try {
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "browser",
-        "--format",
-        "esm",
-        "--code-splitting",
-        "--outdir",
-        dir,
-        `${ROOT}tests/runtimes/${PAGE_ENTRY}.ts`,
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(result.success, `deno bundle failed: ${new TextDecoder().decode(result.stderr)}`);
-    const files = new Map<string, string>();
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile) files.set(entry.name, await Deno.readTextFile(`${dir}/${entry.name}`));
-    }
-    assert.ok(files.has(`${PAGE_ENTRY}.js`), [...files.keys()].join());
-    return files;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using built = await bundle(new URL(`./${PAGE_ENTRY}.ts`, import.meta.url), {
+    platform: "browser",
+    format: "esm",
+    codeSplitting: true,
+  });
+  const files = new Map<string, string>();
+  for await (const entry of Deno.readDir(built.dir)) {
+    if (entry.isFile) files.set(entry.name, await Deno.readTextFile(`${built.dir}/${entry.name}`));
   }
+  assert.ok(files.has(`${PAGE_ENTRY}.js`), [...files.keys()].join());
+  return files;
 }
 
 const HTML = `<!doctype html>
@@ -167,9 +142,9 @@ Deno.test({
   name: `every client runs in ${
     VERSION ?? "Chromium"
   } from another origin, with WebAssembly and under a CSP that forbids it`,
-  ignore: VERSION === undefined && !REQUIRED,
+  ignore: ignoredUnlessRequired(CHROMIUM),
   async fn() {
-    assert.ok(VERSION, `${EXECUTABLE} does not run; .ci/run installs Chromium`);
+    assert.ok(VERSION, CHROMIUM.missing);
     await using reference = startReference();
     await using pages = servePages(await bundlePage());
     assert.notEqual(new URL(pages.origin).origin, new URL(reference.base).origin);

@@ -12,142 +12,69 @@
 import assert from "node:assert/strict";
 import { type ClientsReport, exerciseClients } from "./_all_clients.ts";
 import { startReference, verifyRecorded } from "./_reference.ts";
+import {
+  basicEnv,
+  bundle,
+  describeRuntime,
+  ignoredUnlessRequired,
+  type LocatedRuntime,
+  locateRuntime,
+  REPOSITORY_ROOT as ROOT,
+  requireBinary,
+  runChild,
+  startChild,
+  type StartedChild,
+} from "../_helpers/runtimes.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-const REQUIRED = Deno.env.get("EDGEWIRE_REQUIRE_RUNTIMES") === "1";
 const CLIENT_RUN_MS = 120_000;
 const SERVER_START_MS = 30_000;
 const SERVER_STOP_MS = 10_000;
 
 /** A runtime binary found on this machine, or why it was not. */
-interface Runtime {
-  /** How the test names it, such as `Node 22`. */
-  title: string;
+interface Runtime extends LocatedRuntime {
   /** What `detectRuntime()` must report inside it. */
   name: "node" | "bun";
-  binary?: string;
-  version?: string;
-  missing?: string;
 }
 
-function probeVersion(binary: string): string | undefined {
-  try {
-    const { success, stdout } = new Deno.Command(binary, {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    return success ? new TextDecoder().decode(stdout).trim().replace(/^v/, "") : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The first candidate that runs and, when `major` is given, has that major version. */
-function locate(
-  title: string,
-  name: Runtime["name"],
-  candidates: string[],
-  major?: number,
-): Runtime {
-  const seen: string[] = [];
-  for (const binary of candidates) {
-    const version = probeVersion(binary);
-    if (version === undefined) continue;
-    if (major === undefined || Number(version.split(".")[0]) === major) {
-      return { title, name, binary, version };
-    }
-    seen.push(`${binary} is ${version}`);
-  }
-  const found = seen.length > 0 ? ` (${seen.join(", ")})` : "";
-  return { title, name, missing: `No ${title} found${found}; .ci/run installs it` };
-}
-
-const NODE20 = locate("Node 20", "node", ["/usr/bin/node", "node"], 20);
-const NODE22 = locate("Node 22", "node", [`${ROOT}.tools/node22/node_modules/.bin/node`], 22);
-const BUN = locate("Bun", "bun", [`${ROOT}.tools/node_modules/.bin/bun`, "bun"]);
-
-function describe(runtime: Runtime): string {
-  return runtime.version ? `${runtime.title} (${runtime.version})` : runtime.title;
-}
-
-/** Ignored when a runtime is missing, unless runtimes are required: then it runs and fails. */
-function ignored(...runtimes: Runtime[]): boolean {
-  return !REQUIRED && runtimes.some((runtime) => runtime.binary === undefined);
-}
-
-function binaryOf(runtime: Runtime): string {
-  assert.ok(runtime.binary, runtime.missing);
-  return runtime.binary;
-}
-
-/** Bundles `entry` into a fresh folder; remove the folder when done. */
-async function bundle(
-  entry: string,
-  platform: "browser" | "deno",
-): Promise<{ dir: string; file: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "edgewire-matrix-" });
-  const file = `${dir}/${entry.replace(/\.ts$/, ".mjs")}`;
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      platform,
-      "-o",
-      file,
-      `${ROOT}tests/runtimes/${entry}`,
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!result.success) {
-    await Deno.remove(dir, { recursive: true });
-    assert.fail(`deno bundle ${entry} failed: ${new TextDecoder().decode(result.stderr)}`);
-  }
-  return { dir, file };
-}
-
-/** The environment a child gets: nothing of the caller's but HOME, TMPDIR and PATH. */
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ["HOME", "TMPDIR", "PATH"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
+const NODE20: Runtime = {
+  name: "node",
+  ...locateRuntime({ title: "Node 20", candidates: ["/usr/bin/node", "node"], major: 20 }),
+};
+const NODE22: Runtime = {
+  name: "node",
+  ...locateRuntime({
+    title: "Node 22",
+    candidates: [`${ROOT}.tools/node22/node_modules/.bin/node`],
+    major: 22,
+  }),
+};
+const BUN: Runtime = {
+  name: "bun",
+  ...locateRuntime({ title: "Bun", candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"] }),
+};
 
 /**
  * Runs the clients' bundle under `runtime` against `base` with `label`,
  * killed after {@linkcode CLIENT_RUN_MS}, and returns its report.
  */
 async function runClients(runtime: Runtime, base: string, label: string): Promise<ClientsReport> {
-  const binary = binaryOf(runtime);
-  const { dir, file } = await bundle("_clients_entry.ts", "browser");
-  try {
-    const child = new Deno.Command(binary, {
-      args: [file],
-      clearEnv: true,
-      env: childEnv({ EDGEWIRE_REFERENCE_URL: base, EDGEWIRE_RUN_LABEL: label }),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLIENT_RUN_MS);
-    const output = await child.output().finally(() => clearTimeout(timer));
-    const stdout = new TextDecoder().decode(output.stdout).trim();
-    const stderr = new TextDecoder().decode(output.stderr).trim();
-    assert.ok(
-      output.success,
-      `${describe(runtime)} exited with ${output.code} ${output.signal ?? ""}: ${stderr}`,
-    );
-    assert.equal(stderr, "", `${describe(runtime)} printed errors`);
-    return JSON.parse(stdout.split("\n").at(-1)!) as ClientsReport;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const binary = requireBinary(runtime);
+  await using built = await bundle(new URL("./_clients_entry.ts", import.meta.url), {
+    platform: "browser",
+  });
+  const output = await runChild(binary, [built.file], {
+    env: basicEnv({ EDGEWIRE_REFERENCE_URL: base, EDGEWIRE_RUN_LABEL: label }),
+    clearEnv: true,
+    timeoutMs: CLIENT_RUN_MS,
+  });
+  const stdout = output.stdout.trim();
+  const stderr = output.stderr.trim();
+  assert.ok(
+    output.success,
+    `${describeRuntime(runtime)} exited with ${output.code} ${output.signal ?? ""}: ${stderr}`,
+  );
+  assert.equal(stderr, "", `${describeRuntime(runtime)} printed errors`);
+  return JSON.parse(stdout.split("\n").at(-1)!) as ClientsReport;
 }
 
 function assertRuntime(report: ClientsReport, runtime: Runtime, label: string): void {
@@ -163,44 +90,35 @@ interface BunReference {
 }
 
 async function startBunReference(): Promise<BunReference> {
-  const binary = binaryOf(BUN);
-  const { dir, file } = await bundle("_bun_server.ts", "deno");
-  const child = new Deno.Command(binary, {
-    args: [file],
-    clearEnv: true,
-    env: childEnv({}),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const binary = requireBinary(BUN);
+  const built = await bundle(new URL("./_bun_server.ts", import.meta.url), { platform: "deno" });
+  let started: StartedChild;
+  try {
+    started = await startChild(binary, [built.file], {
+      env: basicEnv(),
+      clearEnv: true,
+      stdin: "piped",
+      ready: /^(.*)\n/,
+      timeoutMs: SERVER_START_MS,
+    });
+  } catch (error) {
+    await built[Symbol.asyncDispose]();
+    throw new Error("Bun's server did not start", { cause: error });
+  }
   let stopping: Promise<{ code: number; stderr: string }> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await child.stdin.close().catch(() => {});
-      const timer = setTimeout(() => child.kill("SIGKILL"), SERVER_STOP_MS);
-      const status = await child.status.finally(() => clearTimeout(timer));
-      await lines.cancel().catch(() => {});
-      await Deno.remove(dir, { recursive: true });
-      return { code: status.code, stderr: await stderr };
+      await started.child.stdin.close().catch(() => {});
+      const timer = setTimeout(() => started.child.kill("SIGKILL"), SERVER_STOP_MS);
+      const { code, stderr } = await started.ended.finally(() => clearTimeout(timer));
+      await built[Symbol.asyncDispose]();
+      return { code, stderr };
     })();
     return stopping;
   };
   try {
-    const timer = setTimeout(() => child.kill("SIGKILL"), SERVER_START_MS);
-    let text = "";
-    try {
-      while (!text.includes("\n")) {
-        const { value, done } = await lines.read();
-        if (done) break;
-        text += value;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    const port = JSON.parse(text.split("\n")[0] || "{}").port;
-    assert.ok(Number.isInteger(port), `Bun's server did not print its port: ${text}`);
+    const port = JSON.parse(started.ready[1] || "{}").port;
+    assert.ok(Number.isInteger(port), `Bun's server did not print its port: ${started.banner}`);
     return { base: `http://127.0.0.1:${port}`, stop };
   } catch (error) {
     const { stderr } = await stop();
@@ -210,8 +128,10 @@ async function startBunReference(): Promise<BunReference> {
 
 for (const runtime of [NODE20, NODE22, BUN]) {
   Deno.test({
-    name: `every client runs unchanged under ${describe(runtime)} against the reference server`,
-    ignore: ignored(runtime),
+    name: `every client runs unchanged under ${
+      describeRuntime(runtime)
+    } against the reference server`,
+    ignore: ignoredUnlessRequired(runtime),
     async fn() {
       await using reference = startReference();
       const label = `${runtime.name}_${runtime.version?.split(".")[0] ?? "missing"}`;
@@ -223,8 +143,10 @@ for (const runtime of [NODE20, NODE22, BUN]) {
 }
 
 Deno.test({
-  name: `the reference server runs under ${describe(BUN)} and records every client run from Deno`,
-  ignore: ignored(BUN),
+  name: `the reference server runs under ${
+    describeRuntime(BUN)
+  } and records every client run from Deno`,
+  ignore: ignoredUnlessRequired(BUN),
   async fn() {
     const server = await startBunReference();
     try {
@@ -240,10 +162,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: `the reference server runs under ${describe(BUN)} and records every client run from ${
-    describe(NODE22)
-  }`,
-  ignore: ignored(BUN, NODE22),
+  name: `the reference server runs under ${
+    describeRuntime(BUN)
+  } and records every client run from ${describeRuntime(NODE22)}`,
+  ignore: ignoredUnlessRequired(BUN, NODE22),
   async fn() {
     const server = await startBunReference();
     try {

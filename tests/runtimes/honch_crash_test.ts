@@ -15,9 +15,18 @@ import assert from "node:assert/strict";
 import { HonchClient } from "../../src/honch/mod.ts";
 import { privateFileStorage } from "../../src/core/runtime/mod.ts";
 import { createServer } from "../../src/server/mod.ts";
+import {
+  basicEnv,
+  bundle,
+  describeRuntime,
+  ignoredUnlessRequired,
+  type LocatedRuntime,
+  locateRuntime,
+  REPOSITORY_ROOT as ROOT,
+  requireBinary,
+  runChild,
+} from "../_helpers/runtimes.ts";
 
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-const REQUIRED = Deno.env.get("EDGEWIRE_REQUIRE_RUNTIMES") === "1";
 const PROJECT_KEY = "phc_crash_test";
 const ADMIN_KEY = "admin-key-for-crash-tests";
 const CHILD_MS = 60_000;
@@ -36,40 +45,21 @@ const EXPECTED: Record<Mode, { name: string; message: string; source: string }> 
   module: { name: "TypeError", message: "disk full at sector 7", source: "unhandled_rejection" },
 };
 
-interface Runtime {
-  title: string;
-  /** The command that runs a script file, or why there is none. */
-  command?: string[];
-  missing?: string;
-}
+const DENO: LocatedRuntime = { title: "Deno", binary: Deno.execPath(), version: Deno.version.deno };
+const NODE20 = locateRuntime({
+  title: "Node 20",
+  candidates: ["/usr/bin/node", "node"],
+  major: 20,
+});
+const BUN = locateRuntime({
+  title: "Bun",
+  candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"],
+});
 
-function probe(binary: string): string | undefined {
-  try {
-    const { success, stdout } = new Deno.Command(binary, {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    return success ? new TextDecoder().decode(stdout).trim().replace(/^v/, "") : undefined;
-  } catch {
-    return undefined;
-  }
+/** What comes before the script file on the command line: Deno needs `run` and permissions. */
+function scriptArgs(runtime: LocatedRuntime): string[] {
+  return runtime === DENO ? ["run", "-A", "--no-config"] : [];
 }
-
-function locate(title: string, candidates: string[], major?: number): Runtime {
-  for (const binary of candidates) {
-    const version = probe(binary);
-    if (version === undefined) continue;
-    if (major === undefined || Number(version.split(".")[0]) === major) {
-      return { title: `${title} (${version})`, command: [binary] };
-    }
-  }
-  return { title, missing: `No ${title} found; .ci/run installs it` };
-}
-
-const DENO: Runtime = { title: "Deno", command: [Deno.execPath(), "run", "-A", "--no-config"] };
-const NODE20 = locate("Node 20", ["/usr/bin/node", "node"], 20);
-const BUN = locate("Bun", [`${ROOT}.tools/node_modules/.bin/bun`, "bun"]);
 
 interface Outcome {
   code: number;
@@ -94,33 +84,26 @@ async function storedCrashes(path: string): Promise<Record<string, unknown>[]> {
 }
 
 async function runCrash(
-  runtime: Runtime,
-  bundle: string,
+  runtime: LocatedRuntime,
+  script: string,
   state: string,
   mode: Mode,
   hook: boolean,
 ): Promise<Outcome> {
-  const [binary, ...args] = runtime.command!;
-  const output = await new Deno.Command(binary, {
-    args: [...args, bundle],
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
+  const output = await runChild(requireBinary(runtime), [...scriptArgs(runtime), script], {
+    env: basicEnv({
       NO_COLOR: "1",
       HONCH_CRASH_STATE: state,
       HONCH_CRASH_MODE: mode,
       HONCH_CRASH_HOOK: hook ? "1" : "0",
-    },
+    }),
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(CHILD_MS),
-  }).output();
-  const text = new TextDecoder();
+    timeoutMs: CHILD_MS,
+  });
   return {
     code: output.code,
-    stdout: text.decode(output.stdout),
-    stderr: text.decode(output.stderr),
+    stdout: output.stdout,
+    stderr: output.stderr,
     crashes: await storedCrashes(state),
   };
 }
@@ -170,60 +153,43 @@ async function resendFrom(state: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-async function checkRuntime(runtime: Runtime): Promise<void> {
-  assert.ok(runtime.command, runtime.missing);
-  const dir = await Deno.makeTempDir({ prefix: "edgewire-honch-crash-" });
-  try {
-    const bundle = `${dir}/crash.mjs`;
-    const bundled = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "browser",
-        "-o",
-        bundle,
-        `${ROOT}tests/runtimes/_honch_crash.ts`,
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(bundled.success, new TextDecoder().decode(bundled.stderr));
-    for (const mode of ["exception", "rejection", "module"] as const) {
-      const expected = EXPECTED[mode];
-      const label = `${runtime.title}, ${mode}`;
-      const plain = await runCrash(runtime, bundle, `${dir}/${mode}-plain/state.json`, mode, false);
-      const state = `${dir}/${mode}-hooked/state.json`;
-      const hooked = await runCrash(runtime, bundle, state, mode, true);
-      assert.equal(plain.stdout, "ready\n", `${label}: the program got to its crash`);
-      assert.equal(hooked.stdout, "ready\n", `${label}: the hooked program got to its crash`);
-      assert.notEqual(plain.code, 0, `${label}: the crash fails the program`);
-      assert.equal(hooked.code, plain.code, `${label}: the same exit code with the hook`);
-      assert.match(plain.stderr, new RegExp(expected.message), `${label}: the error is printed`);
-      if (runtime === BUN && mode === "module") {
-        // Once anything reads the stack of an error thrown while the entry module runs, Bun
-        // prints that error without its module-level frame; the rest is unchanged
-        assert.deepEqual(withoutFrames(hooked.stderr), withoutFrames(plain.stderr), label);
-      } else {
-        assert.equal(hooked.stderr, plain.stderr, `${label}: the same printout with the hook`);
-      }
-      assert.deepEqual(plain.crashes, [], `${label}: nothing recorded without the hook`);
-      assert.equal(hooked.crashes.length, 1, `${label}: one $crash persisted`);
-      const [crash] = hooked.crashes;
-      assert.equal(crash.name, expected.name, label);
-      assert.equal(crash.message, expected.message, label);
-      assert.equal(crash.source, expected.source, label);
-      assert.match(String(crash.backtrace).split("\n")[0], /failDeep|crash\.mjs/, label);
-      if (mode === "exception") {
-        const [sent] = await resendFrom(state);
-        assert.ok(sent, `${label}: the next start sends the crash`);
-        assert.equal(sent.name, expected.name);
-        assert.equal(sent.message, expected.message);
-      }
+async function checkRuntime(runtime: LocatedRuntime): Promise<void> {
+  requireBinary(runtime);
+  await using built = await bundle(new URL("./_honch_crash.ts", import.meta.url), {
+    platform: "browser",
+  });
+  const { dir, file: script } = built;
+  for (const mode of ["exception", "rejection", "module"] as const) {
+    const expected = EXPECTED[mode];
+    const label = `${describeRuntime(runtime)}, ${mode}`;
+    const plain = await runCrash(runtime, script, `${dir}/${mode}-plain/state.json`, mode, false);
+    const state = `${dir}/${mode}-hooked/state.json`;
+    const hooked = await runCrash(runtime, script, state, mode, true);
+    assert.equal(plain.stdout, "ready\n", `${label}: the program got to its crash`);
+    assert.equal(hooked.stdout, "ready\n", `${label}: the hooked program got to its crash`);
+    assert.notEqual(plain.code, 0, `${label}: the crash fails the program`);
+    assert.equal(hooked.code, plain.code, `${label}: the same exit code with the hook`);
+    assert.match(plain.stderr, new RegExp(expected.message), `${label}: the error is printed`);
+    if (runtime === BUN && mode === "module") {
+      // Once anything reads the stack of an error thrown while the entry module runs, Bun
+      // prints that error without its module-level frame; the rest is unchanged
+      assert.deepEqual(withoutFrames(hooked.stderr), withoutFrames(plain.stderr), label);
+    } else {
+      assert.equal(hooked.stderr, plain.stderr, `${label}: the same printout with the hook`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    assert.deepEqual(plain.crashes, [], `${label}: nothing recorded without the hook`);
+    assert.equal(hooked.crashes.length, 1, `${label}: one $crash persisted`);
+    const [crash] = hooked.crashes;
+    assert.equal(crash.name, expected.name, label);
+    assert.equal(crash.message, expected.message, label);
+    assert.equal(crash.source, expected.source, label);
+    assert.match(String(crash.backtrace).split("\n")[0], /failDeep|crash\.mjs/, label);
+    if (mode === "exception") {
+      const [sent] = await resendFrom(state);
+      assert.ok(sent, `${label}: the next start sends the crash`);
+      assert.equal(sent.name, expected.name);
+      assert.equal(sent.message, expected.message);
+    }
   }
 }
 
@@ -232,12 +198,12 @@ Deno.test("under Deno a crash keeps its printout and exit code and the hook pers
 
 Deno.test({
   name: "under Node 20 a crash keeps its printout and exit code and the hook persists a $crash",
-  ignore: !REQUIRED && NODE20.command === undefined,
+  ignore: ignoredUnlessRequired(NODE20),
   fn: () => checkRuntime(NODE20),
 });
 
 Deno.test({
   name: "under Bun a crash keeps its printout and exit code and the hook persists a $crash",
-  ignore: !REQUIRED && BUN.command === undefined,
+  ignore: ignoredUnlessRequired(BUN),
   fn: () => checkRuntime(BUN),
 });

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
+import { runChild } from "../_helpers/runtimes.ts";
 
 const SCRIPT = new URL("./_pow_smoke.ts", import.meta.url).pathname;
+const RUN_MS = 120_000;
 
 async function run(
   v8Flags: string[],
 ): Promise<{ nonce: string; hashes: number; kernel: string; rates: object }> {
   const args = ["run", "-A", "--quiet", ...v8Flags.map((flag) => `--v8-flags=${flag}`), SCRIPT];
-  const output = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
-    .output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
+  const output = await runChild(Deno.execPath(), args, { timeoutMs: RUN_MS });
+  assert.ok(output.success, output.stderr);
+  return JSON.parse(output.stdout.trim().split("\n").at(-1)!);
 }
 
 Deno.test("without WebAssembly (as under a CSP that forbids it) the solver still solves with a TypeScript kernel", async () => {

@@ -1,7 +1,7 @@
 /**
  * Runs every client inside Cloudflare's workerd: `_worker_entry.ts`, bundled
  * for the browser platform by `deno bundle`, is served by real workerd through
- * Miniflare 4 (the `miniflare` import of deno.json, which brings the `workerd`
+ * Miniflare 4 (`npm:miniflare`, which brings the `workerd`
  * binary as an npm package) on 127.0.0.1 with no compatibility flags, so no
  * `nodejs_compat`, no `process`, no `Deno`. A request makes the Worker run
  * `exerciseClients` against the Deno reference server on 127.0.0.1, then the
@@ -18,12 +18,13 @@
 import assert from "node:assert/strict";
 import type { ClientsReport } from "./_all_clients.ts";
 import { startReference, verifyRecorded } from "./_reference.ts";
-
-const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-const REQUIRED = Deno.env.get("EDGEWIRE_REQUIRE_RUNTIMES") === "1";
+import { bundle, REQUIRE_RUNTIMES } from "../_helpers/runtimes.ts";
 
 /** Miniflare, or why it could not be loaded. */
-const miniflare = await import("miniflare").catch((error: unknown) => error as Error);
+// Named here rather than in deno.json so that `deno task demo` on a fresh clone
+// does not install workerd (about 200 MB) for a test it never runs
+// deno-lint-ignore no-import-prefix
+const miniflare = await import("npm:miniflare@^4").catch((error: unknown) => error as Error);
 
 /** What the Worker answers: the clients' report and two facts about the runtime. */
 interface WorkerAnswer {
@@ -37,33 +38,15 @@ interface WorkerAnswer {
 }
 
 async function bundleWorker(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "edgewire-workerd-" });
-  try {
-    const output = `${dir}/worker.mjs`;
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--platform",
-        "browser",
-        "-o",
-        output,
-        `${ROOT}tests/runtimes/_worker_entry.ts`,
-      ],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(result.success, new TextDecoder().decode(result.stderr));
-    return await Deno.readTextFile(output);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using built = await bundle(new URL("./_worker_entry.ts", import.meta.url), {
+    platform: "browser",
+  });
+  return await Deno.readTextFile(built.file);
 }
 
 Deno.test({
   name: "every client runs unchanged inside workerd and solves the handshake without WebAssembly",
-  ignore: miniflare instanceof Error && !REQUIRED,
+  ignore: miniflare instanceof Error && !REQUIRE_RUNTIMES,
   // Miniflare's child process and sockets belong to Node's compatibility layer
   sanitizeResources: false,
   sanitizeOps: false,

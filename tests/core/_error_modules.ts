@@ -1,0 +1,26 @@
+/**
+ * Every module whose error classes the error-name test checks, by entry
+ * point: shared by the test, which checks them from source, and the entry
+ * it bundles with minification.
+ *
+ * @module
+ */
+
+import * as root from "../../mod.ts";
+import * as pow from "../../src/pow/mod.ts";
+import * as mkstats from "../../src/mkstats/mod.ts";
+import * as honch from "../../src/honch/mod.ts";
+import * as migas from "../../src/migas/mod.ts";
+import * as server from "../../src/server/mod.ts";
+import * as validate from "../../src/server/_validate.ts";
+
+/** Each package entry point's exports by its name, and the server's private validation module. */
+export const ERROR_MODULES = {
+  "@edgewire/sdk": root,
+  "@edgewire/sdk/pow": pow,
+  "@edgewire/sdk/mkstats": mkstats,
+  "@edgewire/sdk/honch": honch,
+  "@edgewire/sdk/migas": migas,
+  "@edgewire/sdk/server": server,
+  "server/_validate.ts": validate,
+} as Record<string, Record<string, unknown>>;
