@@ -255,7 +255,7 @@ export interface ServerOptions {
   clientAddress?: (request: Request, env: unknown) => string | undefined;
 }
 
-/** A running server, ready for `Deno.serve`, a Worker's `fetch`, or direct calls. */
+/** A running server, ready for `Deno.serve`, `Bun.serve`, a Node adapter, or direct calls. */
 export interface EdgewireServer {
   /**
    * The Hono app, to mount in a larger app (`parent.route("/", server.app)`)
@@ -475,7 +475,7 @@ function isStore(value: unknown): value is ServerStore {
  * request.
  *
  * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS and clock.
- * @returns The server; hand `server.fetch` to `Deno.serve` or export it from a Worker.
+ * @returns The server; hand `server.fetch` to `Deno.serve`, `Bun.serve` or a Node adapter.
  * @throws {InvalidArgumentError} When an option is out of range.
  *
  * @example Answer a health check
