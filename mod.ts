@@ -21,20 +21,17 @@
 export * from "./src/core/errors.ts";
 export * from "./src/core/http.ts";
 export * from "./src/core/backoff.ts";
+export * from "./src/core/delivery/mod.ts";
 export * from "./src/core/delay.ts";
 export * from "./src/core/queue.ts";
 export * from "./src/core/storage.ts";
-export * from "./src/core/runtime/mod.ts";
+// Of the runtime shim only the file storage is public: the rest (detectRuntime, readEnv, timers,
+// lifecycle hooks, file probes) serves the clients and may change
+export { privateFileStorage } from "./src/core/runtime/mod.ts";
 export * from "./src/pow/mod.ts";
 export * from "./src/mkstats/mod.ts";
 // migas' module functions (setup, track, …) read best qualified, as in migas-py: migas.setup()
 export * as migas from "./src/migas/mod.ts";
-// Honch's error classes keep the original SDK's names inside "@edgewire/sdk/honch";
-// here the two that clash with core classes are prefixed
-export {
-  InvalidArgumentError as HonchInvalidArgumentError,
-  StorageError as HonchStorageError,
-} from "./src/honch/errors.ts";
 export {
   type AssembleResult,
   type AssemblerOptions,
@@ -50,6 +47,7 @@ export {
   type EncodeOptions,
   expandBatch,
   type ExpandedEvent,
+  fetchTransport,
   type FlushOptions,
   type FlushResult,
   type Frame,
@@ -60,6 +58,9 @@ export {
   type HonchClientOptions,
   HonchError,
   type HonchQueueStats,
+  type HonchTransport,
+  type HonchTransportRequest,
+  type HonchTransportResponse,
   largestFittingPrefix,
   type LogErrorOptions,
   NotInitializedError,

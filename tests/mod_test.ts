@@ -18,7 +18,35 @@ Deno.test("the root export holds every client module and the shared core the REA
   for (const name of ["EdgewireError", "HttpError", "BoundedQueue", "MemoryStorage", "Backoff"]) {
     assert.equal(typeof (root as Record<string, unknown>)[name], "function", name);
   }
-  assert.equal(typeof root.detectRuntime, "function");
-  // Honch's clashing error names are prefixed, not lost
-  assert.ok(new root.HonchStorageError("x") instanceof root.EdgewireError);
+  for (const name of ["keyed", "getOrCreate", "resilientStorage", "privateFileStorage"]) {
+    assert.equal(typeof (root as Record<string, unknown>)[name], "function", name);
+  }
+});
+
+Deno.test("the root export keeps the runtime shim's internals and the validation helpers private", () => {
+  const exported = new Set(Object.keys(root));
+  for (
+    const name of [
+      "detectRuntime",
+      "platform",
+      "readEnv",
+      "unrefTimer",
+      "processLifecycle",
+      "fileExists",
+      "configDirectory",
+      "utf8ByteLength",
+      "integer",
+      "invalidArgument",
+    ]
+  ) {
+    assert.ok(!exported.has(name), `${name} is not exported`);
+  }
+});
+
+Deno.test("the root export has one InvalidArgumentError and one StorageError", () => {
+  const names = Object.keys(root).filter((name) => /(InvalidArgument|Storage)Error$/.test(name));
+  assert.deepEqual(names.sort(), ["InvalidArgumentError", "StorageError"]);
+  assert.ok(
+    new root.StorageError("x", { key: "k", operation: "get" }) instanceof root.EdgewireError,
+  );
 });

@@ -207,3 +207,52 @@ export class HttpError extends EdgewireError {
     this.body = options.body;
   }
 }
+
+/** The storage operation a {@linkcode StorageError} comes from. */
+export type StorageOperation = "get" | "set" | "delete";
+
+/** Fields of a {@linkcode StorageError} beyond its message. */
+export interface StorageErrorOptions extends EdgewireErrorOptions {
+  /** The key the failed operation was about. */
+  key: string;
+  /** The operation that failed. */
+  operation: StorageOperation;
+}
+
+/**
+ * A storage operation failed. `code` is `"storage_quota"` when the store is
+ * full and `"storage"` otherwise; `cause` holds the underlying error. The
+ * message never contains the value being stored.
+ *
+ * @example Tell a full store apart
+ * ```ts
+ * import { StorageError, WebStorage } from "@edgewire/sdk";
+ *
+ * try {
+ *   await new WebStorage().set("queue", "[]");
+ * } catch (error) {
+ *   if (error instanceof StorageError && error.code === "storage_quota") console.log("full");
+ * }
+ * ```
+ */
+export class StorageError extends EdgewireError {
+  /** The class name, a literal so it survives minification. */
+  override readonly name: string = "StorageError";
+
+  /** The key the failed operation was about. */
+  readonly key: string;
+  /** The operation that failed. */
+  readonly operation: StorageOperation;
+
+  /**
+   * Creates a storage error.
+   *
+   * @param message What failed and what to do about it.
+   * @param options The key, the operation, the cause and the code (default `"storage"`).
+   */
+  constructor(message: string, options: StorageErrorOptions) {
+    super(message, { cause: options.cause, code: options.code ?? "storage" });
+    this.key = options.key;
+    this.operation = options.operation;
+  }
+}

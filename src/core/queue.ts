@@ -9,6 +9,8 @@
 
 import { InvalidArgumentError } from "./errors.ts";
 import type { Storage } from "./storage.ts";
+import { utf8ByteLength } from "./utf8.ts";
+import { integer, nonEmptyString, optionalFunction, optionalObject } from "./validate.ts";
 
 /** Options of {@linkcode BoundedQueue}. */
 export interface QueueOptions<T> {
@@ -148,38 +150,21 @@ export class BoundedQueue<T> {
    * @throws {InvalidArgumentError} When an option has an unusable value.
    */
   constructor(options: QueueOptions<T> = {}) {
-    this.maxItems = positiveInteger("maxItems", options.maxItems, DEFAULT_MAX_ITEMS);
-    this.maxBytes = positiveInteger("maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
-    if (options.sizeOf !== undefined && typeof options.sizeOf !== "function") {
-      throw new InvalidArgumentError(
-        "sizeOf",
-        `Cannot create BoundedQueue as 'sizeOf' must be a function: current value is ${typeof options
-          .sizeOf}`,
-      );
-    }
-    this.#sizeOf = options.sizeOf ?? jsonByteLength;
-    const storage = options.storage;
-    if (
-      storage !== undefined &&
-      (typeof storage !== "object" || storage === null || typeof storage.get !== "function" ||
-        typeof storage.set !== "function")
-    ) {
-      throw new InvalidArgumentError(
-        "storage",
-        "Cannot create BoundedQueue as 'storage' must have get and set methods: pass a Storage such as MemoryStorage",
-      );
-    }
-    this.#storage = storage;
-    const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
-    if (typeof storageKey !== "string" || storageKey === "") {
-      throw new InvalidArgumentError(
-        "storageKey",
-        `Cannot create BoundedQueue as 'storageKey' must be a non-empty string: current value is ${
-          JSON.stringify(storageKey)
-        }`,
-      );
-    }
-    this.#storageKey = storageKey;
+    const action = "create BoundedQueue";
+    this.maxItems = integer(action, "maxItems", options.maxItems, DEFAULT_MAX_ITEMS);
+    this.maxBytes = integer(action, "maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
+    this.#sizeOf = optionalFunction<(item: T) => number>(action, "sizeOf", options.sizeOf) ??
+      jsonByteLength;
+    this.#storage = optionalObject<Storage>(action, "storage", options.storage, ["get", "set"]);
+    this.#storageKey = nonEmptyString(
+      action,
+      "storageKey",
+      options.storageKey,
+      DEFAULT_STORAGE_KEY,
+      {
+        reveal: true,
+      },
+    );
   }
 
   /** How many items are queued. */
@@ -363,14 +348,7 @@ export class BoundedQueue<T> {
    * ```
    */
   drop(count: number, reason: DropReason): T[] {
-    if (typeof reason !== "string" || reason === "") {
-      throw new InvalidArgumentError(
-        "reason",
-        `Cannot drop queued items as 'reason' must be a non-empty string: current value is ${
-          JSON.stringify(reason)
-        }`,
-      );
-    }
+    nonEmptyString("drop queued items", "reason", reason, undefined, { reveal: true });
     const n = this.#take("drop", count);
     if (n === 0) return [];
     const removed = this.#removeFront(n);
@@ -519,15 +497,10 @@ export class BoundedQueue<T> {
 
   #take(operation: string, count: number | undefined): number {
     if (count === undefined) return this.length;
-    if (!Number.isInteger(count) || count < 0) {
-      throw new InvalidArgumentError(
-        "count",
-        `Cannot ${operation} queued items as 'count' must be a non-negative integer: current value is ${
-          String(count)
-        }`,
-      );
-    }
-    return Math.min(count, this.length);
+    return Math.min(
+      integer(`${operation} queued items`, "count", count, undefined, { min: 0 }),
+      this.length,
+    );
   }
 
   #count(reason: string, n: number): void {
@@ -667,19 +640,6 @@ function isPersistedState(value: unknown): value is PersistedState {
     state.droppedByReason !== null && !Array.isArray(state.droppedByReason);
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(
-      name,
-      `Cannot create BoundedQueue as '${name}' must be an integer of at least 1: current value is ${
-        String(value)
-      }`,
-    );
-  }
-  return value;
-}
-
 function jsonByteLength(item: unknown): number {
   let json: string | undefined;
   try {
@@ -694,29 +654,4 @@ function jsonByteLength(item: unknown): number {
   }
   // JSON arrays store undefined and functions as null.
   return json === undefined ? 4 : utf8ByteLength(json);
-}
-
-/** Counts UTF-8 bytes without encoding, so measuring allocates nothing. */
-function utf8ByteLength(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) {
-      bytes += 1;
-    } else if (code < 0x800) {
-      bytes += 2;
-    } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else {
-      // Lone surrogates encode as U+FFFD, also three bytes.
-      bytes += 3;
-    }
-  }
-  return bytes;
 }

@@ -15,12 +15,8 @@ import {
   assertPositive,
   assertWorkerUrl,
 } from "./_validate.ts";
-import {
-  type PowProgress,
-  PowTimeoutError,
-  type SolveOptions,
-  type ZeroBitsOptions,
-} from "./solve_options.ts";
+import type { PowProgress, SolveOptions, ZeroBitsOptions } from "./solve_options.ts";
+import { PowTimeoutError } from "./errors.ts";
 
 /** A validated solve, shared by the calling thread and the worker pool. */
 export interface SolveRequest {

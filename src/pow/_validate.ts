@@ -1,20 +1,22 @@
 /**
- * Argument checks shared by the proof-of-work entry points, so every one
- * words its errors the same way.
+ * The proof-of-work modules' argument checks, in the core's wording
+ * (`src/core/validate.ts`), so every entry point words its errors the same
+ * way. Each takes the action the caller cannot do otherwise, such as
+ * `"solve proof-of-work"`.
  *
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { integer, invalidArgument, positiveNumber } from "../core/validate.ts";
 
 /**
  * Throws unless `value` is an integer from `min` to `max`.
  *
  * @param name The argument or option name, for the error.
  * @param value The value to check.
- * @param min The lowest allowed value.
- * @param max The highest allowed value.
+ * @param range The lowest and highest allowed values.
  * @param action What the caller cannot do otherwise, e.g. "solve proof-of-work".
+ * @throws {InvalidArgumentError} When the value is out of range or not an integer.
  */
 export function assertIntegerInRange(
   name: string,
@@ -22,14 +24,7 @@ export function assertIntegerInRange(
   [min, max]: readonly [number, number],
   action: string,
 ): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      name,
-      `Cannot ${action} as '${name}' must be an integer from ${min} to ${max}: current value is ${
-        describe(value)
-      }`,
-    );
-  }
+  integer(action, name, value, undefined, { min, max });
 }
 
 /**
@@ -37,6 +32,7 @@ export function assertIntegerInRange(
  *
  * @param difficulty The value to check.
  * @param action What the caller cannot do otherwise.
+ * @throws {InvalidArgumentError} When the difficulty is out of range.
  */
 export function assertDifficulty(difficulty: unknown, action: string): void {
   assertIntegerInRange("difficulty", difficulty, [1, 64], action);
@@ -48,16 +44,10 @@ export function assertDifficulty(difficulty: unknown, action: string): void {
  * @param name The argument or option name, for the error.
  * @param value The value to check.
  * @param action What the caller cannot do otherwise.
+ * @throws {InvalidArgumentError} When the value is not a positive finite number.
  */
 export function assertPositive(name: string, value: unknown, action: string): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(
-      name,
-      `Cannot ${action} as '${name}' must be a positive finite number: current value is ${
-        describe(value)
-      }`,
-    );
-  }
+  positiveNumber(action, name, value);
 }
 
 /**
@@ -66,30 +56,10 @@ export function assertPositive(name: string, value: unknown, action: string): vo
  *
  * @param value The `workerUrl` option.
  * @param action What the caller cannot do otherwise.
+ * @throws {InvalidArgumentError} When the value is neither.
  */
 export function assertWorkerUrl(value: unknown, action: string): void {
   if (!(value instanceof URL) && (typeof value !== "string" || value === "")) {
-    throw new InvalidArgumentError(
-      "workerUrl",
-      `Cannot ${action} as 'workerUrl' must be a URL or a non-empty string: current value is ${
-        describe(value)
-      }`,
-    );
+    throw invalidArgument(action, "workerUrl", "a URL or a non-empty string", value);
   }
-}
-
-/**
- * Renders a rejected value for an error message without echoing long or
- * secret-looking content.
- *
- * @param value The value to describe.
- * @returns A short description.
- */
-export function describe(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value == null) {
-    return String(value);
-  }
-  if (typeof value === "string") return `a string of ${value.length} characters`;
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  return `a value of type ${typeof value}`;
 }

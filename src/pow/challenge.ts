@@ -20,7 +20,8 @@ import { base64url } from "@scure/base";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { meetsDifficulty } from "./rule.ts";
 import type { UsedChallengeStore } from "./used_store.ts";
-import { assertIntegerInRange, assertPositive, describe } from "./_validate.ts";
+import { assertIntegerInRange, assertPositive } from "./_validate.ts";
+import { describeValue, invalidArgument } from "../core/validate.ts";
 
 /** Options of {@linkcode createChallenge}. */
 export interface ChallengeOptions {
@@ -174,7 +175,7 @@ export function createChallenge(options: ChallengeOptions): IssuedChallenge {
     throw new InvalidArgumentError(
       "ttlMs",
       `Cannot ${action} as its expiry must fall between 1970 and 2106: 'now() + ttlMs' is ${
-        describe(expirySeconds * 1000)
+        describeValue(expirySeconds * 1000)
       } ms`,
     );
   }
@@ -183,7 +184,7 @@ export function createChallenge(options: ChallengeOptions): IssuedChallenge {
     throw new InvalidArgumentError(
       "randomBytes",
       `Cannot ${action} as 'randomBytes' must return ${RANDOM_LENGTH} bytes: it returned ${
-        describe(random)
+        describeValue(random)
       }`,
     );
   }
@@ -295,22 +296,13 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 function assertSecret(secret: unknown, action: string): void {
   if (!(secret instanceof Uint8Array) || secret.length < MIN_SECRET_LENGTH) {
-    throw new InvalidArgumentError(
-      "secret",
-      `Cannot ${action} as 'secret' must be a Uint8Array of at least ${MIN_SECRET_LENGTH} bytes: current value is ${
-        describe(secret)
-      }`,
-    );
+    const rule = `a Uint8Array of at least ${MIN_SECRET_LENGTH} bytes`;
+    throw invalidArgument(action, "secret", rule, secret);
   }
 }
 
 function assertSubject(subject: unknown, action: string): void {
-  if (typeof subject !== "string") {
-    throw new InvalidArgumentError(
-      "subject",
-      `Cannot ${action} as 'subject' must be a string: current value is ${describe(subject)}`,
-    );
-  }
+  if (typeof subject !== "string") throw invalidArgument(action, "subject", "a string", subject);
 }
 
 function defaultRandomBytes(length: number): Uint8Array {

@@ -31,9 +31,6 @@ export {
   type NonceEncoding,
   type PowProgress,
   type PowSolution,
-  PowTimeoutError,
-  type PowTimeoutErrorOptions,
-  PowWorkerError,
   type SolveOptions,
   type ZeroBitsOptions,
 } from "./solve_options.ts";
@@ -51,5 +48,10 @@ export {
   MemoryUsedChallengeStore,
   type MemoryUsedChallengeStoreOptions,
   type UsedChallengeStore,
-  UsedStoreFullError,
 } from "./used_store.ts";
+export {
+  PowTimeoutError,
+  type PowTimeoutErrorOptions,
+  PowWorkerError,
+  UsedStoreFullError,
+} from "./errors.ts";

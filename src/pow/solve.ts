@@ -22,12 +22,8 @@ import {
   timeoutError,
   yieldToEventLoop,
 } from "./_request.ts";
-import {
-  type PowSolution,
-  PowWorkerError,
-  type SolveOptions,
-  type ZeroBitsOptions,
-} from "./solve_options.ts";
+import type { PowSolution, SolveOptions, ZeroBitsOptions } from "./solve_options.ts";
+import { PowWorkerError } from "./errors.ts";
 import { PowWorkerPool } from "./worker_pool.ts";
 
 /**

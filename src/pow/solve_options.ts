@@ -1,11 +1,11 @@
 /**
- * The options, results and errors of the proof-of-work solvers, shared by
- * `solvePow`, `solveZeroBits` and `PowWorkerPool`.
+ * The options and results of the proof-of-work solvers, shared by
+ * `solvePow`, `solveZeroBits` and `PowWorkerPool` (their errors are in
+ * `errors.ts`).
  *
  * @module
  */
 
-import { EdgewireError, type EdgewireErrorOptions, TimeoutError } from "../core/errors.ts";
 import type { NonceEncoding } from "./_kernel.ts";
 import type { KernelName } from "./_select.ts";
 
@@ -105,51 +105,6 @@ export interface PowSolution {
   workers: number;
 }
 
-/** Fields of a {@linkcode PowTimeoutError} beyond its message and deadline. */
-export interface PowTimeoutErrorOptions extends EdgewireErrorOptions {
-  /**
-   * How many nonces were hashed before the deadline.
-   *
-   * @default 0
-   */
-  hashes?: number;
-}
-
-/**
- * A solve did not find a nonce within `maxMs`.
- *
- * @example
- * ```ts
- * import { PowTimeoutError, solvePow } from "@edgewire/sdk/pow";
- *
- * try {
- *   await solvePow("3f9a1c0e5b7d2468ace013579bdf2468", 16, { maxMs: 50 });
- * } catch (error) {
- *   if (error instanceof PowTimeoutError) console.log(error.hashes, error.timeoutMs);
- * }
- * ```
- */
-export class PowTimeoutError extends TimeoutError {
-  /** The class name, a literal so it survives minification. */
-  override readonly name: string = "PowTimeoutError";
-
-  /** How many nonces were hashed before the deadline. */
-  readonly hashes: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param message Which difficulty could not be solved, how much was tried and what to do.
-   * @param timeoutMs The `maxMs` that passed.
-   * @param options How many nonces were hashed, and the cause.
-   */
-  constructor(message: string, timeoutMs: number, options: PowTimeoutErrorOptions = {}) {
-    const { hashes = 0, ...rest } = options;
-    super(message, timeoutMs, rest);
-    this.hashes = hashes;
-  }
-}
-
 /** Options of {@linkcode solveZeroBits}. */
 export interface ZeroBitsOptions extends SolveOptions {
   /**
@@ -158,32 +113,4 @@ export interface ZeroBitsOptions extends SolveOptions {
    * @default "decimal"
    */
   encoding?: NonceEncoding;
-}
-
-/**
- * The proof-of-work workers could not start or failed while running, for
- * instance when the worker module cannot be loaded. `solvePow` then solves
- * on the calling thread instead; a {@linkcode PowWorkerPool} caller sees this.
- *
- * @example
- * ```ts
- * import { PowWorkerError } from "@edgewire/sdk/pow";
- *
- * const error = new PowWorkerError("Cannot start the proof-of-work worker: module not found");
- * console.log(error.code); // "worker"
- * ```
- */
-export class PowWorkerError extends EdgewireError {
-  /** The class name, a literal so it survives minification. */
-  override readonly name: string = "PowWorkerError";
-
-  /**
-   * Creates the error.
-   *
-   * @param message What failed.
-   * @param options The cause.
-   */
-  constructor(message: string, options: EdgewireErrorOptions = {}) {
-    super(message, { code: "worker", ...options });
-  }
 }

@@ -6,8 +6,10 @@
  * @module
  */
 
-import { EdgewireError, InvalidArgumentError } from "../core/errors.ts";
-import { assertIntegerInRange, describe } from "./_validate.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { UsedStoreFullError } from "./errors.ts";
+import { assertIntegerInRange } from "./_validate.ts";
+import { describeValue } from "../core/validate.ts";
 
 /**
  * Records single use of challenge ids. Implement it over a shared database
@@ -56,43 +58,6 @@ export interface MemoryUsedChallengeStoreOptions {
    * @default 100000
    */
   maxEntries?: number;
-}
-
-/**
- * {@linkcode MemoryUsedChallengeStore} holds `maxEntries` unexpired ids and
- * cannot take another without forgetting one, which would let that
- * challenge be replayed. A server should answer 503 and retry later.
- *
- * @example
- * ```ts
- * import { MemoryUsedChallengeStore, UsedStoreFullError } from "@edgewire/sdk/pow";
- *
- * const store = new MemoryUsedChallengeStore({ maxEntries: 1 });
- * await store.markUsed("a", Date.now() + 60_000);
- * try {
- *   await store.markUsed("b", Date.now() + 60_000);
- * } catch (error) {
- *   if (error instanceof UsedStoreFullError) console.log(error.maxEntries); // 1
- * }
- * ```
- */
-export class UsedStoreFullError extends EdgewireError {
-  /** The class name, a literal so it survives minification. */
-  override readonly name: string = "UsedStoreFullError";
-
-  /** The capacity that was reached. */
-  readonly maxEntries: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param message What could not be stored and what to do.
-   * @param maxEntries The capacity that was reached.
-   */
-  constructor(message: string, maxEntries: number) {
-    super(message, { code: "used_store_full" });
-    this.maxEntries = maxEntries;
-  }
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
@@ -178,7 +143,7 @@ export class MemoryUsedChallengeStore implements UsedChallengeStore {
       throw new InvalidArgumentError(
         "id",
         `Cannot mark a challenge as used as 'id' must be a string: current value is ${
-          describe(id)
+          describeValue(id)
         }`,
       );
     }
@@ -186,7 +151,7 @@ export class MemoryUsedChallengeStore implements UsedChallengeStore {
       throw new InvalidArgumentError(
         "expiresAt",
         `Cannot mark a challenge as used as 'expiresAt' must be a number of epoch milliseconds: current value is ${
-          describe(expiresAt)
+          describeValue(expiresAt)
         }`,
       );
     }

@@ -21,13 +21,10 @@ import {
 import { calibrate, type KernelName } from "./_select.ts";
 import { assertIntegerInRange, assertPositive, assertWorkerUrl } from "./_validate.ts";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./_worker_messages.ts";
-import {
-  type PowSolution,
-  PowWorkerError,
-  type SolveOptions,
-  type ZeroBitsOptions,
-} from "./solve_options.ts";
+import type { PowSolution, SolveOptions, ZeroBitsOptions } from "./solve_options.ts";
+import { PowWorkerError } from "./errors.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
+import { hardwareConcurrency } from "../core/runtime/detect.ts";
 
 /** Options of {@linkcode PowWorkerPool}. */
 export interface PowWorkerPoolOptions {
@@ -341,7 +338,5 @@ export class PowWorkerPool implements Disposable {
 }
 
 function defaultSize(): number {
-  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)
-    ?.hardwareConcurrency;
-  return typeof cores === "number" && cores > 0 ? Math.min(cores, 64) : 2;
+  return Math.min(hardwareConcurrency() ?? 2, 64);
 }

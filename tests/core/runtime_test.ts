@@ -299,3 +299,18 @@ Deno.test("privateFileStorage() keeps values in a file only the user can read", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("hardwareConcurrency reads navigator and answers undefined for anything but a positive integer", async () => {
+  const { hardwareConcurrency } = await import("../../src/core/runtime/detect.ts");
+  assert.equal(hardwareConcurrency({ navigator: { hardwareConcurrency: 8 } }), 8);
+  for (const value of [0, -2, 1.5, "8", undefined]) {
+    assert.equal(hardwareConcurrency({ navigator: { hardwareConcurrency: value } }), undefined);
+  }
+  assert.equal(hardwareConcurrency({}), undefined);
+  const throwing = Object.defineProperty({}, "navigator", {
+    get: () => {
+      throw new Error("denied");
+    },
+  });
+  assert.equal(hardwareConcurrency(throwing), undefined);
+});

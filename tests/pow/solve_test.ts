@@ -5,7 +5,7 @@ import { hex } from "@scure/base";
 import { AbortedError, InvalidArgumentError, TimeoutError } from "../../src/core/errors.ts";
 import { NoncePlan } from "../../src/pow/_plan.ts";
 import { solvePow } from "../../src/pow/solve.ts";
-import { PowTimeoutError } from "../../src/pow/solve_options.ts";
+import { PowTimeoutError } from "../../src/pow/errors.ts";
 
 const VECTOR_CHALLENGE = "3f9a1c0e5b7d2468ace013579bdf2468";
 const encoder = new TextEncoder();

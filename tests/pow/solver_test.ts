@@ -5,7 +5,7 @@ import { AbortedError, InvalidArgumentError } from "../../src/core/errors.ts";
 import { calibrate } from "../../src/pow/_select.ts";
 import { leadingZeroBits, meetsDifficulty, meetsZeroBits } from "../../src/pow/rule.ts";
 import { solvePow, solveZeroBits } from "../../src/pow/solve.ts";
-import { PowTimeoutError, PowWorkerError } from "../../src/pow/solve_options.ts";
+import { PowTimeoutError, PowWorkerError } from "../../src/pow/errors.ts";
 import { PowWorkerPool } from "../../src/pow/worker_pool.ts";
 
 const VECTOR = "3f9a1c0e5b7d2468ace013579bdf2468";

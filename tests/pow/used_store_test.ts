@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
-import { MemoryUsedChallengeStore, UsedStoreFullError } from "../../src/pow/used_store.ts";
+import { UsedStoreFullError } from "../../src/pow/errors.ts";
+import { MemoryUsedChallengeStore } from "../../src/pow/used_store.ts";
 
 Deno.test("markUsed resolves true on the first use of an id and false on every later use", async () => {
   const store = new MemoryUsedChallengeStore({ now: () => 1000 });

@@ -1,6 +1,7 @@
 /**
- * Which runtime the code runs in (Deno, Bun, Node, workerd, a browser) and
- * on which operating system, told from `globalThis` by feature detection.
+ * Which runtime the code runs in (Deno, Bun, Node, workerd, a browser), on
+ * which operating system and with how many processors, told from
+ * `globalThis` by feature detection.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { isObject, nonEmptyString } from "./_globals.ts";
  *
  * @example
  * ```ts
- * import { detectRuntime, type RuntimeName } from "@edgewire/sdk";
+ * import { detectRuntime, type RuntimeName } from "./detect.ts";
  *
  * const name: RuntimeName = detectRuntime().name;
  * ```
@@ -24,7 +25,7 @@ export type RuntimeName = "deno" | "bun" | "node" | "workerd" | "browser" | "unk
  *
  * @example
  * ```ts
- * import { detectRuntime, type RuntimeInfo } from "@edgewire/sdk";
+ * import { detectRuntime, type RuntimeInfo } from "./detect.ts";
  *
  * const info: RuntimeInfo = detectRuntime();
  * console.log(`${info.name} ${info.version}`);
@@ -41,7 +42,11 @@ export interface RuntimeInfo {
 interface DetectGlobals {
   Bun?: { version?: unknown };
   Deno?: { version?: { deno?: unknown }; build?: { os?: unknown } };
-  navigator?: { userAgent?: unknown; userAgentData?: { platform?: unknown } };
+  navigator?: {
+    userAgent?: unknown;
+    userAgentData?: { platform?: unknown };
+    hardwareConcurrency?: unknown;
+  };
   process?: { versions?: { node?: unknown }; platform?: unknown };
   window?: unknown;
   document?: unknown;
@@ -58,7 +63,7 @@ interface DetectGlobals {
  *
  * @example
  * ```ts
- * import { detectRuntime } from "@edgewire/sdk";
+ * import { detectRuntime } from "./detect.ts";
  *
  * const { name, version } = detectRuntime();
  * console.log(name === "deno" ? `Deno ${version}` : name);
@@ -104,7 +109,7 @@ const UA_PLATFORMS = new Map<string, string>([
  *
  * @example
  * ```ts
- * import { platform } from "@edgewire/sdk";
+ * import { platform } from "./detect.ts";
  *
  * const shell = platform() === "windows" ? "cmd.exe" : "/bin/sh";
  * ```
@@ -122,4 +127,28 @@ export function platform(globals: object = globalThis): string {
     // A throwing getter on a global means we cannot tell.
   }
   return "unknown";
+}
+
+/**
+ * How many logical processors the runtime reports through
+ * `navigator.hardwareConcurrency` (browsers, Deno, Bun, Node 21+).
+ *
+ * @param globals Where to look; tests pass fakes.
+ * @returns A positive integer, or `undefined` when the runtime does not tell.
+ *
+ * @example
+ * ```ts
+ * import { hardwareConcurrency } from "./detect.ts";
+ *
+ * const workers = Math.min(hardwareConcurrency() ?? 2, 8);
+ * console.log(workers);
+ * ```
+ */
+export function hardwareConcurrency(globals: object = globalThis): number | undefined {
+  try {
+    const cores = (globals as DetectGlobals).navigator?.hardwareConcurrency;
+    return typeof cores === "number" && Number.isInteger(cores) && cores > 0 ? cores : undefined;
+  } catch {
+    return undefined;
+  }
 }

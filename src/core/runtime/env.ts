@@ -27,7 +27,7 @@ interface EnvGlobals {
  *
  * @example
  * ```ts
- * import { readEnv } from "@edgewire/sdk";
+ * import { readEnv } from "./env.ts";
  *
  * const optedOut = readEnv("DO_NOT_TRACK") === "1";
  * ```

@@ -19,7 +19,7 @@ import { readEnv } from "./env.ts";
  *
  * @example
  * ```ts
- * import { fileExists } from "@edgewire/sdk";
+ * import { fileExists } from "./files.ts";
  *
  * console.log(fileExists("/.dockerenv") ? "in docker" : "not in docker (or cannot tell)");
  * ```
@@ -48,7 +48,7 @@ export function fileExists(path: string, globals: object = globalThis): boolean 
  *
  * @example
  * ```ts
- * import { configDirectory } from "@edgewire/sdk";
+ * import { configDirectory } from "./files.ts";
  *
  * const folder = configDirectory();
  * console.log(folder === undefined ? "no settings folder" : `${folder}/example/state.json`);

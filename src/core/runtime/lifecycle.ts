@@ -45,7 +45,7 @@ export interface ProcessLifecycle {
  *
  * @example
  * ```ts
- * import type { CrashSource } from "@edgewire/sdk";
+ * import type { CrashSource } from "./lifecycle.ts";
  *
  * const source: CrashSource = "unhandled_rejection";
  * ```
@@ -96,7 +96,7 @@ function notifyCrash(
  *
  * @example
  * ```ts
- * import { processLifecycle } from "@edgewire/sdk";
+ * import { processLifecycle } from "./lifecycle.ts";
  *
  * const lifecycle = processLifecycle();
  * const remove = lifecycle.onExit?.(async () => console.log("bye"));

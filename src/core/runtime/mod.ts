@@ -5,11 +5,12 @@
  * Node and Bun globals, always through `globalThis` and feature detection,
  * so every other module stays standards-only. Each function takes an
  * optional `globals` object (by default `globalThis`) so tests can pass
- * fakes, and none of them throws.
+ * fakes, and none of them throws. Internal: the root export re-exports only
+ * `privateFileStorage`; the rest serves the clients and may change.
  *
  * @example
  * ```ts
- * import { detectRuntime, readEnv } from "@edgewire/sdk";
+ * import { detectRuntime, readEnv } from "./mod.ts";
  *
  * const { name } = detectRuntime();
  * const optedOut = readEnv("DO_NOT_TRACK") === "1";
@@ -19,7 +20,13 @@
  * @module
  */
 
-export { detectRuntime, platform, type RuntimeInfo, type RuntimeName } from "./detect.ts";
+export {
+  detectRuntime,
+  hardwareConcurrency,
+  platform,
+  type RuntimeInfo,
+  type RuntimeName,
+} from "./detect.ts";
 export { readEnv } from "./env.ts";
 export { unrefTimer } from "./timers.ts";
 export { type CrashSource, type ProcessLifecycle, processLifecycle } from "./lifecycle.ts";

@@ -1,18 +1,24 @@
 /**
  * A {@linkcode Storage} kept as JSON in a file only the user may read, with
- * a synchronous `setSync` for a crashing program's last words. Asynchronous
- * writes are staged in a private file next to the target and renamed over
- * it on the main thread, and one that loaded the file before a `setSync` is
- * never committed over it, so the crash write cannot be lost to an older
- * write still in flight.
+ * a synchronous `setSync` for a crashing program's last words. Every write
+ * is atomic: the text goes to a new private file next to the target, is
+ * flushed to disk, and is renamed over the target, so a process killed at
+ * any moment leaves the old file or the new one, never a truncated one.
+ * Asynchronous writes are renamed on the main thread, and one that loaded the
+ * file before a `setSync` is never committed over it, so the crash write
+ * cannot be lost to an older write still in flight. Staged files left by a
+ * killed process are removed at the next open, once a minute old.
  *
  * @module
  */
 
 import type { Storage } from "../storage.ts";
-import { fileAccess, type FileGlobals, type SyncFileAccess } from "./_file_system.ts";
+import { fileAccess, type FileGlobals, stagedName, type SyncFileAccess } from "./_file_system.ts";
 
 type Data = Record<string, string>;
+
+/** Staged files older than this belong to a process that died before renaming them. */
+const STALE_STAGED_MS = 60_000;
 
 /** Synchronous writes to one file: how many in all, and how many wrote each key. */
 interface SyncWrites {
@@ -39,12 +45,6 @@ function parse(text: string): Data {
   return typeof data === "object" && data !== null ? data : {};
 }
 
-/** A unique name for a staged file next to `path`. */
-function stagedName(path: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return `${path}.${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}.tmp`;
-}
-
 /**
  * A {@linkcode Storage} kept as JSON in a file only the user may read
  * (mode 0600, folder 0700), where the runtime can write files: Deno with
@@ -69,6 +69,8 @@ export function privateFileStorage(
 ): Storage | undefined {
   const file = fileAccess(path, globals as FileGlobals);
   if (file === undefined) return undefined;
+  // A process killed between staging and renaming leaves its staged file behind
+  file.removeStale(STALE_STAGED_MS);
   const sync = file.sync;
   const load = async (): Promise<Data> => {
     try {
@@ -85,7 +87,7 @@ export function privateFileStorage(
         // No synchronous writes here, so no setSync a write could race with
         const data = await load();
         change(data);
-        await file.write(JSON.stringify(data));
+        await file.replace(JSON.stringify(data));
         return;
       }
       await stagedUpdate(path, file.write, load, sync, key, change);

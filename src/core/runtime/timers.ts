@@ -23,7 +23,7 @@ interface TimerGlobals {
  *
  * @example
  * ```ts
- * import { unrefTimer } from "@edgewire/sdk";
+ * import { unrefTimer } from "./timers.ts";
  *
  * const timer = setInterval(() => console.log("heartbeat"), 60_000);
  * unrefTimer(timer);
