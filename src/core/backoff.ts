@@ -1,33 +1,66 @@
 /**
- * Capped exponential backoff with full jitter, and the rule that a server's
- * `Retry-After` wins over our own guess (within a cap). Randomness and time
- * are injected so tests are exact.
+ * Capped exponential backoff, and the rule that a server's `Retry-After`
+ * wins over our own guess (within a cap). {@linkcode Backoff} turns failures
+ * into delays, with full jitter by default or a proportional `±ratio` where a
+ * protocol says so; {@linkcode BackoffGate} adds the clock, so several paths
+ * of one client (a flush loop and direct calls) share one "not before" time.
+ * Randomness and time are injected so tests are exact.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "./errors.ts";
 
-/** Options of {@linkcode Backoff}. */
+/**
+ * How a delay is spread around its ceiling: `"full"` draws uniformly from
+ * `[0, ceiling]` (so a fleet of clients does not retry in step); a number
+ * `r` in `[0, 1]` draws from `[ceiling × (1 − r), ceiling × (1 + r)]`, as a
+ * protocol that specifies "±25 %" asks (`0.25`); `0` means no jitter.
+ *
+ * @example
+ * ```ts
+ * import type { Jitter } from "@edgewire/sdk";
+ *
+ * const honch: Jitter = 0.25;
+ * const fleet: Jitter = "full";
+ * ```
+ */
+export type Jitter = "full" | number;
+
+/** Options of {@linkcode Backoff} and {@linkcode BackoffGate}. */
 export interface BackoffOptions {
   /**
-   * The first delay's upper bound, in milliseconds.
+   * The first delay's ceiling, in milliseconds.
    *
    * @default 1000
    */
   initialMs?: number;
   /**
-   * No delay exceeds this, in milliseconds, `Retry-After` included.
+   * The largest ceiling, in milliseconds: growth stops here. With full
+   * jitter no delay exceeds it.
    *
    * @default 300000
    */
   maxMs?: number;
   /**
-   * How much the upper bound grows after each failure.
+   * How much the ceiling grows after each failure.
    *
    * @default 2
    */
   factor?: number;
+  /**
+   * How a delay is spread around its ceiling.
+   *
+   * @default "full"
+   */
+  jitter?: Jitter;
+  /**
+   * The longest `Retry-After` honoured, in milliseconds; a longer one is cut
+   * to this. `Infinity` honours any.
+   *
+   * @default maxMs
+   */
+  maxRetryAfterMs?: number;
   /**
    * A source of uniform numbers in [0, 1).
    *
@@ -37,9 +70,9 @@ export interface BackoffOptions {
 }
 
 /**
- * Counts consecutive failures and turns them into delays: attempt `n` waits a
- * uniform time in `[0, min(maxMs, initialMs * factor^n)]` (full jitter, so a
- * fleet of clients does not retry in step).
+ * Counts consecutive failures and turns them into delays: failure `n` has
+ * the ceiling `min(maxMs, initialMs × factor^n)`, spread by `jitter`; a
+ * `Retry-After` longer than that wins, up to `maxRetryAfterMs`.
  *
  * @example
  * ```ts
@@ -49,20 +82,25 @@ export interface BackoffOptions {
  * console.log(backoff.next()); // 50
  * console.log(backoff.next()); // 100
  * backoff.reset();
+ * const honch = new Backoff({ initialMs: 1000, jitter: 0.25, random: () => 1 - 1e-9 });
+ * console.log(honch.next()); // 1250
  * ```
  */
 export class Backoff {
   readonly #initialMs: number;
   readonly #maxMs: number;
   readonly #factor: number;
+  readonly #jitter: Jitter;
+  readonly #maxRetryAfterMs: number;
   readonly #random: () => number;
   #attempt = 0;
 
   /**
    * Creates a backoff with no failures counted yet.
    *
-   * @param options Bounds, growth factor and randomness.
-   * @throws {InvalidArgumentError} When a bound is not a positive number or `factor` is below 1.
+   * @param options Bounds, growth factor, jitter and randomness.
+   * @throws {InvalidArgumentError} When a bound is not a positive number, `factor` is below 1,
+   * or `jitter` is neither `"full"` nor a number in 0..1.
    */
   constructor(options: BackoffOptions = {}) {
     this.#initialMs = positive("initialMs", options.initialMs ?? 1000);
@@ -74,6 +112,24 @@ export class Backoff {
         `Cannot create backoff as 'factor' must be at least 1: current value is ${this.#factor}`,
       );
     }
+    const jitter = options.jitter ?? "full";
+    if (jitter !== "full" && !(typeof jitter === "number" && jitter >= 0 && jitter <= 1)) {
+      throw new InvalidArgumentError(
+        "jitter",
+        `Cannot create backoff as 'jitter' must be "full" or a number in 0..1: current value is ${
+          String(jitter)
+        }`,
+      );
+    }
+    this.#jitter = jitter;
+    const cap = options.maxRetryAfterMs ?? this.#maxMs;
+    if (!(cap > 0)) {
+      throw new InvalidArgumentError(
+        "maxRetryAfterMs",
+        `Cannot create backoff as 'maxRetryAfterMs' must be a positive number: current value is ${cap}`,
+      );
+    }
+    this.#maxRetryAfterMs = cap;
     this.#random = options.random ?? Math.random;
   }
 
@@ -85,19 +141,99 @@ export class Backoff {
   /**
    * Counts one more failure and returns how long to wait before the next try.
    *
-   * @param retryAfterMs The server's `Retry-After`, which wins when longer than the jittered delay.
-   * @returns The delay in milliseconds, at most `maxMs`.
+   * @param retryAfterMs The server's `Retry-After`, which wins when longer than the jittered
+   * delay, up to `maxRetryAfterMs`.
+   * @returns The delay in milliseconds.
    */
   next(retryAfterMs?: number): number {
     const ceiling = Math.min(this.#maxMs, this.#initialMs * this.#factor ** this.#attempt);
     this.#attempt++;
-    const jittered = Math.floor(this.#random() * ceiling);
-    return Math.min(this.#maxMs, Math.max(jittered, retryAfterMs ?? 0));
+    const jittered = this.#jitter === "full"
+      ? Math.floor(this.#random() * ceiling)
+      : Math.round(ceiling * (1 - this.#jitter + 2 * this.#jitter * this.#random()));
+    const asked = Math.min(this.#maxRetryAfterMs, Math.max(0, retryAfterMs ?? 0));
+    return Math.max(jittered, asked);
   }
 
   /** Forgets the failures, after a success. */
   reset(): void {
     this.#attempt = 0;
+  }
+}
+
+/** Options of {@linkcode BackoffGate}. */
+export interface BackoffGateOptions extends BackoffOptions {
+  /**
+   * The clock, in epoch milliseconds.
+   *
+   * @default Date.now
+   */
+  now?: () => number;
+}
+
+/**
+ * A {@linkcode Backoff} with a clock: after a failure nothing should be sent
+ * until `remainingMs()` is 0; a success resets it. One gate is shared by
+ * every path of a client that talks to the same server.
+ *
+ * @example
+ * ```ts
+ * import { BackoffGate } from "@edgewire/sdk";
+ *
+ * let now = 0;
+ * const gate = new BackoffGate({ initialMs: 1000, random: () => 0.5, now: () => now });
+ * console.log(gate.failed(), gate.remainingMs()); // 500 500
+ * now += 500;
+ * console.log(gate.remainingMs()); // 0
+ * gate.succeeded();
+ * ```
+ */
+export class BackoffGate {
+  readonly #backoff: Backoff;
+  readonly #now: () => number;
+  #until = 0;
+
+  /**
+   * Creates an open gate.
+   *
+   * @param options The backoff's bounds, jitter and randomness, and the clock.
+   * @throws {InvalidArgumentError} When a backoff option is unusable.
+   */
+  constructor(options: BackoffGateOptions = {}) {
+    this.#backoff = new Backoff(options);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Consecutive failures since the last success. */
+  get failures(): number {
+    return this.#backoff.attempt;
+  }
+
+  /**
+   * Records a failure and closes the gate for the backoff's next delay.
+   *
+   * @param retryAfterMs The server's `Retry-After`, honoured up to its cap.
+   * @returns How long the gate stays closed, in milliseconds.
+   */
+  failed(retryAfterMs?: number): number {
+    const waitMs = this.#backoff.next(retryAfterMs);
+    this.#until = Math.max(this.#until, this.#now() + waitMs);
+    return this.#until - this.#now();
+  }
+
+  /** Records a success: the gate opens and the next failure starts from `initialMs`. */
+  succeeded(): void {
+    this.#backoff.reset();
+    this.#until = 0;
+  }
+
+  /**
+   * Tells how long the gate stays closed.
+   *
+   * @returns Milliseconds until sending is allowed again; 0 when it is now.
+   */
+  remainingMs(): number {
+    return Math.max(0, this.#until - this.#now());
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * One HTTP request with a deadline, an optional caller signal, and every
- * outcome mapped to a typed error: {@linkcode TimeoutError},
- * {@linkcode AbortedError}, {@linkcode NetworkError} or {@linkcode HttpError}
- * (with `status`, the JSON `error` code and `Retry-After` in milliseconds).
+ * One HTTP request with a deadline that holds even when `fetch` ignores the
+ * abort signal, an optional caller signal, and every outcome mapped to a
+ * typed error: {@linkcode TimeoutError}, {@linkcode AbortedError},
+ * {@linkcode NetworkError} or {@linkcode HttpError} (with `status`, the JSON
+ * `error` code and `Retry-After` in milliseconds). {@linkcode postRaw}
+ * answers any status instead, for clients that read error bodies.
  *
  * @module
  */
@@ -123,7 +125,7 @@ export function postBytes<T = unknown>(
   contentType: string,
   options: RequestOptions = {},
 ): Promise<HttpResponse<T>> {
-  return request<T>(url, bytes as BodyInit, contentType, options);
+  return request<T>(url, bytes, contentType, options);
 }
 
 /**
@@ -155,12 +157,48 @@ export function parseRetryAfter(
   return Math.max(0, at - nowMs);
 }
 
-async function request<T>(
+/** Any HTTP answer, 2xx or not, from {@linkcode postRaw}. */
+export interface HttpAnswer {
+  /** The HTTP status code. */
+  status: number;
+  /** The response headers. */
+  headers: Headers;
+  /** The body: parsed JSON when it is JSON, the text otherwise, `undefined` when empty. */
+  body: unknown;
+  /** The `Retry-After` header as a delay in milliseconds, when present and readable. */
+  retryAfterMs: number | undefined;
+}
+
+/**
+ * POSTs a body and returns whatever HTTP answer arrives, whatever its status:
+ * the building block of {@linkcode postJson}, {@linkcode postBytes} and of
+ * clients that read error bodies themselves. The deadline covers the body
+ * read and holds even when `fetch` ignores the abort signal.
+ *
+ * @param url Where to send it.
+ * @param body The body, as text or bytes.
+ * @param contentType The `Content-Type` header of the body.
+ * @param options Deadline, signal, headers and the fetch to use.
+ * @returns The status, headers, decoded body and `Retry-After` of the answer.
+ * @throws {InvalidArgumentError} When `timeoutMs` is not a positive number.
+ * @throws {TimeoutError} When `timeoutMs` passes first.
+ * @throws {AbortedError} When `options.signal` aborts.
+ * @throws {NetworkError} When no HTTP answer arrives.
+ *
+ * @example
+ * ```ts
+ * import { postRaw } from "@edgewire/sdk";
+ *
+ * const answer = await postRaw("http://127.0.0.1:8787/api/breadcrumb", "{}", "application/json");
+ * if (answer.status >= 500) console.log("retry in", answer.retryAfterMs ?? 1000, "ms");
+ * ```
+ */
+export async function postRaw(
   url: string,
-  body: BodyInit,
+  body: string | Uint8Array,
   contentType: string,
-  options: RequestOptions,
-): Promise<HttpResponse<T>> {
+  options: RequestOptions = {},
+): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw new InvalidArgumentError(
@@ -179,13 +217,6 @@ async function request<T>(
   // One controller for both causes, so the body read below is bounded too
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-
   const failure = (error: unknown): Error => {
     if (timedOut) {
       return new TimeoutError(`Cannot finish POST ${path} within ${timeoutMs} ms`, timeoutMs, {
@@ -197,46 +228,82 @@ async function request<T>(
         cause: options.signal.reason,
       });
     }
-    if (error instanceof HttpError) return error;
     return new NetworkError(`Cannot reach ${path}: ${messageOf(error)}`, { cause: error });
   };
+  // A fetch that ignores its signal must not hold the caller past the deadline:
+  // every await below races this promise, which settles when either cause fires
+  let stop: (error: Error) => void = () => {};
+  const stopped = new Promise<never>((_resolve, reject) => (stop = reject));
+  stopped.catch(() => {});
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+    stop(failure(undefined));
+  }, timeoutMs);
+  const onAbort = () => {
+    controller.abort();
+    stop(failure(options.signal?.reason));
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
 
+  let response: Response | undefined;
   try {
-    let response: Response;
     try {
-      response = await doFetch(url, {
-        method: "POST",
-        headers: { ...options.headers, "content-type": contentType },
-        body,
-        signal: controller.signal,
-        keepalive: options.keepalive,
-      });
+      response = await Promise.race([
+        doFetch(url, {
+          method: "POST",
+          headers: { ...options.headers, "content-type": contentType },
+          body: body as BodyInit,
+          signal: controller.signal,
+          keepalive: options.keepalive,
+        }),
+        stopped,
+      ]);
     } catch (error) {
       throw failure(error);
     }
     let decoded: unknown;
     try {
-      decoded = decode(await response.text(), response.headers.get("content-type"));
+      decoded = decode(
+        await Promise.race([response.text(), stopped]),
+        response.headers.get("content-type"),
+      );
     } catch (error) {
+      // The body may still be streaming into a fetch that ignored the abort
+      response.body?.cancel().catch(() => {});
       throw failure(error);
     }
-    if (response.status < 200 || response.status > 299) {
-      const code = errorCode(decoded);
-      const retryAfterMs = parseRetryAfter(
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: decoded,
+      retryAfterMs: parseRetryAfter(
         response.headers.get("retry-after"),
         (options.now ?? Date.now)(),
-      );
-      throw new HttpError(
-        `POST ${path} answered ${response.status}${code === undefined ? "" : ` (${code})`}`,
-        response.status,
-        { code, retryAfterMs, body: decoded },
-      );
-    }
-    return { status: response.status, headers: response.headers, body: decoded as T };
+      ),
+    };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+async function request<T>(
+  url: string,
+  body: string | Uint8Array,
+  contentType: string,
+  options: RequestOptions,
+): Promise<HttpResponse<T>> {
+  const answer = await postRaw(url, body, contentType, options);
+  if (answer.status < 200 || answer.status > 299) {
+    const code = errorCode(answer.body);
+    throw new HttpError(
+      `POST ${describe(url)} answered ${answer.status}${code === undefined ? "" : ` (${code})`}`,
+      answer.status,
+      { code, retryAfterMs: answer.retryAfterMs, body: answer.body },
+    );
+  }
+  return { status: answer.status, headers: answer.headers, body: answer.body as T };
 }
 
 function decode(text: string, contentType: string | null): unknown {

@@ -3,10 +3,14 @@
  * `408` with `Connection to server timed out.`, an unreachable server a
  * `503` with `Could not connect to server.`, and any answer, whatever its
  * status, a parsed body for the response filter. It never throws, and it
- * never outlives its deadline, even when the fetch ignores the abort.
+ * never outlives its deadline, even when the fetch ignores the abort (the
+ * core request's deadline holds).
  *
  * @module
  */
+
+import { TimeoutError } from "../core/errors.ts";
+import { postRaw } from "../core/http.ts";
 
 /** What came back, real or synthesised. */
 export interface MigasResponse {
@@ -14,6 +18,10 @@ export interface MigasResponse {
   body: unknown;
   /** `undefined` when no HTTP answer arrived. */
   headers: Headers | undefined;
+  /** The `Retry-After` of a real answer, in milliseconds. */
+  retryAfterMs?: number;
+  /** Why no answer arrived, for a synthesised one. */
+  failure?: "timeout" | "network";
 }
 
 /** The message migas-py gives a request that outlived its timeout. */
@@ -25,9 +33,10 @@ const failure = (status: number, message: string): MigasResponse => ({
   status,
   body: { data: null, errors: [{ message }] },
   headers: undefined,
+  failure: status === 408 ? "timeout" : "network",
 });
 
-/** POSTs `body` to `url` with `headers` within `timeoutMs`. */
+/** POSTs `body` to `url` with `headers` within `timeoutMs`, through the core request. */
 export async function send(
   doFetch: typeof fetch,
   url: string,
@@ -35,32 +44,23 @@ export async function send(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<MigasResponse> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<MigasResponse>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve(failure(408, TIMED_OUT));
-    }, timeoutMs);
-  });
-  const attempt = (async (): Promise<MigasResponse> => {
-    try {
-      const response = await doFetch(url, {
-        method: "POST",
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      const text = await response.text();
-      return { status: response.status, body: parse(text), headers: response.headers };
-    } catch {
-      return controller.signal.aborted ? failure(408, TIMED_OUT) : failure(503, UNREACHABLE);
-    }
-  })();
+  const { "Content-Type": contentType = "application/json", ...rest } = headers;
   try {
-    return await Promise.race([attempt, deadline]);
-  } finally {
-    clearTimeout(timer);
+    const answer = await postRaw(url, body, contentType, {
+      fetch: doFetch,
+      headers: rest,
+      timeoutMs,
+    });
+    return {
+      status: answer.status,
+      body: typeof answer.body === "string" || answer.body === undefined
+        ? parse(answer.body ?? "")
+        : answer.body,
+      headers: answer.headers,
+      retryAfterMs: answer.retryAfterMs,
+    };
+  } catch (error) {
+    return error instanceof TimeoutError ? failure(408, TIMED_OUT) : failure(503, UNREACHABLE);
   }
 }
 

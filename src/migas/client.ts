@@ -5,7 +5,10 @@
  * rejects, and never takes longer than the timeout; `MIGAS_OPTOUT` and
  * `DO_NOT_TRACK` turn everything off before any id is read or written.
  * Version checks are cached in `storage` and asked at most once per
- * `checkIntervalMs` per project.
+ * `checkIntervalMs` per project. A breadcrumb that cannot be delivered (a
+ * 5xx, 408, 429, timeout, network error, an answer that is not migas') is
+ * queued in `storage`, with backoff, and sent by a later call of this run or
+ * the next, with the same `Idempotency-Key`; only migas' own refusal drops it.
  *
  * @module
  */
@@ -19,8 +22,10 @@ import {
   readEnv,
 } from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
+import { IDEMPOTENCY_KEY_HEADER, newIdempotencyKey } from "../core/delivery/idempotency.ts";
+import { BreadcrumbDelivery, type QueuedCrumb } from "./_breadcrumb_delivery.ts";
 import { GqlEnum, operation } from "./_graphql.ts";
-import { filterResponse, send } from "./_request.ts";
+import { filterResponse, type MigasResponse, send } from "./_request.ts";
 import {
   type FileExists,
   gatherEnvironment,
@@ -32,6 +37,7 @@ import type {
   BreadcrumbResult,
   CheckProjectResult,
   MigasFailure,
+  MigasQueueStats,
   UsageResult,
 } from "./results.ts";
 
@@ -49,6 +55,9 @@ export const DEFAULT_MIGAS_TIMEOUT_MS = 3000;
 
 /** What a call answers when telemetry is disabled. */
 export const OPTED_OUT_MESSAGE = "migas telemetry is disabled.";
+
+/** What a breadcrumb call answers when it queued the breadcrumb without sending, while backing off. */
+export const QUEUED_MESSAGE = "Breadcrumb queued: migas failed recently, a later call sends it.";
 
 /**
  * How a breadcrumb travels: `"rest"` as migas-py 0.5 (`POST /api/breadcrumb`),
@@ -225,6 +234,19 @@ export interface MigasOptions {
    * @default crypto.randomUUID
    */
   randomUUID?: () => string;
+  /**
+   * The most undelivered breadcrumbs kept in `storage` for a later call;
+   * beyond it the oldest is dropped and counted in `queueStats()`.
+   *
+   * @default 100
+   */
+  maxQueuedBreadcrumbs?: number;
+  /**
+   * A source of uniform numbers in [0, 1), for the backoff's jitter.
+   *
+   * @default Math.random
+   */
+  random?: () => number;
 }
 
 /** Options of {@linkcode Migas.addBreadcrumb}. */
@@ -349,6 +371,7 @@ export class Migas {
   readonly #logger: (level: MigasLogLevel, message: string) => void;
   readonly #tracks = new Map<string, TrackHandle>();
   readonly #checks = new Map<string, Promise<CheckProjectResult>>();
+  readonly #delivery: BreadcrumbDelivery;
   #environment: Promise<MigasEnvironment> | undefined;
   #userId: Promise<string> | undefined;
   #sessionId: string | undefined;
@@ -413,6 +436,14 @@ export class Migas {
     this.#now = options.now ?? Date.now;
     this.#randomUUID = options.randomUUID ?? (() => crypto.randomUUID());
     this.#options = options;
+    // Nothing touches storage until a call finds telemetry on
+    this.#delivery = new BreadcrumbDelivery({
+      storage: this.#storage,
+      maxQueued: options.maxQueuedBreadcrumbs ?? 100,
+      now: this.#now,
+      random: options.random,
+      post: (crumb, timeoutMs) => this.#postCrumb(crumb, timeoutMs),
+    });
   }
 
   /**
@@ -493,9 +524,9 @@ export class Migas {
         ctx,
         proc,
       };
-      const url = `${this.endpoint}/api/breadcrumb${options.wait ? "?wait=true" : ""}`;
+      const path = `/api/breadcrumb${options.wait ? "?wait=true" : ""}`;
       // JSON.stringify drops undefined fields, as migas-py filters out None
-      return filterResponse(await this.#post(url, JSON.stringify(body)), "", fallback);
+      return this.#deliver({ path, body: JSON.stringify(body), operation: "" }, fallback);
     }
     const query = operation("mutation", "add_breadcrumb", [
       ["project", project],
@@ -517,7 +548,26 @@ export class Migas {
         ["error_desc", proc.error_desc],
       ]],
     ], ["success"]);
-    return filterResponse(await this.#graphql(query), "add_breadcrumb", fallback);
+    const crumb = {
+      path: "/graphql",
+      body: JSON.stringify({ query }),
+      operation: "add_breadcrumb",
+    };
+    return this.#deliver(crumb, fallback);
+  }
+
+  async #deliver<T extends { success: boolean; message?: string }>(
+    crumb: Omit<QueuedCrumb, "key">,
+    fallback: T,
+  ): Promise<T & { errors?: { message: string }[] }> {
+    const response = await this.#delivery.deliver(
+      { ...crumb, key: newIdempotencyKey() },
+      this.timeoutMs,
+    );
+    if (response === undefined) {
+      return { ...fallback, message: QUEUED_MESSAGE, errors: [{ message: QUEUED_MESSAGE }] };
+    }
+    return filterResponse(response.body, crumb.operation, fallback);
   }
 
   /**
@@ -576,7 +626,11 @@ export class Migas {
       cached: false,
       message: GENERIC_ERROR,
     };
-    const answer = filterResponse(await this.#graphql(query), "add_project", fallback);
+    const body = JSON.stringify({ query });
+    const answer = await this.#deliver(
+      { path: "/graphql", body, operation: "add_project" },
+      fallback,
+    );
     const result: AddProjectResult = {
       ...fallback,
       ...answer,
@@ -666,6 +720,49 @@ export class Migas {
     ]);
     const fallback: UsageResult = { success: false, hits: 0, unique, message: GENERIC_ERROR };
     return filterResponse(await this.#graphql(query), "get_usage", fallback);
+  }
+
+  /**
+   * Sends the breadcrumbs queued in `storage` by earlier failed calls (of
+   * this run or an earlier one), oldest first, until the queue is empty or
+   * a failure starts the backoff. Sends and touches nothing when telemetry
+   * is disabled. Never rejects.
+   *
+   * @returns The queue's state afterwards.
+   *
+   * @example
+   * ```ts
+   * import { createMigas } from "@edgewire/sdk/migas";
+   *
+   * const migas = createMigas({ endpoint: "http://127.0.0.1:8000" });
+   * const { queued } = await migas.flush();
+   * ```
+   */
+  async flush(): Promise<MigasQueueStats> {
+    if (this.disabled()) return this.queueStats();
+    try {
+      await this.#delivery.flush();
+    } catch (error) {
+      this.#log("DEBUG", `Cannot send the queued breadcrumbs: ${String(error)}`);
+    }
+    return this.queueStats();
+  }
+
+  /**
+   * The breadcrumb queue's state: breadcrumbs queued and sent, what was
+   * dropped and why (migas' refusals as `rejected`), and the remaining backoff.
+   *
+   * @returns A snapshot of the counters.
+   *
+   * @example
+   * ```ts
+   * import { createMigas } from "@edgewire/sdk/migas";
+   *
+   * console.log(createMigas().queueStats().queued); // 0
+   * ```
+   */
+  queueStats(): MigasQueueStats {
+    return this.#delivery.stats();
   }
 
   /**
@@ -810,21 +907,38 @@ export class Migas {
     return this.#sessionId;
   }
 
-  #graphql(query: string) {
-    return this.#post(`${this.endpoint}/graphql`, JSON.stringify({ query }));
+  async #graphql(query: string): Promise<unknown> {
+    return (await this.#post(`${this.endpoint}/graphql`, JSON.stringify({ query }))).body;
   }
 
-  async #post(url: string, body: string) {
+  #postCrumb(crumb: QueuedCrumb, timeoutMs?: number): Promise<MigasResponse> {
+    return this.#post(this.endpoint + crumb.path, crumb.body, crumb.key, timeoutMs);
+  }
+
+  async #post(
+    url: string,
+    body: string,
+    key?: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<MigasResponse> {
     this.#log("DEBUG", `POST ${url} ${body}`);
-    const response = await send(this.#options.fetch ?? globalThis.fetch, url, body, {
+    const headers: Record<string, string> = {
       "User-Agent": `migas-client/${MIGAS_CLIENT_VERSION}`,
       "Accept": "*/*",
       "Content-Type": "application/json; charset=utf-8",
-    }, this.timeoutMs);
+    };
+    if (key !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = key;
+    const response = await send(
+      this.#options.fetch ?? globalThis.fetch,
+      url,
+      body,
+      headers,
+      Math.min(this.timeoutMs, timeoutMs),
+    );
     if (response.headers !== undefined && !response.headers.has("x-backend-server")) {
       this.#log("WARNING", `The answer from ${url} has no X-Backend-Server header: is it migas?`);
     }
-    return response.body;
+    return response;
   }
 
   #envTimeout(): number | undefined {

@@ -36,6 +36,7 @@ export {
   type MigasStatus,
   type MigasTransport,
   OPTED_OUT_MESSAGE,
+  QUEUED_MESSAGE,
   type TrackHandle,
   type UsageOptions,
 } from "./client.ts";
@@ -55,6 +56,7 @@ export type {
   CheckProjectResult,
   MigasErrorEntry,
   MigasFailure,
+  MigasQueueStats,
   UsageResult,
 } from "./results.ts";
 export {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { QueueStats } from "../core/queue.ts";
+
 /**
  * One error of a failed call.
  *
@@ -142,4 +144,24 @@ export interface UsageResult {
   message: string;
   /** The GraphQL errors, or the timeout / unreachable error, when there were any. */
   errors?: MigasErrorEntry[];
+}
+
+/**
+ * The breadcrumb queue's state, from {@linkcode Migas.queueStats}.
+ *
+ * @example
+ * ```ts
+ * import type { MigasQueueStats } from "@edgewire/sdk/migas";
+ *
+ * const stats: MigasQueueStats = {
+ *   queued: 1, bytes: 420, dropped: 0, droppedByReason: {}, persistErrors: 0,
+ *   sent: 3, backoffRemainingMs: 1000,
+ * };
+ * ```
+ */
+export interface MigasQueueStats extends QueueStats {
+  /** Breadcrumbs migas took. */
+  sent: number;
+  /** Milliseconds until the client contacts migas again; 0 when not backing off. */
+  backoffRemainingMs: number;
 }

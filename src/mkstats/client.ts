@@ -2,21 +2,32 @@
  * `MkStatsClient`: plugin analytics for mkStats. It performs the install
  * handshake (solving the server's proof-of-work), sends daily-active pings
  * and counted events, aggregates queued events until a flush, and runs a
- * heartbeat loop. It re-handshakes once on a revoked token, pings once when
- * the server has not seen the install yet, and backs off on `429` without
- * losing a queued event.
+ * heartbeat loop. Queued events are delivered through the core
+ * {@linkcode DeliveryEngine}: every retryable outcome (a 5xx, 408, 429,
+ * timeout, network error, an answer that is not mkStats' JSON, a failed
+ * handshake) keeps the queue and backs off, shared with direct calls; only
+ * mkStats' own refusal of an event drops it, counted. Every recording request
+ * carries an `Idempotency-Key` that its retries reuse. It re-handshakes once
+ * on a revoked token and pings once when the server has not seen the install.
  *
  * @module
  */
 
-import { Backoff } from "../core/backoff.ts";
+import { BackoffGate, type Jitter } from "../core/backoff.ts";
 import { delay } from "../core/delay.ts";
+import { DeliveryEngine } from "../core/delivery/engine.ts";
+import { httpOutcome } from "../core/delivery/http_outcome.ts";
+import { IDEMPOTENCY_KEY_HEADER, newIdempotencyKey } from "../core/delivery/idempotency.ts";
+import type { SendOutcome } from "../core/delivery/outcome.ts";
 import { AbortedError, HttpError, InvalidArgumentError } from "../core/errors.ts";
 import { DEFAULT_TIMEOUT_MS, postJson } from "../core/http.ts";
 import { BoundedQueue, type QueueStats } from "../core/queue.ts";
 import { readEnv } from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
+import { getOrCreate } from "../core/storage/keyed.ts";
 import { solvePow } from "../pow/solve.ts";
+import { addEvent, type EventBatch, eventSource, type QueuedEvent } from "./_event_source.ts";
+import { EVENT_POLICY, MAX_EVENT_COUNT } from "./_policy.ts";
 import { MkStatsBackoffError, MkStatsProtocolError } from "./errors.ts";
 import { normalizeEventName } from "./event_name.ts";
 import { generateDeviceFingerprint, generateUserHash, getClientName } from "./identity.ts";
@@ -95,11 +106,14 @@ export interface MkStatsClientOptions {
    */
   maxQueuedEvents?: number;
   /**
-   * Bounds of the delay after a `429` without `Retry-After`, in milliseconds.
+   * The backoff after any retryable outcome (a 5xx, 408, 429, timeout,
+   * network error, unrecognised answer or failed handshake), in
+   * milliseconds: capped exponential from `initialMs` to `maxMs`, full
+   * jitter unless `jitter` says otherwise; `Retry-After` wins up to `maxMs`.
    *
-   * @default { initialMs: 1000, maxMs: 300000 }
+   * @default { initialMs: 1000, maxMs: 300000, jitter: "full" }
    */
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: { initialMs?: number; maxMs?: number; jitter?: Jitter };
   /**
    * The fetch implementation.
    *
@@ -177,11 +191,6 @@ export interface MkStatsQueueStats extends QueueStats {
   backoffRemainingMs: number;
 }
 
-interface QueuedEvent {
-  event: string;
-  count: number;
-}
-
 const TOKEN_KEY = "install_token";
 const DEVICE_KEY = "device_id";
 const QUEUE_KEY = "queue";
@@ -215,15 +224,16 @@ export class MkStatsClient {
   readonly #powMaxMs: number;
   readonly #fetch: typeof fetch | undefined;
   readonly #now: () => number;
-  readonly #backoff: Backoff;
+  readonly #gate: BackoffGate;
   readonly #queue: BoundedQueue<QueuedEvent>;
+  readonly #engine: DeliveryEngine<EventBatch>;
+  // Errors the handshake threw: to delivery they are retries, never refusals
+  readonly #handshakeErrors = new WeakSet<object>();
   readonly #identity: Promise<{ userHash: string; deviceFingerprint: string }>;
   readonly #restored: Promise<void>;
   #token: string | undefined;
   #tokenLoaded = false;
   #handshaking: Promise<string> | undefined;
-  #flushing: Promise<boolean> | undefined;
-  #backoffUntil = 0;
   #sent = 0;
 
   /**
@@ -245,10 +255,12 @@ export class MkStatsClient {
     this.#prefix = `mkstats:${this.#pluginId}:`;
     this.#fetch = options.fetch;
     this.#now = options.now ?? Date.now;
-    this.#backoff = new Backoff({
+    this.#gate = new BackoffGate({
       initialMs: options.backoff?.initialMs ?? 1000,
       maxMs: options.backoff?.maxMs ?? 300_000,
+      jitter: options.backoff?.jitter,
       random: options.random,
+      now: this.#now,
     });
     this.#queue = new BoundedQueue<QueuedEvent>({
       maxItems: options.maxQueuedEvents ?? 1000,
@@ -270,6 +282,11 @@ export class MkStatsClient {
     this.#identity = this.#resolveIdentity(options);
     // Nothing is lost if this fails: restore() counts the failure in persistErrors
     this.#restored = this.#queue.restore();
+    this.#engine = new DeliveryEngine<EventBatch>({
+      source: eventSource(this.#queue, this.#restored, (count) => (this.#sent += count)),
+      send: (batch) => this.#deliver(batch),
+      gate: this.#gate,
+    });
   }
 
   /**
@@ -279,7 +296,7 @@ export class MkStatsClient {
    *
    * @param options A signal that aborts the handshake, solve included.
    * @returns The install token.
-   * @throws {MkStatsBackoffError} While backing off after a `429`.
+   * @throws {MkStatsBackoffError} While backing off after a retryable failure.
    * @throws {HttpError} When the server refuses the handshake.
    * @throws {MkStatsProtocolError} When the answer has neither a token nor a challenge.
    * @throws {PowTimeoutError} When the proof-of-work takes longer than `powMaxMs`.
@@ -307,8 +324,9 @@ export class MkStatsClient {
    *
    * @param installToken The token to use instead of the kept one.
    * @param timestamp Unix seconds.
-   * @returns The server's answer, or `{}` while backing off after a `429`.
-   * @throws {HttpError} When the server refuses the ping (a second `401` included).
+   * @returns The server's answer, or `{}` after a `429` and while backing off.
+   * @throws {HttpError} When the server refuses the ping (a second `401` included);
+   * a `5xx` or `408` also starts the backoff.
    * @throws {TimeoutError} When a request outlives `timeoutMs`.
    * @throws {NetworkError} When the server cannot be reached.
    *
@@ -333,7 +351,8 @@ export class MkStatsClient {
    * @param event The event name, normalised by {@linkcode normalizeEventName}.
    * @param count How many times it happened.
    * @param timestamp Unix seconds.
-   * @returns The server's answer, or `{}` while backing off after a `429`.
+   * @returns The server's answer (to the last request, when a count above
+   * {@linkcode MAX_EVENT_COUNT} is split), or `{}` after a `429` and while backing off.
    * @throws {TypeError} When the event name normalises to nothing.
    * @throws {InvalidArgumentError} When `count` is not a positive integer.
    * @throws {HttpError} When the server refuses the event.
@@ -357,7 +376,15 @@ export class MkStatsClient {
   ): Promise<MkStatsResponse> {
     const name = normalizeEventName(event);
     checkCount(count);
-    return this.#guard(() => this.#event(installToken, name, count, timestamp));
+    return this.#guard(async () => {
+      let answer: MkStatsResponse = {};
+      // The server takes at most MAX_EVENT_COUNT per request: a larger count is split
+      for (let left = count; left > 0; left -= MAX_EVENT_COUNT) {
+        const part = Math.min(left, MAX_EVENT_COUNT);
+        answer = await this.#event(installToken, name, part, timestamp, newIdempotencyKey());
+      }
+      return answer;
+    });
   }
 
   /**
@@ -367,7 +394,7 @@ export class MkStatsClient {
    * @param event The event name, normalised by {@linkcode normalizeEventName}.
    * @param count How many times it happened.
    * @param timestamp Unix seconds.
-   * @returns The server's answer, or `{}` while backing off after a `429`.
+   * @returns The server's answer, or `{}` after a `429` and while backing off.
    * @throws {TypeError} When the event name normalises to nothing.
    * @throws {InvalidArgumentError} When `count` is not a positive integer.
    * @throws {HttpError} When the server refuses the event.
@@ -388,7 +415,8 @@ export class MkStatsClient {
 
   /**
    * Queues an event for the next flush, adding `count` to what is already
-   * queued under the same name. Sends nothing.
+   * queued under the same name (unless that is already being sent). Sends
+   * nothing.
    *
    * @param event The event name, normalised by {@linkcode normalizeEventName}.
    * @param count How many times it happened.
@@ -408,21 +436,21 @@ export class MkStatsClient {
   queueEvent(event: string, count = 1): void {
     const name = normalizeEventName(event);
     checkCount(count);
-    this.#queue.upsert(
-      (item) => item.event === name,
-      (existing) => ({ event: name, count: (existing?.count ?? 0) + count }),
-    );
+    addEvent(this.#queue, name, count);
   }
 
   /**
    * Sends every queued event, oldest first, and keeps what could not be
-   * sent. A `5xx`, a timeout, a network failure or a backoff stops the flush
-   * with the rest still queued; an event the server rejects outright (a
-   * `4xx` that no retry can fix) is dropped and counted as `rejected`.
+   * sent. A `5xx`, `408`, `429`, timeout, network failure, an answer that is
+   * not mkStats' JSON (a proxy's HTML page, a `400` without mkStats' error
+   * code) or a failed handshake stops the flush with the rest still queued
+   * and starts the backoff; only mkStats' own refusal of an event
+   * (`400 invalid_request`, `413 payload_too_large`) drops it, counted as
+   * `rejected`. A count above {@linkcode MAX_EVENT_COUNT} goes out in parts.
+   * Each request carries an `Idempotency-Key` that its retries reuse.
    * Concurrent calls share one flush.
    *
-   * @param force Send even while backing off after a `429`, for a last
-   * attempt at shutdown.
+   * @param force Send even while backing off, for a last attempt at shutdown.
    * @returns `true` when the queue is empty afterwards; failures never
    * reject, they leave events queued and resolve `false`.
    *
@@ -435,11 +463,11 @@ export class MkStatsClient {
    * const drained = await client.flushEvents();
    * ```
    */
-  flushEvents(force = false): Promise<boolean> {
-    this.#flushing ??= this.#flush(force).finally(() => {
-      this.#flushing = undefined;
-    });
-    return this.#flushing;
+  async flushEvents(force = false): Promise<boolean> {
+    await this.#restored;
+    await this.#engine.drain({ force });
+    await this.#queue.persisted();
+    return this.#queue.length === 0;
   }
 
   /**
@@ -521,7 +549,7 @@ export class MkStatsClient {
     return {
       ...this.#queue.stats(),
       sent: this.#sent,
-      backoffRemainingMs: Math.max(0, this.#backoffUntil - this.#now()),
+      backoffRemainingMs: this.#gate.remainingMs(),
     };
   }
 
@@ -540,7 +568,10 @@ export class MkStatsClient {
    */
   async installToken(): Promise<string | undefined> {
     if (!this.#tokenLoaded) {
-      this.#token = await this.#storage.get(this.#prefix + TOKEN_KEY);
+      // A storage that cannot be read leaves the token in memory only: a handshake, not a crash
+      this.#token = await Promise.resolve()
+        .then(() => this.#storage.get(this.#prefix + TOKEN_KEY))
+        .catch(() => undefined);
       this.#tokenLoaded = true;
     }
     return this.#token;
@@ -552,15 +583,11 @@ export class MkStatsClient {
     if (options.userHash !== undefined && options.deviceFingerprint !== undefined) {
       return { userHash: options.userHash, deviceFingerprint: options.deviceFingerprint };
     }
-    let deviceId = options.deviceId;
-    if (deviceId === undefined) {
-      // The original plugin keeps a random uuid4 hex per device; so do we
-      deviceId = await this.#storage.get(this.#prefix + DEVICE_KEY);
-      if (deviceId === undefined) {
-        deviceId = crypto.randomUUID().replaceAll("-", "");
-        await this.#storage.set(this.#prefix + DEVICE_KEY, deviceId);
-      }
-    }
+    // The original plugin keeps a random uuid4 hex per device; so do we. A storage
+    // that fails leaves an id for this process only, rather than no client at all
+    const make = () => crypto.randomUUID().replaceAll("-", "");
+    const deviceId = options.deviceId ??
+      await getOrCreate(this.#storage, this.#prefix + DEVICE_KEY, make).catch(make);
     return {
       userHash: options.userHash ?? generateUserHash(deviceId, this.#pluginId),
       deviceFingerprint: options.deviceFingerprint ?? generateDeviceFingerprint(deviceId),
@@ -579,20 +606,23 @@ export class MkStatsClient {
     };
   }
 
-  #post(path: string, body: Record<string, unknown>, signal?: AbortSignal) {
+  #post(path: string, body: Record<string, unknown>, signal?: AbortSignal, key?: string) {
     return postJson<MkStatsResponse>(this.apiUrl + path, body, {
       fetch: this.#fetch,
       timeoutMs: this.#timeoutMs,
       now: this.#now,
       signal,
+      headers: key === undefined ? undefined : { [IDEMPOTENCY_KEY_HEADER]: key },
     });
   }
 
   async #handshake(signal?: AbortSignal): Promise<string> {
-    const remaining = this.#backoffUntil - this.#now();
+    const remaining = this.#gate.remainingMs();
     if (remaining > 0) {
       throw new MkStatsBackoffError(
-        `Cannot handshake while backing off after a 429: retry in ${Math.ceil(remaining / 1000)} s`,
+        `Cannot handshake while backing off after a failure: retry in ${
+          Math.ceil(remaining / 1000)
+        } s`,
         remaining,
       );
     }
@@ -622,20 +652,33 @@ export class MkStatsClient {
     }
     this.#token = token;
     this.#tokenLoaded = true;
-    this.#backoff.reset();
-    await this.#storage.set(this.#prefix + TOKEN_KEY, token);
+    this.#gate.succeeded();
+    await Promise.resolve()
+      .then(() => this.#storage.set(this.#prefix + TOKEN_KEY, token))
+      .catch(() => {});
     return token;
   }
 
   async #tokenOrHandshake(): Promise<string> {
-    return (await this.installToken()) ?? await this.handshake();
+    return (await this.installToken()) ?? await this.#handshakeMarked();
+  }
+
+  async #handshakeMarked(): Promise<string> {
+    try {
+      return await this.handshake();
+    } catch (error) {
+      if (typeof error === "object" && error !== null) this.#handshakeErrors.add(error);
+      throw error;
+    }
   }
 
   async #forgetToken(token: string): Promise<void> {
     // A concurrent request may already have replaced it
     if (this.#token !== token) return;
     this.#token = undefined;
-    await this.#storage.delete(this.#prefix + TOKEN_KEY);
+    await Promise.resolve()
+      .then(() => this.#storage.delete(this.#prefix + TOKEN_KEY))
+      .catch(() => {});
   }
 
   // Sends one token-bearing request; a 401 invalid_install_token leads to one
@@ -650,18 +693,20 @@ export class MkStatsClient {
     } catch (error) {
       if (!isCode(error, 401, "invalid_install_token")) throw error;
       await this.#forgetToken(token);
-      return await send(await this.handshake());
+      return await send(await this.#handshakeMarked());
     }
   }
 
   #ping(installToken?: string, timestamp?: number): Promise<MkStatsResponse> {
+    // One key for the ping, kept by its retry after a re-handshake
+    const key = newIdempotencyKey();
     return this.#withToken(installToken, async (token) => {
       const body = {
         ...await this.#common(),
         install_token: token,
         timestamp: timestamp ?? this.#seconds(),
       };
-      return (await this.#post("/data", body)).body ?? {};
+      return (await this.#post("/data", body, undefined, key)).body ?? {};
     });
   }
 
@@ -669,7 +714,8 @@ export class MkStatsClient {
     installToken: string | undefined,
     event: string,
     count: number,
-    timestamp?: number,
+    timestamp: number | undefined,
+    key: string,
   ): Promise<MkStatsResponse> {
     return this.#withToken(installToken, async (token) => {
       const body = {
@@ -680,66 +726,51 @@ export class MkStatsClient {
         timestamp: timestamp ?? this.#seconds(),
       };
       try {
-        return (await this.#post("/event", body)).body ?? {};
+        return (await this.#post("/event", body, undefined, key)).body ?? {};
       } catch (error) {
         if (!isCode(error, 409, "metric_not_initialized")) throw error;
         await this.#ping(token);
-        return (await this.#post("/event", body)).body ?? {};
+        return (await this.#post("/event", body, undefined, key)).body ?? {};
       }
     });
   }
 
-  // While backing off, network methods answer {} as the original does; a 429
-  // starts (or extends) the backoff and also answers {}
-  async #guard(send: () => Promise<MkStatsResponse>, force = false): Promise<MkStatsResponse> {
-    if (!force && this.#backoffUntil > this.#now()) return {};
+  // While backing off, network methods answer {} as the original does. Every
+  // retryable failure starts (or extends) the backoff; a 429 then also answers {},
+  // anything else is thrown so the caller knows
+  async #guard(send: () => Promise<MkStatsResponse>): Promise<MkStatsResponse> {
+    if (this.#gate.remainingMs() > 0) return {};
     try {
       const answer = await send();
-      this.#backoff.reset();
-      this.#backoffUntil = 0;
+      this.#gate.succeeded();
       return answer;
     } catch (error) {
-      if (error instanceof HttpError && error.status === 429) {
-        this.#backoffUntil = this.#now() + this.#backoff.next(error.retryAfterMs);
-        return {};
-      }
       if (error instanceof MkStatsBackoffError) return {};
+      const outcome = this.#classify(error);
+      if (outcome.kind === "retry" && outcome.reason !== "aborted") {
+        this.#gate.failed(outcome.retryAfterMs);
+        if (outcome.status === 429) return {};
+      }
       throw error;
     }
   }
 
-  async #flush(force: boolean): Promise<boolean> {
-    await this.#restored;
-    while (this.#queue.length > 0) {
-      if (!force && this.#backoffUntil > this.#now()) break;
-      const [item] = this.#queue.peek(1);
-      let answer: MkStatsResponse;
-      try {
-        answer = await this.#guard(() => this.#event(undefined, item.event, item.count), force);
-      } catch (error) {
-        if (isPermanent(error)) {
-          // Retrying cannot fix it, and keeping it would block every later event
-          this.#queue.drop(1, "rejected");
-          continue;
-        }
-        break;
-      }
-      // {} means a 429 arrived during this request: the event stays queued
-      if (Object.keys(answer).length === 0 && this.#backoffUntil > this.#now()) break;
-      this.#removeHead(item);
-      this.#sent += item.count;
+  #classify(error: unknown): SendOutcome {
+    if (typeof error === "object" && error !== null && this.#handshakeErrors.has(error)) {
+      return { kind: "retry", reason: "handshake", error };
     }
-    await this.#queue.persisted();
-    return this.#queue.length === 0;
+    return httpOutcome({ error }, EVENT_POLICY);
   }
 
-  // Only what was sent is removed: queueEvent() may have added to this name meanwhile
-  #removeHead(sent: QueuedEvent): void {
-    const [head] = this.#queue.peek(1);
-    if (head === undefined || head.event !== sent.event) return;
-    this.#queue.shift(1);
-    if (head.count > sent.count) {
-      this.#queue.unshiftMany([{ event: head.event, count: head.count - sent.count }]);
+  // The engine's send: one POST /event (after a handshake or ping when needed)
+  async #deliver(batch: EventBatch): Promise<SendOutcome> {
+    try {
+      const answer = await this.#event(undefined, batch.event, batch.count, undefined, batch.key);
+      return httpOutcome({
+        answer: { status: 200, headers: new Headers(), body: answer, retryAfterMs: undefined },
+      }, EVENT_POLICY);
+    } catch (error) {
+      return this.#classify(error);
     }
   }
 
@@ -785,12 +816,6 @@ export function normalizeApiUrl(url: string): string {
 
 function isCode(error: unknown, status: number, code: string): boolean {
   return error instanceof HttpError && error.status === status && error.code === code;
-}
-
-// A 4xx the client cannot fix by retrying; 401, 408, 409 and 429 are handled elsewhere
-function isPermanent(error: unknown): boolean {
-  return error instanceof HttpError && error.status >= 400 && error.status < 500 &&
-    ![401, 408, 409, 429].includes(error.status);
 }
 
 function text(where: string, name: string, value: unknown): string {

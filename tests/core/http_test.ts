@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AbortedError, HttpError, NetworkError, TimeoutError } from "../../src/core/errors.ts";
-import { parseRetryAfter, postBytes, postJson } from "../../src/core/http.ts";
+import { parseRetryAfter, postBytes, postJson, postRaw } from "../../src/core/http.ts";
 
 type Handler = (request: Request) => Response | Promise<Response>;
 
@@ -138,4 +138,51 @@ Deno.test("a non-positive timeoutMs is refused before anything is sent", async (
     /'timeoutMs' must be a positive/,
   );
   assert.equal(called, false);
+});
+
+/** A fetch that never answers and ignores its abort signal. */
+const deafFetch: typeof globalThis.fetch = () => new Promise<Response>(() => {});
+
+Deno.test("the deadline holds even when fetch ignores the abort signal", async () => {
+  const started = performance.now();
+  const error = await postJson("http://example.test/", {}, { fetch: deafFetch, timeoutMs: 30 })
+    .catch((e) => e);
+  assert.ok(error instanceof TimeoutError);
+  assert.equal(error.timeoutMs, 30);
+  assert.ok(performance.now() - started < 1000, "the caller is released at the deadline");
+});
+
+Deno.test("the deadline covers a body that never finishes, even when fetch ignores abort", async () => {
+  const fetch: typeof globalThis.fetch = () =>
+    Promise.resolve(new Response(new ReadableStream({ start() {} }), { status: 200 }));
+  const error = await postRaw("http://example.test/", "{}", "application/json", {
+    fetch,
+    timeoutMs: 30,
+  }).catch((e) => e);
+  assert.ok(error instanceof TimeoutError);
+});
+
+Deno.test("the caller's signal releases a request whose fetch ignores it", async () => {
+  const controller = new AbortController();
+  const pending = postJson("http://example.test/", {}, {
+    fetch: deafFetch,
+    signal: controller.signal,
+    timeoutMs: 60_000,
+  }).catch((e) => e);
+  controller.abort();
+  assert.ok(await pending instanceof AbortedError);
+});
+
+Deno.test("postRaw() answers any status with its decoded body and Retry-After", async () => {
+  const fetch = fakeFetch(() =>
+    new Response("<html>Not Found</html>", {
+      status: 404,
+      headers: { "content-type": "text/html", "retry-after": "3" },
+    })
+  );
+  const answer = await postRaw("http://example.test/", "{}", "application/json", { fetch });
+  assert.equal(answer.status, 404);
+  assert.equal(answer.body, "<html>Not Found</html>");
+  assert.equal(answer.retryAfterMs, 3000);
+  assert.equal(answer.headers.get("content-type"), "text/html");
 });

@@ -8,7 +8,6 @@ const PROJECT = "nipreps/fmriprep";
 
 function start(): { base: string } & AsyncDisposable {
   const server = createServer({
-    store: ":memory:",
     adminKey: "admin-key-for-tests-only",
     migas: { projects: [{ project: PROJECT, latestVersion: "24.1.0", badVersions: ["23.0.0"] }] },
   });
@@ -94,5 +93,33 @@ Deno.test("track() sends R at start and exactly one final C, counted by the serv
   await handle.finish(new Error("late, ignored"));
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   const usage = await client.getUsage(PROJECT, "2020-01-01", tomorrow);
+  assert.ok("hits" in usage && usage.hits === 2, JSON.stringify(usage));
+});
+
+Deno.test("a breadcrumb sent while the server is down is stored once, by the next run", async () => {
+  await using running = start();
+  const storage = new MemoryStorage();
+  const offline = createMigas({
+    endpoint: running.base,
+    userId: "erin",
+    storage,
+    env: () => undefined,
+    fetch: () => Promise.reject(new TypeError("connection refused")),
+  });
+  const failed = await offline.addBreadcrumb(PROJECT, "24.1.0", { status: "F", wait: true });
+  assert.equal(failed.success, false);
+  assert.equal(offline.queueStats().queued, 1);
+
+  const nextRun = createMigas({
+    endpoint: running.base,
+    userId: "erin",
+    storage,
+    env: () => undefined,
+  });
+  const answer = await nextRun.addBreadcrumb(PROJECT, "24.1.0", { status: "R", wait: true });
+  assert.equal(answer.success, true, JSON.stringify(answer));
+  assert.equal(nextRun.queueStats().queued, 0);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const usage = await nextRun.getUsage(PROJECT, "2020-01-01", tomorrow);
   assert.ok("hits" in usage && usage.hits === 2, JSON.stringify(usage));
 });

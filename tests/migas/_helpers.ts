@@ -45,9 +45,10 @@ export interface SeenRequest {
   body: string;
 }
 
-/** A fake fetch that records requests and answers with `answer`. */
+/** A fake fetch that records requests and answers with `answer` (by default, migas taking it). */
 export function fakeFetch(
-  answer: (request: SeenRequest) => Response | Promise<Response> = () => migasResponse({}),
+  answer: (request: SeenRequest) => Response | Promise<Response> = () =>
+    migasResponse({ success: true, message: "" }, 202),
 ): { fetch: typeof fetch; seen: SeenRequest[] } {
   const seen: SeenRequest[] = [];
   const fetch = async (input: string | URL | Request, init?: RequestInit) => {
