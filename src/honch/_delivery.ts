@@ -10,10 +10,10 @@
  * @module
  */
 
-import type { DeliveryStep } from "./client.ts";
-import { postBytes } from "../core/http.ts";
-import { HttpError, NetworkError, TimeoutError } from "../core/errors.ts";
-import { InvalidArgumentError } from "./errors.ts";
+import { InvalidArgumentError, NetworkError, TimeoutError } from "../core/errors.ts";
+import { type CaptureAnswer, sendCapture } from "./_capture_request.ts";
+import type { DeliveryStep } from "./results.ts";
+import type { HonchTransport } from "./transport.ts";
 import { encodeFrames } from "./frames.ts";
 import { toWireValue, type WireValue } from "./wire_value.ts";
 import {
@@ -71,12 +71,8 @@ export interface DeliveryOptions {
   endpointUrl: string;
   /** The project key, sent as `X-Honch-Project-Key`. */
   apiKey: string;
-  /**
-   * The fetch implementation.
-   *
-   * @default globalThis.fetch
-   */
-  fetch?: typeof fetch;
+  /** Sends each frame; `fetchTransport(fetch)` unless the client was given its own. */
+  transport: HonchTransport;
   /** The deadline of each frame's request, in milliseconds. */
   timeoutMs: number;
   /** The clock, in Unix milliseconds. */
@@ -199,6 +195,7 @@ export class Delivery {
     this.#context = context;
     this.#url = options.endpointUrl.replace(/\/+$/, "") + "/capture";
     this.#headers = {
+      "content-type": CONTENT_TYPE,
       "x-honch-project-key": options.apiKey,
       "x-honch-stream-id": options.streamId,
     };
@@ -262,19 +259,21 @@ export class Delivery {
 
     for (let index = upload.nextFrame; index < frames.length; index++) {
       const final = index === frames.length - 1;
-      let status: number;
+      let answer: CaptureAnswer;
       try {
-        const response = await postBytes(this.#url, frames[index], CONTENT_TYPE, {
-          fetch: this.#options.fetch,
-          timeoutMs: this.#options.timeoutMs,
+        answer = await sendCapture(this.#options.transport, {
+          url: this.#url,
+          method: "POST",
           headers: this.#headers,
-          now: this.#options.now,
-          keepalive: options.keepalive,
-        });
-        status = response.status;
+          body: frames[index],
+          keepalive: options.keepalive === true,
+          timeoutMs: this.#options.timeoutMs,
+        }, this.#options.now);
       } catch (error) {
-        return this.#failed(error, upload, built.count);
+        return this.#failed(error);
       }
+      const status = answer.status;
+      if (status < 200 || status > 299) return this.#refused(answer, upload, built.count);
       if (!final) {
         // The frame is stored; a later failure resumes after it.
         upload.nextFrame = index + 1;
@@ -375,25 +374,27 @@ export class Delivery {
     this.#sequence++;
   }
 
-  #failed(error: unknown, upload: Upload, count: number): FlushStep {
-    if (error instanceof HttpError) {
-      const status = error.status;
-      if (status === 401) {
-        this.#finish();
-        return { kind: "dropped", events: count, reason: "auth_error", status };
-      }
-      if (status === 409) {
-        upload.nextFrame = 0;
-        // A collision means the id names another message for good: move to the next one.
-        if (error.code === "message_collision") this.#finish();
-        return this.#scheduleRetry(status, error.retryAfterMs, error);
-      }
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        this.#finish();
-        return { kind: "dropped", events: count, reason: "rejected", status };
-      }
-      return this.#scheduleRetry(status, error.retryAfterMs, error);
+  /** Applies the capture response policy to an answer outside 200..299. */
+  #refused(answer: CaptureAnswer, upload: Upload, count: number): FlushStep {
+    const status = answer.status;
+    if (status === 401) {
+      this.#finish();
+      return { kind: "dropped", events: count, reason: "auth_error", status };
     }
+    if (status === 409) {
+      upload.nextFrame = 0;
+      // A collision means the id names another message for good: move to the next one.
+      if (answer.code === "message_collision") this.#finish();
+      return this.#scheduleRetry(status, answer.retryAfterMs, answer.failure);
+    }
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      this.#finish();
+      return { kind: "dropped", events: count, reason: "rejected", status };
+    }
+    return this.#scheduleRetry(status, answer.retryAfterMs, answer.failure);
+  }
+
+  #failed(error: unknown): FlushStep {
     if (error instanceof TimeoutError || error instanceof NetworkError) {
       return this.#scheduleRetry(undefined, undefined, error);
     }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { InvalidArgumentError, WireFormatError } from "./errors.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { WireFormatError } from "./errors.ts";
 
 const MAX_U64 = 0xffff_ffff_ffff_ffffn;
 const MIN_I64 = -0x8000_0000_0000_0000n;

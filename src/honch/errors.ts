@@ -2,7 +2,8 @@
  * The Honch error classes, named as the original SDK names its error codes,
  * each extending {@linkcode HonchError} and so {@linkcode EdgewireError}.
  * The codec adds {@linkcode WireFormatError} for bytes that are not a valid
- * wire-v2 frame or message.
+ * wire-v2 frame or message. Invalid arguments and storage failures are the
+ * core's `InvalidArgumentError` and `StorageError`, shared by every client.
  *
  * @module
  */
@@ -32,38 +33,6 @@ export class HonchError extends EdgewireError {
    */
   constructor(message: string, options: EdgewireErrorOptions = {}) {
     super(message, options);
-  }
-}
-
-/**
- * An argument, option or event does not fit Honch's rules or limits. `field`
- * names what is at fault (an option, or a property path such as
- * `properties.items[2]`).
- *
- * @example
- * ```ts
- * import { InvalidArgumentError } from "@edgewire/sdk/honch";
- *
- * const error = new InvalidArgumentError("batchSize", "Cannot create HonchClient as 'batchSize' must be 1..50: current value is 80");
- * console.log(error.field); // "batchSize"
- * ```
- */
-export class InvalidArgumentError extends HonchError {
-  /** The class name, a literal so it survives minification. */
-  override readonly name: string = "InvalidArgumentError";
-
-  /** The option, argument or property path at fault. */
-  readonly field: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param field The option, argument or property path at fault.
-   * @param message What is wrong and what to do.
-   */
-  constructor(field: string, message: string) {
-    super(message, { code: "invalid_argument" });
-    this.field = field;
   }
 }
 
@@ -111,33 +80,6 @@ export class WireFormatError extends HonchError {
   constructor(problem: WireFormatProblem, message: string) {
     super(message, { code: problem });
     this.problem = problem;
-  }
-}
-
-/**
- * Reading or writing the client's storage failed, so the queue, the identity
- * or the firmware version may not survive a restart.
- *
- * @example
- * ```ts
- * import { StorageError } from "@edgewire/sdk/honch";
- *
- * const error = new StorageError("Cannot read 'honch:distinct_id' as the store is unavailable: check the storage");
- * console.log(error.code); // "storage"
- * ```
- */
-export class StorageError extends HonchError {
-  /** The class name, a literal so it survives minification. */
-  override readonly name: string = "StorageError";
-
-  /**
-   * Creates the error.
-   *
-   * @param message What failed and what to do.
-   * @param options The underlying error.
-   */
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: "storage", cause: options.cause });
   }
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "./errors.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
 import { CONTEXT_KEY_IDS, type WireBatch } from "./wire_v2.ts";
 import { setJsonProperty, wireValueToJson } from "./wire_value.ts";
 

@@ -8,7 +8,9 @@
  */
 
 import { readUvarint, writeUvarint } from "./_varint.ts";
-import { InvalidArgumentError, WireFormatError } from "./errors.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { WireFormatError } from "./errors.ts";
+import { planFrame, sameBytesAt } from "./_reassembly.ts";
 
 const PROTOCOL_VERSION_CODE = 2;
 const VERSION_MASK = 0x03;
@@ -359,7 +361,6 @@ export class FrameAssembler {
   #sourceType = 0;
   #multiFrame = false;
   #total = 0;
-  #declaredTotal: number | undefined;
   #buffer: Uint8Array = new Uint8Array(0);
   #received = 0;
   #crc = 0xffff;
@@ -413,67 +414,73 @@ export class FrameAssembler {
    */
   push(frame: Uint8Array | Frame): AssembleResult {
     const next = frame instanceof Uint8Array ? decodeFrame(frame) : checkFrame(frame);
-    if (!this.#started) return this.#start(next);
-    if (next.messageId !== this.#messageId || next.sourceType !== this.#sourceType) {
-      throw malformed(
-        `Cannot take a frame of message ${next.messageId} (source type ${next.sourceType}) into message ${this.#messageId} (source type ${this.#sourceType}): use one assembler per message`,
-      );
+    if (this.#started) {
+      if (next.messageId !== this.#messageId || next.sourceType !== this.#sourceType) {
+        throw malformed(
+          `Cannot take a frame of message ${next.messageId} (source type ${next.sourceType}) into message ${this.#messageId} (source type ${this.#sourceType}): use one assembler per message`,
+        );
+      }
     }
-    if (
-      !next.continuation &&
-      (next.more !== this.#multiFrame || next.totalLength !== this.#declaredTotal)
-    ) {
-      throw malformed(
-        `Cannot take a second initial frame for message ${this.#messageId} as it disagrees with the first on the length or the frame count`,
-      );
+    const state = this.#started
+      ? { totalLength: this.#total, received: this.#received, multiFrame: this.#multiFrame }
+      : undefined;
+    const plan = planFrame(
+      state,
+      { ...next, length: next.payload.length },
+      this.#maxMessageBytes,
+    );
+    switch (plan.step) {
+      case "unknown":
+        throw new WireFormatError(
+          "offset_gap",
+          `Cannot start message ${next.messageId} with a continuation frame at offset ${next.offset}: send its initial frame first`,
+        );
+      case "too_large":
+        throw new WireFormatError(
+          "oversize",
+          `Cannot take message ${next.messageId} as it is ${plan.totalLength} bytes long, above the limit of ${this.#maxMessageBytes}`,
+        );
+      case "disagree":
+        throw malformed(
+          `Cannot take a second initial frame for message ${this.#messageId} as it disagrees with the first on the length or the frame count`,
+        );
+      case "oversize":
+        throw new WireFormatError(
+          "oversize",
+          `Cannot take the frame at offset ${next.offset} of message ${next.messageId} as it ends at byte ${plan.end}, past the message's ${plan.totalLength} bytes`,
+        );
+      case "misfit":
+        throw malformed(
+          next.more
+            ? `Cannot take the frame at offset ${next.offset} of message ${next.messageId} as it reaches the end of the message but says more frames follow`
+            : `Cannot take the final frame of message ${next.messageId} as it ends at byte ${plan.end}, before the message's ${plan.totalLength} bytes`,
+        );
+      case "gap":
+        throw new WireFormatError(
+          "offset_gap",
+          `Cannot take the frame at offset ${next.offset} of message ${this.#messageId} as only ${plan.expected} bytes arrived: resend from byte ${plan.expected}`,
+        );
+      case "overlap":
+        throw this.#overlapError(next);
+      case "repeat":
+        return this.#repeat(next);
+      case "start":
+        return this.#start(next, plan.totalLength);
+      case "append": {
+        const crc = crc16(next.payload, this.#crc);
+        if (plan.final && crc !== next.crc) throw badCrc(this.#messageId, next.crc, crc);
+        this.#buffer.set(next.payload, next.offset);
+        this.#received = plan.end;
+        this.#crc = crc;
+        return plan.final ? this.#finish() : { complete: false, received: plan.end };
+      }
     }
-    const end = next.offset + next.payload.length;
-    if (end > this.#total) {
-      throw new WireFormatError(
-        "oversize",
-        `Cannot take the frame at offset ${next.offset} of message ${this.#messageId} as it ends at byte ${end}, past the message's ${this.#total} bytes`,
-      );
-    }
-    this.#checkEnd(next, end);
-    if (next.offset > this.#received) {
-      throw new WireFormatError(
-        "offset_gap",
-        `Cannot take the frame at offset ${next.offset} of message ${this.#messageId} as only ${this.#received} bytes arrived: resend from byte ${this.#received}`,
-      );
-    }
-    if (next.offset < this.#received || this.#complete) return this.#repeat(next, end);
-    const crc = crc16(next.payload, this.#crc);
-    if (!next.more && crc !== next.crc) throw badCrc(this.#messageId, next.crc, crc);
-    this.#buffer.set(next.payload, next.offset);
-    this.#received = end;
-    this.#crc = crc;
-    return next.more ? { complete: false, received: end } : this.#finish();
   }
 
-  #start(first: Frame): AssembleResult {
-    if (first.continuation) {
-      throw new WireFormatError(
-        "offset_gap",
-        `Cannot start message ${first.messageId} with a continuation frame at offset ${first.offset}: send its initial frame first`,
-      );
-    }
-    const total = first.more ? first.totalLength ?? 0 : first.payload.length;
-    if (total > this.#maxMessageBytes) {
-      throw new WireFormatError(
-        "oversize",
-        `Cannot take message ${first.messageId} as it is ${total} bytes long, above the limit of ${this.#maxMessageBytes}`,
-      );
-    }
-    if (first.payload.length > total) {
-      throw new WireFormatError(
-        "oversize",
-        `Cannot take the initial frame of message ${first.messageId} as its ${first.payload.length}-byte payload exceeds the declared ${total} bytes`,
-      );
-    }
-    this.#checkEnd(first, first.payload.length, total);
+  #start(first: Frame, total: number): AssembleResult {
     const crc = crc16(first.payload);
     if (!first.more && crc !== first.crc) throw badCrc(first.messageId, first.crc, crc);
-    // Bounded by maxMessageBytes above, so a hostile total length cannot force a large allocation.
+    // Bounded by maxMessageBytes in planFrame, so a hostile total length cannot force a large allocation.
     this.#buffer = new Uint8Array(total);
     this.#buffer.set(first.payload);
     this.#started = true;
@@ -481,36 +488,21 @@ export class FrameAssembler {
     this.#sourceType = first.sourceType;
     this.#multiFrame = first.more;
     this.#total = total;
-    this.#declaredTotal = first.totalLength;
     this.#received = first.payload.length;
     this.#crc = crc;
     return first.more ? { complete: false, received: this.#received } : this.#finish();
   }
 
-  #checkEnd(frame: Frame, end: number, total: number = this.#total): void {
-    if (frame.more && end === total) {
-      throw malformed(
-        `Cannot take the frame at offset ${frame.offset} of message ${frame.messageId} as it reaches the end of the message but says more frames follow`,
-      );
-    }
-    if (!frame.more && end < total) {
-      throw malformed(
-        `Cannot take the final frame of message ${frame.messageId} as it ends at byte ${end}, before the message's ${total} bytes`,
-      );
-    }
+  #overlapError(frame: Frame): WireFormatError {
+    return new WireFormatError(
+      "offset_gap",
+      `Cannot take the frame at offset ${frame.offset} of message ${this.#messageId} as it overlaps the ${this.#received} bytes received with different bytes: resend from byte ${this.#received}`,
+    );
   }
 
-  #repeat(frame: Frame, end: number): AssembleResult {
-    const stored = this.#buffer;
-    let same = end <= this.#received;
-    for (let index = 0; same && index < frame.payload.length; index++) {
-      if (stored[frame.offset + index] !== frame.payload[index]) same = false;
-    }
-    if (!same) {
-      throw new WireFormatError(
-        "offset_gap",
-        `Cannot take the frame at offset ${frame.offset} of message ${this.#messageId} as it overlaps the ${this.#received} bytes received with different bytes: resend from byte ${this.#received}`,
-      );
+  #repeat(frame: Frame): AssembleResult {
+    if (!sameBytesAt(this.#buffer.subarray(0, this.#received), frame.offset, frame.payload)) {
+      throw this.#overlapError(frame);
     }
     if (!frame.more && frame.crc !== this.#crc) throw badCrc(this.#messageId, frame.crc, this.#crc);
     if (this.#complete) {

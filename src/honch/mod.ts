@@ -25,26 +25,26 @@
  * @module
  */
 
+export { HonchClient } from "./client.ts";
+export { HONCH_SDK_VERSION } from "./version.ts";
+export type { FlushOptions, HonchClientOptions, LogErrorOptions } from "./options.ts";
+export type { DeliveryStep, FlushResult, HonchQueueStats, TickResult } from "./results.ts";
 export {
-  type DeliveryStep,
-  type FlushOptions,
-  type FlushResult,
-  HONCH_SDK_VERSION,
-  HonchClient,
-  type HonchClientOptions,
-  type HonchQueueStats,
-  type LogErrorOptions,
-  type TickResult,
-} from "./client.ts";
+  fetchTransport,
+  type HonchTransport,
+  type HonchTransportRequest,
+  type HonchTransportResponse,
+} from "./transport.ts";
+// Invalid arguments and storage failures are the core's classes, shared by every client.
+export { InvalidArgumentError } from "../core/errors.ts";
+export { StorageError } from "../core/storage.ts";
 export {
   HonchError,
-  InvalidArgumentError,
   NotInitializedError,
   OfflineError,
   RateLimitedError,
   RejectedError,
   ServerError,
-  StorageError,
   TransportError,
   WireFormatError,
   type WireFormatProblem,

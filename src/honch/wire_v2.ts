@@ -7,7 +7,8 @@
  * @module
  */
 
-import { InvalidArgumentError, WireFormatError } from "./errors.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { WireFormatError } from "./errors.ts";
 import { VarintReader, writeSvarint, writeUvarint } from "./_varint.ts";
 import type { WireValue } from "./wire_value.ts";
 
@@ -257,7 +258,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * @param batch The events and their shared context.
  * @param options Whether to enforce the rules and limits.
  * @returns The compact message bytes, to be chunked into frames.
- * @throws {InvalidArgumentError} When the batch breaks a rule or a limit; `field` names the
+ * @throws {InvalidArgumentError} When the batch breaks a rule or a limit; `argument` names the
  * part at fault, such as `events[2].properties.mode`, `context[9]` or `batch`.
  * @example
  * ```ts

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { HONCH_SDK_VERSION, HonchClient, type HonchClientOptions } from "../../src/honch/client.ts";
+import { HonchClient } from "../../src/honch/client.ts";
+import { HONCH_SDK_VERSION } from "../../src/honch/version.ts";
+import type { HonchClientOptions } from "../../src/honch/options.ts";
 import { encodeMessage } from "../../src/honch/wire_v2.ts";
 import { toWireValue } from "../../src/honch/wire_value.ts";
 import { OfflineError, ServerError } from "../../src/honch/errors.ts";
@@ -20,7 +22,6 @@ interface Running extends AsyncDisposable {
 
 function start(): Running {
   const server = createServer({
-    store: ":memory:",
     adminKey: ADMIN_KEY,
     honch: { projectKeys: [PROJECT_KEY] },
   });

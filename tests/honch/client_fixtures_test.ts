@@ -8,8 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { HonchClient, type HonchClientOptions } from "../../src/honch/client.ts";
-import { InvalidArgumentError } from "../../src/honch/errors.ts";
+import { HonchClient } from "../../src/honch/client.ts";
+import type { HonchClientOptions } from "../../src/honch/options.ts";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { decodeFrame, FrameAssembler } from "../../src/honch/frames.ts";
 import { decodeMessage } from "../../src/honch/wire_v2.ts";
 import { expandBatch, type ExpandedEvent } from "../../src/honch/expand.ts";

@@ -1,21 +1,15 @@
 /**
- * Unit tests of {@linkcode HonchClient} with a fake delivery (through the
- * client's hidden construction hook), an injected clock and fake globals.
+ * Unit tests of {@linkcode HonchClient} against an in-memory capture endpoint
+ * reached through the `transport` option, with an injected clock and fake
+ * globals.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { HonchClient, type HonchClientOptions } from "../../src/honch/client.ts";
-import { CLIENT_INTERNALS, type ClientInternals } from "../../src/honch/_client_support.ts";
-import type {
-  DeliveryContext,
-  DeliveryOptions,
-  FlushStep,
-  QueuedEvent,
-} from "../../src/honch/_delivery.ts";
+import { HonchClient } from "../../src/honch/client.ts";
+import type { HonchClientOptions } from "../../src/honch/options.ts";
 import {
-  InvalidArgumentError,
   NotInitializedError,
   OfflineError,
   RateLimitedError,
@@ -23,32 +17,13 @@ import {
   ServerError,
   TransportError,
 } from "../../src/honch/errors.ts";
-import { MemoryStorage } from "../../src/core/storage.ts";
-
-/** Records every step and answers with the scripted steps, else sends the whole head batch. */
-class FakeDelivery {
-  steps: { events: QueuedEvent[]; keepalive?: boolean; ignoreSpacing?: boolean }[] = [];
-  sent: QueuedEvent[] = [];
-  script: FlushStep[] = [];
-  retries = 0;
-  constructor(readonly options: DeliveryOptions, readonly context: DeliveryContext) {}
-  step(
-    events: readonly QueuedEvent[],
-    options: { keepalive?: boolean; ignoreSpacing?: boolean } = {},
-  ): Promise<FlushStep> {
-    this.steps.push({ events: [...events], ...options });
-    if (events.length === 0) return Promise.resolve({ kind: "empty" });
-    const next = this.script.shift() ??
-      { kind: "sent", events: Math.min(events.length, this.options.batchSize) };
-    if (next.kind === "sent") this.sent.push(...events.slice(0, next.events));
-    if (next.kind === "retry") this.retries++;
-    return Promise.resolve(next);
-  }
-}
+import { InvalidArgumentError, NetworkError } from "../../src/core/errors.ts";
+import { MemoryStorage, StorageError } from "../../src/core/storage.ts";
+import { contextValue, FakeCapture, type Scripted } from "./_fake_capture.ts";
 
 interface Harness {
   client: HonchClient;
-  delivery: FakeDelivery;
+  capture: FakeCapture;
   clock: { now: number };
   names: () => string[];
 }
@@ -58,11 +33,7 @@ function harness(
   globals: object = {},
 ): Harness {
   const clock = { now: 1_700_000_000_000 };
-  let delivery: FakeDelivery | undefined;
-  const internals: ClientInternals = {
-    delivery: (o, c) => (delivery = new FakeDelivery(o, c)),
-    globals,
-  };
+  const capture = new FakeCapture();
   let seed = 1;
   const client = new HonchClient({
     apiKey: "test-key",
@@ -72,11 +43,16 @@ function harness(
     firmwareVersion: "1.2.3",
     now: () => clock.now,
     random: () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+    transport: capture.transport,
+    globals,
     ...options,
-    [CLIENT_INTERNALS]: internals,
-  } as HonchClientOptions);
-  const names = () => delivery!.sent.map((event) => event.name);
-  return { client, delivery: delivery!, clock, names };
+  });
+  return { client, capture, clock, names: () => capture.names() };
+}
+
+/** Lets the uploads a page or crash event started run to their end. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 const base = {
@@ -87,10 +63,10 @@ const base = {
   endpointUrl: "http://capture.test",
 };
 
-Deno.test("the constructor names the invalid option and clamps batchSize and transportTimeoutMs", () => {
+Deno.test("the constructor names the invalid option and clamps batchSize and transportTimeoutMs", async () => {
   assert.throws(
     () => new HonchClient({ ...base, apiKey: "" }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "apiKey",
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "apiKey",
   );
   assert.throws(
     () => new HonchClient({ ...base, batchSize: 0 }),
@@ -102,11 +78,11 @@ Deno.test("the constructor names the invalid option and clamps batchSize and tra
   assert.throws(
     () => new HonchClient({ ...base, batteryLowThreshold: 101 }),
     (error: unknown) =>
-      error instanceof InvalidArgumentError && error.field === "batteryLowThreshold",
+      error instanceof InvalidArgumentError && error.argument === "batteryLowThreshold",
   );
   assert.throws(
     () => new HonchClient({ ...base, endpointUrl: "ftp://x" }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "endpointUrl",
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "endpointUrl",
   );
   assert.throws(
     () => new HonchClient({ ...base, endpointUrl: undefined }),
@@ -114,24 +90,37 @@ Deno.test("the constructor names the invalid option and clamps batchSize and tra
   );
   assert.throws(
     () => new HonchClient({ ...base, connectivity: true as unknown as () => boolean }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "connectivity",
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "connectivity",
   );
   assert.throws(
     () => new HonchClient({ ...base, flushRetryInitialMs: 5000, flushRetryMaxMs: 10 }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "flushRetryMaxMs",
+    (error: unknown) =>
+      error instanceof InvalidArgumentError && error.argument === "flushRetryMaxMs",
   );
-  const { delivery } = harness({
-    batchSize: 80,
-    transportTimeoutMs: 60_000,
-    flushMinIntervalMs: 0xffff_ffff,
-  });
-  assert.equal(delivery.options.batchSize, 50);
-  assert.equal(delivery.options.timeoutMs, 10_000);
-  assert.equal(delivery.options.minIntervalMs, 0xffff_ffff);
-  assert.match(delivery.options.streamId, /^[0-9a-f]{8}$/);
-  assert.equal(delivery.options.messageIdSeed, parseInt(delivery.options.streamId, 16));
-  assert.equal(delivery.context.sdkVersion, "0.1.0");
-  assert.equal(delivery.context.environment, "production");
+  const { client, capture } = harness({ batchSize: 80, transportTimeoutMs: 60_000 });
+  for (let i = 0; i < 80; i++) client.track("e");
+  await client.flush();
+  assert.deepEqual(capture.messages.map(({ batch }) => batch.events.length), [50, 31]);
+  assert.equal(capture.requests[0].timeoutMs, 10_000);
+  const streamId = capture.requests[0].headers["x-honch-stream-id"];
+  assert.match(streamId, /^[0-9a-f]{8}$/);
+  assert.equal(capture.messages[0].messageId, parseInt(streamId, 16));
+  assert.equal(capture.requests[0].headers["x-honch-project-key"], "test-key");
+  assert.equal(capture.requests[0].url, "http://capture.test/capture");
+  assert.equal(contextValue(capture.messages[0].batch, "$sdk_version"), "0.1.0");
+  assert.equal(contextValue(capture.messages[0].batch, "$environment"), "production");
+});
+
+Deno.test("flushMinIntervalMs spaces uploads started by tick unless it is 0xFFFFFFFF", async () => {
+  for (
+    const [flushMinIntervalMs, second] of [[15_000, "spacing"], [0xffff_ffff, "sent"]] as const
+  ) {
+    const { client } = harness({ flushMinIntervalMs, flushEventThreshold: 1 });
+    await client.ready();
+    assert.equal((await client.tick()).kind, "sent");
+    client.track("next");
+    assert.equal((await client.tick()).kind, second);
+  }
 });
 
 Deno.test("start queues $device_boot, and $firmware_update after a persisted older version", async () => {
@@ -139,18 +128,18 @@ Deno.test("start queues $device_boot, and $firmware_update after a persisted old
   const first = harness({ storage, resetReason: "power_on" });
   await first.client.flush();
   assert.deepEqual(first.names(), ["$device_boot"]);
-  assert.deepEqual(first.delivery.sent[0].properties, { reset_reason: "power_on" });
+  assert.deepEqual(first.capture.events[0].properties, { reset_reason: "power_on" });
   await first.client.shutdown();
 
   const second = harness({ storage, firmwareVersion: "2.0.0" });
   await second.client.ready();
   await second.client.flush();
   assert.deepEqual(second.names(), ["$firmware_update", "$device_boot"]);
-  assert.deepEqual(second.delivery.sent[0].properties, {
+  assert.deepEqual(second.capture.events[0].properties, {
     previous_version: "1.2.3",
     new_version: "2.0.0",
   });
-  assert.deepEqual(second.delivery.sent[1].properties, { reset_reason: "unknown" });
+  assert.deepEqual(second.capture.events[1].properties, { reset_reason: "unknown" });
   assert.equal(await storage.get("honch:firmware_version"), "2.0.0");
 });
 
@@ -173,7 +162,7 @@ Deno.test("track refuses bad names, SDK-owned keys, unencodable and oversized pr
     assert.throws(
       () => client.track("e", { [key]: "v" }),
       (error: unknown) =>
-        error instanceof InvalidArgumentError && error.field === `properties.${key}`,
+        error instanceof InvalidArgumentError && error.argument === `properties.${key}`,
     );
   }
   assert.throws(() => client.track("e", { items: [1, { x: NaN }] }), {
@@ -182,16 +171,17 @@ Deno.test("track refuses bad names, SDK-owned keys, unencodable and oversized pr
   });
   assert.throws(
     () => client.track("e", { blob: new Uint8Array(2) }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "properties.blob",
+    (error: unknown) =>
+      error instanceof InvalidArgumentError && error.argument === "properties.blob",
   );
   assert.throws(
     () => client.track("e", { text: "y".repeat(300) }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.field === "properties",
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "properties",
   );
 });
 
 Deno.test("track stores dates as ISO strings and merges automatic properties", async () => {
-  const { client, delivery } = harness({
+  const { client, capture } = harness({
     autoProperties: () => ({
       $wifi_rssi: -60,
       $device_id: "nope",
@@ -202,7 +192,7 @@ Deno.test("track stores dates as ISO strings and merges automatic properties", a
   });
   client.track("e", { at: new Date(0), region: "us" });
   await client.flush();
-  assert.deepEqual(delivery.sent[1].properties, {
+  assert.deepEqual(capture.events[1].properties, {
     at: "1970-01-01T00:00:00.000Z",
     region: "us",
     $wifi_rssi: -60,
@@ -212,7 +202,7 @@ Deno.test("track stores dates as ISO strings and merges automatic properties", a
 
 Deno.test("$battery_low is queued once per dip below the threshold", async () => {
   let level = 50;
-  const { client, delivery, names } = harness({
+  const { client, capture, names } = harness({
     batteryLevel: () => level,
     batteryLowThreshold: 15,
   });
@@ -236,17 +226,17 @@ Deno.test("$battery_low is queued once per dip below the threshold", async () =>
     "e",
     "$battery_low",
   ]);
-  const lows = delivery.sent.filter((event) => event.name === "$battery_low");
+  const lows = capture.events.filter((event) => event.name === "$battery_low");
   assert.deepEqual(lows.map((event) => event.properties), [{ level: 10 }, { level: 5 }]);
 });
 
 Deno.test("identify queues $identify with $anon_distinct_id and persists the id", async () => {
   const storage = new MemoryStorage();
-  const { client, delivery } = harness({ storage });
+  const { client, capture } = harness({ storage });
   client.identify("user_123", { plan: "beta" });
   client.track("after");
   await client.flush();
-  const [, identify, after] = delivery.sent;
+  const [, identify, after] = capture.events;
   assert.equal(identify.name, "$identify");
   assert.equal(identify.distinctId, "user_123");
   assert.deepEqual(identify.properties, { plan: "beta", $anon_distinct_id: "dev_fixture" });
@@ -256,7 +246,7 @@ Deno.test("identify queues $identify with $anon_distinct_id and persists the id"
 });
 
 Deno.test("reset forgets identity, session and queue and queues nothing", async () => {
-  const { client, names, delivery } = harness();
+  const { client, names, capture } = harness();
   await client.ready();
   client.identify("user_123");
   client.sessionStart("s");
@@ -267,11 +257,11 @@ Deno.test("reset forgets identity, session and queue and queues nothing", async 
   client.track("after");
   await client.flush();
   assert.deepEqual(names(), ["after"]);
-  assert.equal(delivery.sent[0].sessionId, undefined);
+  assert.equal(capture.events[0].sessionId, undefined);
 });
 
 Deno.test("sessions get sess_ ids and a new session ends the running one", async () => {
-  const { client, delivery, names } = harness();
+  const { client, capture, names } = harness();
   const first = client.sessionStart("a");
   const second = client.sessionStart();
   assert.match(first, /^sess_[0-9a-f]{32}$/);
@@ -286,26 +276,26 @@ Deno.test("sessions get sess_ ids and a new session ends the running one", async
     "$session_start",
     "$session_end",
   ]);
-  assert.deepEqual(delivery.sent.slice(1).map((event) => event.sessionId), [
+  assert.deepEqual(capture.events.slice(1).map((event) => event.sessionId), [
     first,
     first,
     second,
     second,
   ]);
-  assert.deepEqual(delivery.sent[1].properties, { session_name: "a" });
-  assert.deepEqual(delivery.sent[3].properties, {});
+  assert.deepEqual(capture.events[1].properties, { session_name: "a" });
+  assert.deepEqual(capture.events[3].properties, {});
 });
 
 Deno.test("offline flush throws OfflineError and tick skips until connected", async () => {
-  const { client, delivery, names } = harness({ flushEventThreshold: 1 });
+  const { client, capture, names } = harness({ flushEventThreshold: 1 });
   client.disconnected();
   await assert.rejects(client.flush(), OfflineError);
   assert.deepEqual(await client.tick(), { kind: "offline" });
-  assert.equal(delivery.steps.length, 0);
+  assert.equal(capture.requests.length, 0);
   client.connected();
   await client.flush();
   assert.deepEqual(names(), ["$device_boot", "$connectivity_change", "$connectivity_change"]);
-  assert.deepEqual(delivery.sent.slice(1).map((event) => event.properties.state), [
+  assert.deepEqual(capture.events.slice(1).map((event) => event.properties.state), [
     "disconnected",
     "connected",
   ]);
@@ -318,7 +308,7 @@ Deno.test("offline flush throws OfflineError and tick skips until connected", as
 });
 
 Deno.test("tick sends one batch when the threshold or the interval is reached", async () => {
-  const { client, delivery, clock } = harness({
+  const { client, capture, clock } = harness({
     flushEventThreshold: 3,
     flushIntervalSeconds: 60,
     batchSize: 2,
@@ -328,7 +318,7 @@ Deno.test("tick sends one batch when the threshold or the interval is reached", 
   client.track("a");
   client.track("b");
   assert.deepEqual(await client.tick(), { kind: "sent", events: 2 });
-  assert.equal(delivery.steps.length, 1);
+  assert.equal(capture.requests.length, 1);
   assert.deepEqual(await client.tick(), { kind: "not_due" });
   clock.now += 60_000;
   assert.deepEqual(await client.tick(), { kind: "sent", events: 1 });
@@ -337,7 +327,7 @@ Deno.test("tick sends one batch when the threshold or the interval is reached", 
 });
 
 Deno.test("reportLogError coalesces identical errors and counts those beyond the slots", async () => {
-  const { client, delivery } = harness();
+  const { client, capture } = harness();
   for (let i = 0; i < 3; i++) client.reportLogError("sensor failed", { component: "i2c" });
   client.reportLogError("x".repeat(200), { component: "c".repeat(40) });
   client.reportLogError("b");
@@ -345,7 +335,7 @@ Deno.test("reportLogError coalesces identical errors and counts those beyond the
   client.reportLogError("d");
   client.reportLogError("e");
   await client.flush();
-  const errors = delivery.sent.filter((event) => event.name === "$error");
+  const errors = capture.events.filter((event) => event.name === "$error");
   assert.equal(errors.length, 4);
   assert.deepEqual(errors[0].properties, {
     level: "error",
@@ -358,11 +348,11 @@ Deno.test("reportLogError coalesces identical errors and counts those beyond the
   assert.equal(errors[1].properties.component, "c".repeat(32));
   assert.deepEqual(errors[2].properties, { level: "error", message: "b", count: 1 });
   await client.flush();
-  assert.equal(delivery.sent.filter((event) => event.name === "$error").length, 4);
+  assert.equal(capture.events.filter((event) => event.name === "$error").length, 4);
 });
 
 Deno.test("run() returns the result, and on a sync or async throw queues $crash, flushes and rethrows", async () => {
-  const { client, delivery } = harness();
+  const { client, capture } = harness();
   assert.equal(await client.run(() => 7), 7);
   const syncError = new RangeError("bad index");
   await assert.rejects(
@@ -379,7 +369,7 @@ Deno.test("run() returns the result, and on a sync or async throw queues $crash,
     }),
     (error: unknown) => error === asyncError,
   );
-  const crashes = delivery.sent.filter((event) => event.name === "$crash");
+  const crashes = capture.events.filter((event) => event.name === "$crash");
   assert.equal(crashes.length, 2);
   assert.equal(crashes[0].properties.name, "RangeError");
   assert.equal(crashes[0].properties.message, "bad index");
@@ -391,14 +381,14 @@ Deno.test("run() returns the result, and on a sync or async throw queues $crash,
 });
 
 Deno.test("$crash backtraces are trimmed by whole frames to fit maxEventBytes", async () => {
-  const { client, delivery } = harness({ maxEventBytes: 400 });
+  const { client, capture } = harness({ maxEventBytes: 400 });
   const error = new Error("deep");
   error.stack = "Error: deep\n" +
     Array.from({ length: 40 }, (_, i) => `    at frame${i} (file:///app.ts:${i}:1)`).join("\n");
   await assert.rejects(client.run(() => {
     throw error;
   }));
-  const crash = delivery.sent.find((event) => event.name === "$crash")!;
+  const crash = capture.events.find((event) => event.name === "$crash")!;
   const frames = (crash.properties.backtrace as string).split("\n");
   assert.equal(frames[0], "at frame0 (file:///app.ts:0:1)");
   assert.ok(frames.length < 40);
@@ -409,7 +399,7 @@ Deno.test("the error hook installs once, reports $crash, never cancels the event
   const target = new EventTarget();
   const seen: Event[] = [];
   target.addEventListener("error", (event) => seen.push(event));
-  const { client, delivery } = harness({}, target);
+  const { client, capture } = harness({}, target);
   assert.equal(client.installErrorHook(), true);
   assert.equal(client.installErrorHook(), true);
   const event = new ErrorEvent("error", { error: new TypeError("boom"), cancelable: true });
@@ -420,7 +410,7 @@ Deno.test("the error hook installs once, reports $crash, never cancels the event
   Object.defineProperty(rejection, "reason", { value: "plain reason" });
   target.dispatchEvent(rejection);
   await client.flush();
-  const crashes = delivery.sent.filter((queued) => queued.name === "$crash");
+  const crashes = capture.events.filter((queued) => queued.name === "$crash");
   assert.deepEqual(crashes.map((crash) => [crash.properties.name, crash.properties.source]), [
     ["TypeError", "exception"],
     ["string", "unhandled_rejection"],
@@ -429,12 +419,12 @@ Deno.test("the error hook installs once, reports $crash, never cancels the event
   client.uninstallErrorHook();
   target.dispatchEvent(new ErrorEvent("error", { error: new Error("later") }));
   await client.flush();
-  assert.equal(delivery.sent.filter((queued) => queued.name === "$crash").length, 2);
+  assert.equal(capture.events.filter((queued) => queued.name === "$crash").length, 2);
   assert.equal(harness({}, {}).client.installErrorHook(), false);
 });
 
 Deno.test("the queue bound drops the oldest events and counts them", async () => {
-  const { client, delivery } = harness({ maxQueuedEvents: 3 });
+  const { client, capture } = harness({ maxQueuedEvents: 3 });
   await client.ready();
   for (let i = 0; i < 5; i++) client.track(`e${i}`);
   const stats = client.queueStats();
@@ -442,26 +432,28 @@ Deno.test("the queue bound drops the oldest events and counts them", async () =>
   assert.equal(stats.dropped, 3);
   assert.deepEqual(stats.droppedByReason, { overflow: 3 });
   await client.flush();
-  assert.deepEqual(delivery.sent.map((event) => event.name), ["e2", "e3", "e4"]);
+  assert.deepEqual(capture.events.map((event) => event.name), ["e2", "e3", "e4"]);
 });
 
 Deno.test("flush reports retry failures as typed errors and keeps the events", async () => {
-  const cases: [FlushStep, new (...args: never[]) => Error][] = [
-    [{ kind: "retry", waitMs: 60_000, status: 429 }, RateLimitedError],
-    [{ kind: "retry", waitMs: 60_000, status: 503 }, ServerError],
-    [{ kind: "retry", waitMs: 60_000, error: new TypeError("down") }, TransportError],
+  const cases: [Scripted, new (...args: never[]) => Error][] = [
+    [{ status: 429, headers: { "Retry-After": "60" } }, RateLimitedError],
+    [{ status: 503, body: '{"error":"unavailable"}' }, ServerError],
+    [() => Promise.reject(new NetworkError("Cannot reach capture: refused")), TransportError],
+    [() => Promise.reject(new TypeError("fetch failed")), TransportError],
   ];
-  for (const [step, type] of cases) {
-    const { client, delivery } = harness();
-    delivery.script.push(step);
+  for (const [answer, type] of cases) {
+    const { client, capture } = harness({ flushRetryInitialMs: 60_000 });
+    capture.script.push(answer);
     const result = await client.flush({ deadlineMs: 1000 });
     assert.equal(result.stopped, "deadline");
     assert.equal(result.remaining, 1);
-    assert.ok(result.error instanceof type);
+    assert.ok(result.error instanceof type, `${type.name}: ${result.error}`);
     assert.equal(client.queueStats().retries, 1);
+    assert.equal(capture.events.length, 0);
   }
-  const { client, delivery } = harness();
-  delivery.script.push({ kind: "dropped", events: 1, reason: "rejected", status: 422 });
+  const { client, capture } = harness();
+  capture.script.push({ status: 422, body: { error: "invalid_message" } });
   const result = await client.flush();
   assert.deepEqual([result.dropped, result.remaining, result.stopped], [1, 0, "drained"]);
   assert.ok(result.error instanceof RejectedError && result.error.status === 422);
@@ -469,35 +461,54 @@ Deno.test("flush reports retry failures as typed errors and keeps the events", a
 });
 
 Deno.test("flush waits out a short backoff within the deadline", async () => {
-  const { client, delivery } = harness();
-  delivery.script.push({ kind: "retry", waitMs: 5, status: 500 });
+  // The backoff is measured on the client's clock, so this one runs in real time
+  const { client, capture } = harness({ flushRetryInitialMs: 4, now: () => Date.now() });
+  capture.script.push({ status: 500 });
   const result = await client.flush({ deadlineMs: 1000 });
   assert.deepEqual([result.sent, result.remaining, result.stopped], [1, 0, "drained"]);
+  assert.equal(capture.requests.length, 2);
 });
 
-Deno.test("a hidden page sends one batch with keepalive", async () => {
+Deno.test("a transport that ignores its signal is abandoned at the transport timeout", async () => {
+  const { client, capture } = harness({ transportTimeoutMs: 20, flushRetryInitialMs: 60_000 });
+  let aborted = false;
+  capture.script.push((request) => {
+    request.signal.addEventListener("abort", () => aborted = true);
+    return new Promise(() => {});
+  });
+  const result = await client.flush({ deadlineMs: 1000 });
+  assert.equal(result.stopped, "deadline");
+  assert.ok(result.error instanceof TransportError);
+  assert.equal((result.error.cause as Error).name, "TimeoutError");
+  assert.ok(aborted, "the signal was aborted");
+  assert.equal(result.remaining, 1);
+});
+
+Deno.test("a hidden page sends one batch with keepalive, even right after an upload", async () => {
   const globals = new EventTarget() as EventTarget & {
     document: EventTarget & { visibilityState: string };
   };
   const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
   globals.document = document;
-  const { client, delivery } = harness({}, globals);
+  const { client, capture, names } = harness({}, globals);
   await client.ready();
   document.dispatchEvent(new Event("visibilitychange"));
-  await Promise.resolve();
-  assert.equal(delivery.steps.length, 0);
+  await settle();
+  assert.equal(capture.requests.length, 0);
   document.visibilityState = "hidden";
   document.dispatchEvent(new Event("visibilitychange"));
+  await settle();
+  client.track("after_hide");
+  // The injected clock stands still: only an upload that ignores the spacing can go now
   globals.dispatchEvent(new Event("pagehide"));
-  await client.flush();
-  assert.deepEqual(
-    delivery.steps.slice(0, 2).map((step) => [step.keepalive, step.ignoreSpacing]),
-    [[true, true], [true, true]],
-  );
+  await settle();
+  assert.deepEqual(capture.requests.map((request) => request.keepalive), [true, true]);
+  assert.deepEqual(names(), ["$device_boot", "after_hide"]);
   await client.shutdown();
-  const before = delivery.steps.length;
+  const before = capture.requests.length;
   globals.dispatchEvent(new Event("pagehide"));
-  assert.equal(delivery.steps.length, before);
+  await settle();
+  assert.equal(capture.requests.length, before);
 });
 
 Deno.test("shutdown queues $device_shutdown, flushes and closes the client", async () => {
@@ -526,4 +537,30 @@ Deno.test("the durable queue survives a restart when the first client is offline
     "$device_shutdown",
     "$device_boot",
   ]);
+});
+
+Deno.test("a storage that fails at start rejects ready() with the core StorageError and the client goes on", async () => {
+  const storage = new MemoryStorage();
+  storage.get = () => Promise.reject(new Error("disk gone"));
+  const { client, names } = harness({ storage });
+  client.track("kept");
+  await assert.rejects(client.ready(), (error: unknown) => {
+    assert.ok(error instanceof StorageError);
+    assert.equal(error.key, "honch:distinct_id");
+    assert.equal(error.operation, "get");
+    return true;
+  });
+  await client.flush();
+  assert.deepEqual(names(), ["$device_boot", "kept"]);
+});
+
+Deno.test("a transport option must be a function", () => {
+  assert.throws(
+    () =>
+      new HonchClient({
+        ...base,
+        transport: "fetch" as unknown as HonchClientOptions["transport"],
+      }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "transport",
+  );
 });

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { HonchClient, type HonchClientOptions } from "../../src/honch/client.ts";
-import { CLIENT_INTERNALS, type ClientInternals } from "../../src/honch/_client_support.ts";
+import { HonchClient } from "../../src/honch/client.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
 
 type Handler = (...args: unknown[]) => void;
@@ -38,7 +37,6 @@ function nodeGlobals() {
 }
 
 function client(storage: SyncStorage, globals: object): HonchClient {
-  const internals: ClientInternals = { globals };
   return new HonchClient({
     apiKey: "test-key",
     endpointUrl: "http://127.0.0.1:9",
@@ -48,8 +46,9 @@ function client(storage: SyncStorage, globals: object): HonchClient {
     storage,
     // Offline: the hook must not depend on an upload to keep the crash
     connectivity: () => false,
-    [CLIENT_INTERNALS]: internals,
-  } as HonchClientOptions);
+    // A Node-style process instead of Deno's own globals
+    globals,
+  });
 }
 
 function storedCrashes(storage: SyncStorage): Record<string, unknown>[] {

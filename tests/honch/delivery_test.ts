@@ -8,6 +8,7 @@ import {
   type QueuedEvent,
 } from "../../src/honch/_delivery.ts";
 import { expandBatch } from "../../src/honch/expand.ts";
+import { fetchTransport } from "../../src/honch/transport.ts";
 import { decodeFrame, encodeFrames, FrameAssembler } from "../../src/honch/frames.ts";
 import { toWireValue } from "../../src/honch/wire_value.ts";
 import {
@@ -69,7 +70,7 @@ function harness(responder: Responder, options: Partial<DeliveryOptions> = {}) {
   const delivery = new Delivery({
     endpointUrl: "http://collector.test/base/",
     apiKey: "phc_test",
-    fetch,
+    transport: fetchTransport(fetch),
     timeoutMs: 1000,
     now: () => clock.now,
     random: () => 0.5,
@@ -304,7 +305,7 @@ Deno.test("every case of the http response policy fixture maps to its flush step
 });
 
 Deno.test("a request that times out is retried with a TimeoutError", async () => {
-  // postBytes aborts the request through its signal when the deadline passes.
+  // The client aborts the transport's signal when the deadline passes.
   const fetchWithSignal =
     ((_input: RequestInfo | URL, init?: RequestInit) =>
       new Promise<Response>((_, reject) => {
@@ -313,7 +314,7 @@ Deno.test("a request that times out is retried with a TimeoutError", async () =>
   const timed = new Delivery({
     endpointUrl: "http://collector.test",
     apiKey: "k",
-    fetch: fetchWithSignal,
+    transport: fetchTransport(fetchWithSignal),
     timeoutMs: 5,
     now: () => T0,
     random: () => 0.5,
@@ -445,7 +446,7 @@ Deno.test("uploads reach the reference server and GET /api/honch/events shows th
   const delivery = new Delivery({
     endpointUrl: "http://edge.test/",
     apiKey: "k",
-    fetch: (input, init) => server.fetch(new Request(input, init)),
+    transport: fetchTransport((input, init) => server.fetch(new Request(input, init))),
     timeoutMs: 5000,
     now: () => Date.now(),
     random: () => 0.5,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hex } from "@scure/base";
 import { expandBatch, type ExpandedEvent } from "../../src/honch/expand.ts";
-import { InvalidArgumentError } from "../../src/honch/errors.ts";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
 import {
   CONTEXT_KEY_IDS,
   decodeMessage,

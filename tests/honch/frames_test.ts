@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { InvalidArgumentError, WireFormatError } from "../../src/honch/errors.ts";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
+import { WireFormatError } from "../../src/honch/errors.ts";
 import type { WireFormatProblem } from "../../src/honch/errors.ts";
 import {
   type AssembleResult,
@@ -94,7 +95,7 @@ function assertWireError(action: () => unknown, problem: WireFormatProblem): voi
 function assertInvalidArgument(action: () => unknown, field: string, pattern?: RegExp): void {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${error}`);
-    assert.equal(error.field, field, error.message);
+    assert.equal(error.argument, field, error.message);
     if (pattern) assert.match(error.message, pattern);
     return true;
   });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { hex } from "@scure/base";
-import { InvalidArgumentError, WireFormatError } from "../../src/honch/errors.ts";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
+import { WireFormatError } from "../../src/honch/errors.ts";
 import {
   CAPTURE_LIMITS,
   CONTEXT_KEY_IDS,
@@ -67,7 +68,7 @@ Deno.test("encodeMessage refuses the duplicate reserved property of the fixture 
     () => encodeMessage(toBatch(fixture.input)),
     (error) =>
       error instanceof InvalidArgumentError &&
-      error.field === "events[0].properties.$battery_level",
+      error.argument === "events[0].properties.$battery_level",
   );
 });
 
@@ -213,7 +214,7 @@ Deno.test("encodeMessage names the field at fault", () => {
     assert.throws(
       () => encodeMessage(batchOf(events, context)),
       (error) =>
-        error instanceof InvalidArgumentError && error.field === field &&
+        error instanceof InvalidArgumentError && error.argument === field &&
         /^Cannot encode/.test(error.message),
     );
   }
@@ -228,7 +229,7 @@ Deno.test("encodeMessage names the field at fault", () => {
   );
   assert.throws(
     () => encodeMessage(batchOf([{ name: "x", timestampMs: 1000, properties: props }])),
-    (error) => error instanceof InvalidArgumentError && error.field === "events[0].properties",
+    (error) => error instanceof InvalidArgumentError && error.argument === "events[0].properties",
   );
   const strings = Array.from(
     { length: 130 },

@@ -1,0 +1,131 @@
+/**
+ * One call of a {@linkcode HonchTransport} under the client's deadline: the
+ * signal is aborted when the deadline passes and the call is abandoned then
+ * even when the transport ignores the signal, every failure becomes a core
+ * `TimeoutError` or `NetworkError`, and the answer is reduced to what the
+ * capture response policy reads (status, `error` code, `Retry-After`).
+ *
+ * @module
+ */
+
+import { HttpError, NetworkError, TimeoutError } from "../core/errors.ts";
+import { parseRetryAfter } from "../core/http.ts";
+import type { HonchTransport, HonchTransportRequest } from "./transport.ts";
+
+/** What the capture response policy reads of an answer. */
+export interface CaptureAnswer {
+  /** The HTTP status code. */
+  status: number;
+  /** The `error` field of a JSON body, such as `"message_collision"`. */
+  code?: string;
+  /** How long capture asked the client to wait, from `Retry-After`. */
+  retryAfterMs?: number;
+  /** The answer as an error, when its status is outside 200..299. */
+  failure?: HttpError;
+}
+
+/** A request without the signal, which {@linkcode sendCapture} makes. */
+export type CaptureRequest = Omit<HonchTransportRequest, "signal">;
+
+/**
+ * Calls `transport` with `request` and a signal aborted at `request.timeoutMs`.
+ *
+ * @param transport The transport to call.
+ * @param request What to send.
+ * @param now The clock that turns a `Retry-After` date into a delay.
+ * @returns The status, error code and `Retry-After` of the answer, whatever the status.
+ * @throws {TimeoutError} When the deadline passes first, whether or not the transport noticed.
+ * @throws {NetworkError} When the transport throws anything else or answers no status.
+ */
+export async function sendCapture(
+  transport: HonchTransport,
+  request: CaptureRequest,
+  now: () => number,
+): Promise<CaptureAnswer> {
+  const path = describe(request.url);
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new TimeoutError(
+    `Cannot finish POST ${path} within ${request.timeoutMs} ms`,
+    request.timeoutMs,
+  );
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(timeout);
+      reject(timeout);
+    }, request.timeoutMs);
+  });
+  let response;
+  try {
+    const call = Promise.resolve().then(() => transport({ ...request, signal: controller.signal }));
+    response = await Promise.race([call, deadline]);
+  } catch (error) {
+    if (error instanceof TimeoutError || controller.signal.aborted) {
+      throw error instanceof TimeoutError ? error : timeout;
+    }
+    if (error instanceof NetworkError) throw error;
+    throw new NetworkError(`Cannot reach ${path}: ${messageOf(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+  const status = (response as { status?: unknown } | undefined)?.status;
+  if (typeof status !== "number" || !Number.isInteger(status)) {
+    throw new NetworkError(`Cannot read the answer of POST ${path}: the transport gave no status`);
+  }
+  const answer: CaptureAnswer = { status };
+  const code = errorCode(response.body);
+  if (code !== undefined) answer.code = code;
+  const retryAfterMs = parseRetryAfter(header(response.headers, "retry-after"), now());
+  if (retryAfterMs !== undefined) answer.retryAfterMs = retryAfterMs;
+  if (status < 200 || status > 299) {
+    answer.failure = new HttpError(
+      `POST ${path} answered ${status}${code === undefined ? "" : ` (${code})`}`,
+      status,
+      { code, retryAfterMs, body: response.body },
+    );
+  }
+  return answer;
+}
+
+function header(
+  headers: Headers | Record<string, string> | undefined,
+  name: string,
+): string | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  if (typeof (headers as Headers).get === "function") {
+    return (headers as Headers).get(name) ?? undefined;
+  }
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === "string") return value;
+  }
+  return undefined;
+}
+
+function errorCode(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === "string") {
+    if (!/^\s*\{/.test(body)) return undefined;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const { error } = parsed as { error?: unknown };
+  return typeof error === "string" ? error : undefined;
+}
+
+// Messages name the origin and path only: a query string may carry a key.
+function describe(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.origin + parsed.pathname;
+  } catch {
+    return "the capture URL";
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
