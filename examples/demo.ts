@@ -14,6 +14,7 @@ import { HonchClient } from "../src/honch/mod.ts";
 import { createMigas, formatUpdateNotice } from "../src/migas/mod.ts";
 import { MkStatsClient } from "../src/mkstats/mod.ts";
 import { createServer } from "../src/server/mod.ts";
+import { SqliteStore } from "../src/server/sqlite/mod.ts";
 
 const ADMIN_KEY = crypto.randomUUID();
 const HONCH_KEY = "phc_demo_project";
@@ -21,7 +22,7 @@ const TOOL = "edgewire/demo-tool";
 
 const dir = await Deno.makeTempDir({ prefix: "edgewire-demo-" });
 const server = createServer({
-  store: `${dir}/edgewire.db`,
+  store: new SqliteStore(`${dir}/edgewire.db`),
   adminKey: ADMIN_KEY,
   difficulty: 4,
   honch: { projectKeys: [HONCH_KEY] },

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { createServer, SqliteStore } from "../src/server/mod.ts";
+import { createServer } from "../src/server/mod.ts";
+import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import {
   dataDirectory,
   formatBanner,

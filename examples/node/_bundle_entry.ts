@@ -1,13 +1,15 @@
 /**
  * What `npm run build` bundles for Node into `dist/edgewire.mjs`: the
- * reference server (`@edgewire/sdk/server` once the package is installed from
- * JSR) and the settings module `deno task serve` uses, so `server.mjs` reads
- * the same `EDGEWIRE_*` variables.
+ * reference server and its SQLite store (`@edgewire/sdk/server` and
+ * `@edgewire/sdk/server/sqlite` once the package is installed from JSR) and
+ * the settings module `deno task serve` uses, so `server.mjs` reads the same
+ * `EDGEWIRE_*` variables.
  *
  * @module
  */
 
-export { createServer, SqliteStore } from "../../src/server/mod.ts";
+export { createServer } from "../../src/server/mod.ts";
+export { SqliteStore } from "../../src/server/sqlite/mod.ts";
 export {
   dataDirectory,
   formatBanner,

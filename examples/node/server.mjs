@@ -1,6 +1,6 @@
 // The Edgewire reference server on Node, behind @hono/node-server.
 //
-// Needs Node 22.5 or newer: the default store is node:sqlite, which Node 20
+// Needs Node 22.5 or newer: the SQLite store is node:sqlite, which Node 20
 // lacks. From this directory:
 //
 //   npm install      # @hono/node-server, for this example only
@@ -9,8 +9,9 @@
 //
 // In your own Node project, install the package from JSR instead
 // (`npx jsr add @edgewire/sdk`) and import createServer from
-// "@edgewire/sdk/server"; "#edgewire" below is this directory's bundle of it,
-// plus the settings module of `deno task serve`.
+// "@edgewire/sdk/server" and SqliteStore from "@edgewire/sdk/server/sqlite";
+// "#edgewire" below is this directory's bundle of them, plus the settings
+// module of `deno task serve`.
 
 import { mkdirSync } from "node:fs";
 import process from "node:process";

@@ -9,7 +9,7 @@ import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { RequestRejection } from "./_validate.ts";
 import type { TokenBucketLimiter } from "./rate_limit.ts";
-import type { ServerStore } from "./store/types.ts";
+import type { ServerStore } from "./store.ts";
 
 /** The store and HMAC secret, available once the server is ready. */
 export interface ServerState {

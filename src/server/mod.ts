@@ -1,17 +1,23 @@
 /**
  * The Edgewire reference server: one Hono app that speaks the server side of
  * the Edgewire services: the mkStats plugin analytics API
- * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`) and Honch
+ * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`), Honch
  * capture (`POST /capture` with wire-v2 frames or JSON, and the admin read
  * `GET /api/honch/events`), and a migas server (usage breadcrumbs and
- * version checks over REST and GraphQL). State lives
- * in a {@linkcode ServerStore}; the default is embedded SQLite.
+ * version checks over REST and GraphQL).
+ *
+ * State lives in a {@linkcode ServerStore}, one narrow interface per service
+ * ({@linkcode SharedStore}, {@linkcode MkStatsStore}, {@linkcode HonchStore},
+ * {@linkcode MigasStore}). The default is a {@linkcode MemoryStore}; the
+ * embedded SQLite store is its own entry, `@edgewire/sdk/server/sqlite`, so
+ * nothing reachable from here loads a runtime module and the server runs on
+ * Workers too.
  *
  * @example Answer a request directly, as `Deno.serve(server.fetch)` would
  * ```ts
  * import { createServer } from "@edgewire/sdk/server";
  *
- * const server = createServer({ store: ":memory:", adminKey: "change-me" });
+ * const server = createServer({ adminKey: "change-me" });
  * const response = await server.fetch(new Request("http://localhost/healthz"));
  * console.log(response.status); // 200
  * await server.close();
@@ -20,38 +26,47 @@
  * @module
  */
 
-export {
-  type CorsOptions,
-  createServer,
-  type EdgewireServer,
-  type HonchServerOptions,
-  type MigasProjectOptions,
-  type MigasRateLimitOptions,
-  type MigasServerOptions,
-  type RateLimitOptions,
-  type ServerOptions,
-  type ServerRateLimitOptions,
-} from "./app.ts";
+export { createServer } from "./app.ts";
+export type {
+  CorsOptions,
+  EdgewireServer,
+  HonchServerOptions,
+  MigasProjectOptions,
+  MigasRateLimitOptions,
+  MigasServerOptions,
+  RateLimitOptions,
+  ServerOptions,
+  ServerRateLimitOptions,
+} from "./options.ts";
 export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from "./rate_limit.ts";
-export { SqliteStore } from "./store/sqlite.ts";
+export { MemoryStore } from "./memory/memory_store.ts";
+export type { ServerStore } from "./store.ts";
+export type { SharedStore } from "./shared/store.ts";
 export type {
   DailyActiveCount,
   EventCountRecord,
   EventTotal,
-  HonchAppendResult,
+  InstallRecord,
+  InstallTokenRecord,
+  MkStatsStore,
+  PingRecord,
+  PluginStats,
+} from "./mkstats/store.ts";
+export type {
   HonchBlobRecord,
   HonchCompletion,
   HonchCompletionResult,
   HonchEventRecord,
-  HonchFrameRecord,
+  HonchFrameAppend,
+  HonchPartial,
+  HonchPartialOpening,
+  HonchStore,
   HonchUploadKey,
-  InstallRecord,
-  InstallTokenRecord,
+} from "./honch/store.ts";
+export type {
   MigasBreadcrumbRecord,
   MigasProjectRecord,
   MigasRegistration,
+  MigasStore,
   MigasUsageQuery,
-  PingRecord,
-  PluginStats,
-  ServerStore,
-} from "./store/types.ts";
+} from "./migas/store.ts";

@@ -19,7 +19,6 @@ export interface Running extends AsyncDisposable {
 export function startServer(options: ServerOptions = {}): Running {
   const clock = { now: Date.parse("2026-11-22T12:00:00Z") };
   const server = createServer({
-    store: ":memory:",
     difficulty: 2,
     adminKey: ADMIN_KEY,
     now: () => clock.now,

@@ -1,13 +1,14 @@
 /**
  * Serves the reference server under Bun: `createServer(REFERENCE_OPTIONS)`
- * behind `Bun.serve` on 127.0.0.1, port 0, with its default `node:sqlite`
- * store. It prints `{"port":<n>}` once listening, and stops (server, then
+ * behind `Bun.serve` on 127.0.0.1, port 0, on a `node:sqlite` store
+ * (`SqliteStore` from the server's SQLite entry, in memory). It prints `{"port":<n>}` once listening, and stops (server, then
  * store) when its standard input closes, so the harness ends it cleanly.
  *
  * @module
  */
 
 import { createServer } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { REFERENCE_OPTIONS } from "./_reference.ts";
 
 interface BunServer {
@@ -27,7 +28,7 @@ interface BunGlobal {
 const bun = (globalThis as { Bun?: BunGlobal }).Bun;
 if (bun === undefined) throw new Error("Run this entry under Bun, bundled by the matrix test");
 
-const server = createServer(REFERENCE_OPTIONS);
+const server = createServer({ ...REFERENCE_OPTIONS, store: new SqliteStore(":memory:") });
 const http = bun.serve({ hostname: "127.0.0.1", port: 0, fetch: server.fetch });
 console.log(JSON.stringify({ port: http.port }));
 

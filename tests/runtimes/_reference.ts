@@ -20,7 +20,6 @@ export interface Reference extends AsyncDisposable {
 
 /** The server options every runtime's server uses, so Bun's server is configured alike. */
 export const REFERENCE_OPTIONS: ServerOptions = {
-  store: ":memory:",
   difficulty: 4,
   adminKey: ADMIN_KEY,
   honch: { projectKeys: [SMOKE.honchProjectKey] },

@@ -116,7 +116,6 @@ function withoutFrames(stderr: string): string[] {
 /** Sends what `state` holds to a fresh reference server and returns the `$crash` it stored. */
 async function resendFrom(state: string): Promise<Record<string, unknown>[]> {
   const server = createServer({
-    store: ":memory:",
     adminKey: ADMIN_KEY,
     honch: { projectKeys: [PROJECT_KEY] },
   });

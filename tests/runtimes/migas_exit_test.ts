@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createServer } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 
 const SCRIPT = new URL("./_migas_track.ts", import.meta.url).pathname;
 
@@ -8,7 +9,7 @@ async function runChild(mode: "exit" | "error" | "signal") {
   const dir = await Deno.makeTempDir({ prefix: "edgewire-migas-" });
   const path = `${dir}/migas.db`;
   const server = createServer({
-    store: path,
+    store: new SqliteStore(path),
     migas: { projects: [{ project: "nipreps/fmriprep", latestVersion: "24.1.0" }] },
   });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);

@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
-import {
-  createServer,
-  type EdgewireServer,
-  type ServerOptions,
-  SqliteStore,
-} from "../../src/server/mod.ts";
+import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 
 const COMMON = {
   plugin_id: "demo",
@@ -70,12 +66,12 @@ Deno.test("healthz answers ok and unknown paths answer a JSON 404", async () => 
 Deno.test("the generated secret persists, so a second server accepts the first one's work", async () => {
   const path = await Deno.makeTempFile({ suffix: ".db" });
   try {
-    const first = createServer({ store: path, difficulty: 1 });
+    const first = createServer({ store: new SqliteStore(path), difficulty: 1 });
     const token = await handshake(first);
     const pending = await (await post(first, "/api/v1/handshake", COMMON)).json();
     await first.close();
 
-    const second = createServer({ store: path, difficulty: 1 });
+    const second = createServer({ store: new SqliteStore(path), difficulty: 1 });
     const ping = await post(second, "/api/v1/data", {
       ...COMMON,
       install_token: token,
@@ -98,7 +94,7 @@ Deno.test("the generated secret persists, so a second server accepts the first o
 Deno.test("replay protection survives a restart over the same file", async () => {
   const path = await Deno.makeTempFile({ suffix: ".db" });
   try {
-    const first = createServer({ store: path, difficulty: 1 });
+    const first = createServer({ store: new SqliteStore(path), difficulty: 1 });
     const issued = await (await post(first, "/api/v1/handshake", COMMON)).json();
     const solved = {
       ...COMMON,
@@ -107,7 +103,7 @@ Deno.test("replay protection survives a restart over the same file", async () =>
     };
     assert.equal((await post(first, "/api/v1/handshake", solved)).status, 200);
     await first.close();
-    const second = createServer({ store: path, difficulty: 1 });
+    const second = createServer({ store: new SqliteStore(path), difficulty: 1 });
     const replay = await post(second, "/api/v1/handshake", solved);
     assert.equal(replay.status, 403);
     assert.deepEqual(await replay.json(), { error: "invalid_pow", reason: "replayed" });
@@ -197,7 +193,12 @@ Deno.test("invalid options are refused once, naming the option and never echoing
     ],
     [{ adminKey: "" }, "adminKey", ""],
     [{ adminKey: "has space" }, "adminKey", ""],
-    [{ store: "" }, "store", ""],
+    [{ store: "" as never }, "store", ""],
+    [
+      { store: "edgewire.db" as never },
+      "store",
+      "Cannot create server as 'store' must be a ServerStore (for a SQLite file, `new SqliteStore(path)` from '@edgewire/sdk/server/sqlite'): current value is a string",
+    ],
     [{ store: {} as never }, "store", ""],
     [{ now: 1 as never }, "now", ""],
     [{ clientAddress: "x" as never }, "clientAddress", ""],

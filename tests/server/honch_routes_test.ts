@@ -3,12 +3,8 @@ import fc from "fast-check";
 import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { encodeMessage, type WireBatch } from "../../src/honch/wire_v2.ts";
-import {
-  createServer,
-  type EdgewireServer,
-  type ServerOptions,
-  SqliteStore,
-} from "../../src/server/mod.ts";
+import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { sha256Hex } from "../../src/server/_context.ts";
 
 interface WireFixture {
@@ -447,12 +443,16 @@ Deno.test("a restart between frames keeps the partial upload in the SQLite file"
   const path = await Deno.makeTempFile({ suffix: ".db" });
   try {
     const headers = { "x-honch-stream-id": "restart-stream" };
-    const first = createServer({ store: path, honch: { projectKeys: [KEY] } });
+    const first = createServer({ store: new SqliteStore(path), honch: { projectKeys: [KEY] } });
     assert.equal(await status(await postFrame(first, frames[0], headers)), 202);
     assert.equal(await status(await postFrame(first, frames[1], headers)), 202);
     await first.close();
 
-    const second = createServer({ store: path, adminKey: ADMIN, honch: { projectKeys: [KEY] } });
+    const second = createServer({
+      store: new SqliteStore(path),
+      adminKey: ADMIN,
+      honch: { projectKeys: [KEY] },
+    });
     assert.equal(await status(await postFrame(second, frames[2], headers)), 204);
     assert.deepEqual(await storedEvents(second), entry.fixture.expanded_event_json);
     await second.close();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 
 const ADMIN = "admin-key-for-tests";
 const PROJECT = "nipreps/migas-py";
@@ -108,7 +109,7 @@ Deno.test("breadcrumb bodies failing the model get a 422 listing each field", as
 Deno.test("versions outside migas' alphabet are stored as unknown and valid ones kept", async () => {
   const path = await Deno.makeTempFile({ suffix: ".db" });
   try {
-    const s = server({ store: path });
+    const s = server({ store: new SqliteStore(path) });
     await post(s, "/api/breadcrumb?wait=true", { project: PROJECT, project_version: "1.0 beta" });
     await post(s, "/api/breadcrumb?wait=true", {
       project: PROJECT,

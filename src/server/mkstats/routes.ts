@@ -14,9 +14,9 @@
 
 import { Hono } from "hono";
 import { base64urlnopad } from "@scure/base";
-import { createChallenge, verifySolution } from "../pow/challenge.ts";
-import type { UsedChallengeStore } from "../pow/used_store.ts";
-import { enforceRateLimit, requireAdmin, type ServerContext, sha256Hex } from "./_context.ts";
+import { createChallenge, verifySolution } from "../../pow/challenge.ts";
+import type { UsedChallengeStore } from "../../pow/used_store.ts";
+import { enforceRateLimit, requireAdmin, type ServerContext, sha256Hex } from "../_context.ts";
 import {
   invalid,
   optionalString,
@@ -25,8 +25,8 @@ import {
   RequestRejection,
   requireString,
   type StringRule,
-} from "./_validate.ts";
-import type { ServerStore } from "./store/types.ts";
+} from "../_validate.ts";
+import type { MkStatsStore } from "./store.ts";
 
 const PLUGIN_ID: StringRule = {
   min: 1,
@@ -95,7 +95,7 @@ interface Authenticated {
 
 async function authenticate(
   context: ServerContext,
-  store: ServerStore,
+  store: MkStatsStore,
   token: string,
   common: CommonFields,
 ): Promise<Authenticated> {

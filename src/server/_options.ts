@@ -1,0 +1,322 @@
+/**
+ * Validates the options of {@linkcode createServer} once, synchronously, into
+ * the settings the routes use. Every error names the field, what it must be
+ * and what it was, never the value of a secret.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../core/errors.ts";
+import type { HonchSettings } from "./_context.ts";
+import { type CorsSettings, corsSettings } from "./_cors.ts";
+import { sha256Bytes } from "./_context.ts";
+import { MemoryStore } from "./memory/memory_store.ts";
+import type { MigasProjectSeed, MigasSettings } from "./migas/routes.ts";
+import type {
+  HonchServerOptions,
+  MigasServerOptions,
+  RateLimitOptions,
+  ServerOptions,
+} from "./options.ts";
+import { missingStoreMethods } from "./store.ts";
+import type { ServerStore } from "./store.ts";
+
+const DEFAULT_TOKEN_TTL_MS = 90 * 86_400_000;
+
+function fail(field: string, requirement: string, current: string): never {
+  throw new InvalidArgumentError(
+    field,
+    `Cannot create server as '${field}' must be ${requirement}: current ${current}`,
+  );
+}
+
+function show(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean" || value === null) {
+    return `value is ${String(value)}`;
+  }
+  if (typeof value === "string") return `value is ${JSON.stringify(value)}`;
+  return `type is ${typeof value}`;
+}
+
+function integerOption(
+  field: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `an integer in ${min}..${max}`, show(value));
+  }
+  return value;
+}
+
+function limiterOptions(
+  field: string,
+  value: RateLimitOptions | undefined,
+  capacity: number,
+  refillPerSecond: number,
+): Required<RateLimitOptions> {
+  if (value === undefined) return { capacity, refillPerSecond };
+  if (typeof value !== "object" || value === null) fail(field, "an object", show(value));
+  const c = value.capacity ?? capacity;
+  const r = value.refillPerSecond ?? refillPerSecond;
+  if (typeof c !== "number" || !(c >= 1)) {
+    fail(`${field}.capacity`, "at least 1, or Infinity to disable", show(c));
+  }
+  if (typeof r !== "number" || !(r > 0) || !Number.isFinite(r)) {
+    fail(`${field}.refillPerSecond`, "a positive finite number", show(r));
+  }
+  return { capacity: c, refillPerSecond: r };
+}
+
+const HONCH_MIN_BYTES = 4096;
+
+function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail("honch", "an object", show(value));
+  const keys = value.projectKeys ?? [];
+  if (!Array.isArray(keys)) fail("honch.projectKeys", "an array of strings", show(keys));
+  const projectKeyHashes = keys.map((key, index) => {
+    const field = `honch.projectKeys[${index}]`;
+    if (typeof key !== "string") fail(field, "a string", show(key));
+    // Only the length is reported: the key itself never appears in a message.
+    if (key.length === 0 || /\s/.test(key)) {
+      fail(field, "a non-empty string without whitespace", `length is ${key.length}`);
+    }
+    return sha256Bytes(key);
+  });
+  return {
+    projectKeyHashes,
+    maxMessageBytes: integerOption(
+      "honch.maxMessageBytes",
+      value.maxMessageBytes,
+      1_048_576,
+      HONCH_MIN_BYTES,
+      2 ** 31 - 1,
+    ),
+    maxFrameBytes: integerOption(
+      "honch.maxFrameBytes",
+      value.maxFrameBytes,
+      65_536,
+      HONCH_MIN_BYTES,
+      2 ** 31 - 1,
+    ),
+    partialTtlMs: integerOption(
+      "honch.partialTtlMs",
+      value.partialTtlMs,
+      86_400_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
+}
+
+function stringList(field: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) fail(field, "an array of strings", show(value));
+  value.forEach((item, index) => {
+    if (typeof item !== "string") fail(`${field}[${index}]`, "a string", show(item));
+  });
+  return [...value];
+}
+
+function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail("migas", "an object", show(value));
+  const projectsOption = value.projects ?? [];
+  if (!Array.isArray(projectsOption)) {
+    fail("migas.projects", "an array of projects", show(projectsOption));
+  }
+  const projects = projectsOption.map((entry, index): MigasProjectSeed => {
+    const field = `migas.projects[${index}]`;
+    if (typeof entry !== "object" || entry === null) fail(field, "an object", show(entry));
+    if (typeof entry.project !== "string" || !entry.project.includes("/")) {
+      fail(`${field}.project`, "a string as 'owner/repo'", show(entry.project));
+    }
+    if (entry.latestVersion !== undefined && typeof entry.latestVersion !== "string") {
+      fail(`${field}.latestVersion`, "a string", show(entry.latestVersion));
+    }
+    return {
+      project: entry.project,
+      latestVersion: entry.latestVersion,
+      badVersions: stringList(`${field}.badVersions`, entry.badVersions),
+    };
+  });
+  const rateLimit = value.rateLimit ?? {};
+  if (typeof rateLimit !== "object" || rateLimit === null) {
+    fail("migas.rateLimit", "an object", show(rateLimit));
+  }
+  const maxRequests = rateLimit.maxRequests ?? 1000;
+  if (
+    typeof maxRequests !== "number" ||
+    !(maxRequests === Infinity || (Number.isInteger(maxRequests) && maxRequests >= 1 &&
+      maxRequests <= 1_000_000))
+  ) {
+    fail("migas.rateLimit.maxRequests", "an integer in 1..1000000, or Infinity", show(maxRequests));
+  }
+  return {
+    projects,
+    maxRequestBytes: integerOption(
+      "migas.maxRequestBytes",
+      value.maxRequestBytes,
+      2500,
+      1,
+      1_048_576,
+    ),
+    windowMs: integerOption(
+      "migas.rateLimit.windowMs",
+      rateLimit.windowMs,
+      60_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxRequests,
+  };
+}
+
+function defaultClientAddress(_request: Request, env: unknown): string | undefined {
+  if (typeof env !== "object" || env === null) return undefined;
+  const remote = (env as { remoteAddr?: unknown }).remoteAddr;
+  if (typeof remote !== "object" || remote === null) return undefined;
+  const hostname = (remote as { hostname?: unknown }).hostname;
+  return typeof hostname === "string" ? hostname : undefined;
+}
+
+/** The options of {@linkcode createServer}, checked and with their defaults filled in. */
+export interface ResolvedOptions {
+  /** The store, given or a new memory store. */
+  store: ServerStore;
+  /** The challenge secret, when given. */
+  secret: string | undefined;
+  /** The admin key's SHA-256, when an admin key is given. */
+  adminKeyHash: Uint8Array | undefined;
+  /** The proof-of-work difficulty. */
+  difficulty: number;
+  /** How long a challenge stays valid, in milliseconds. */
+  challengeTtlMs: number;
+  /** How long an install token stays valid, in milliseconds. */
+  installTokenTtlMs: number;
+  /** The largest request body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** The Honch capture settings. */
+  honch: HonchSettings;
+  /** The migas settings. */
+  migas: MigasSettings;
+  /** The CORS settings. */
+  cors: CorsSettings;
+  /** The per-install limiter's burst and rate. */
+  installLimits: Required<RateLimitOptions>;
+  /** The per-address limiter's burst and rate. */
+  addressLimits: Required<RateLimitOptions>;
+  /** The clock. */
+  now: () => number;
+  /** Finds the caller's address. */
+  clientAddress: (request: Request, env: unknown) => string | undefined;
+}
+
+function storeOption(value: unknown): ServerStore {
+  if (value === undefined) return new MemoryStore();
+  if (typeof value === "string") {
+    // Only the kind is reported: a path may name a user's home folder.
+    fail(
+      "store",
+      "a ServerStore (for a SQLite file, `new SqliteStore(path)` from '@edgewire/sdk/server/sqlite')",
+      value.length === 0 ? "value is an empty string" : "value is a string",
+    );
+  }
+  const missing = missingStoreMethods(value);
+  if (missing.length > 0) {
+    fail(
+      "store",
+      `a ServerStore, with every method of its interfaces (missing ${
+        missing.slice(0, 3).join(", ")
+      }${missing.length > 3 ? ", …" : ""})`,
+      show(value),
+    );
+  }
+  return value as ServerStore;
+}
+
+/**
+ * Checks every option of {@linkcode createServer} and fills in defaults.
+ *
+ * @param options The options as given.
+ * @returns The settings; `store` is a new memory store when none was given.
+ * @throws {InvalidArgumentError} When an option is out of range or of the wrong type.
+ */
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    fail("options", "an object", show(options));
+  }
+  const secret = options.secret;
+  if (secret !== undefined) {
+    if (typeof secret !== "string") fail("secret", "a string", show(secret));
+    // Only the length is reported: the secret itself never appears in a message.
+    if (secret.length < 32) fail("secret", "at least 32 characters", `length is ${secret.length}`);
+  }
+  const adminKey = options.adminKey;
+  if (adminKey !== undefined) {
+    if (typeof adminKey !== "string") fail("adminKey", "a string", show(adminKey));
+    if (adminKey.length === 0 || /\s/.test(adminKey)) {
+      fail("adminKey", "a non-empty string without whitespace", `length is ${adminKey.length}`);
+    }
+  }
+  const difficulty = integerOption("difficulty", options.difficulty, 4, 1, 16);
+  const challengeTtlMs = integerOption(
+    "challengeTtlMs",
+    options.challengeTtlMs,
+    300_000,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const installTokenTtlMs = integerOption(
+    "installTokenTtlMs",
+    options.installTokenTtlMs,
+    DEFAULT_TOKEN_TTL_MS,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const bodyLimitBytes = integerOption(
+    "bodyLimitBytes",
+    options.bodyLimitBytes,
+    16_384,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (options.now !== undefined && typeof options.now !== "function") {
+    fail("now", "a function returning milliseconds", show(options.now));
+  }
+  if (options.clientAddress !== undefined && typeof options.clientAddress !== "function") {
+    fail("clientAddress", "a function", show(options.clientAddress));
+  }
+  const rateLimit = options.rateLimit ?? {};
+  if (typeof rateLimit !== "object" || rateLimit === null) {
+    fail("rateLimit", "an object", show(rateLimit));
+  }
+  const honch = honchSettings(options.honch);
+  const migas = migasSettings(options.migas);
+  const cors = corsSettings(options.cors, fail, show);
+  const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
+  const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
+  const userNow = options.now;
+  // Checked last: a memory store is only created once every other option is valid.
+  const store = storeOption(options.store);
+  return {
+    store,
+    secret,
+    adminKeyHash: adminKey === undefined ? undefined : sha256Bytes(adminKey),
+    difficulty,
+    challengeTtlMs,
+    installTokenTtlMs,
+    bodyLimitBytes,
+    honch,
+    migas,
+    cors,
+    installLimits,
+    addressLimits,
+    now: userNow === undefined ? () => Date.now() : () => userNow(),
+    clientAddress: options.clientAddress ?? defaultClientAddress,
+  };
+}

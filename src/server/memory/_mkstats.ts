@@ -1,0 +1,127 @@
+/**
+ * The mkStats part of {@linkcode MemoryStore}: installs, token hashes,
+ * daily actives and event counters in maps keyed as the SQLite tables are.
+ *
+ * @module
+ */
+
+import type { EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import type { Lifetime } from "./_lifetime.ts";
+
+interface Install {
+  pluginId: string;
+  userHash: string;
+  version: string;
+  firstPing: number | undefined;
+}
+
+interface Token {
+  pluginId: string;
+  userHash: string;
+  expiresAt: number;
+}
+
+/** Joins key parts with a separator no plugin id, hash, day or event name contains. */
+function keyOf(...parts: string[]): string {
+  return parts.join("\u0000");
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Builds the mkStats part of a memory store.
+ *
+ * @param life The store's open-or-closed state.
+ * @returns The part.
+ */
+export function memoryMkStats(life: Lifetime): MkStatsStore {
+  const installs = new Map<string, Install>();
+  const tokens = new Map<string, Token>();
+  /** plugin, day, user hash → version */
+  const actives = new Map<string, { pluginId: string; day: string }>();
+  /** plugin, event, version, day → count */
+  const counts = new Map<string, EventTotal & { pluginId: string }>();
+  return {
+    recordInstall: (install) =>
+      life.run(() => {
+        const key = keyOf(install.pluginId, install.userHash);
+        const known = installs.get(key);
+        installs.set(key, {
+          pluginId: install.pluginId,
+          userHash: install.userHash,
+          version: install.version,
+          firstPing: known?.firstPing,
+        });
+        tokens.set(install.tokenHash, {
+          pluginId: install.pluginId,
+          userHash: install.userHash,
+          expiresAt: install.tokenExpiresAt,
+        });
+      }),
+    findInstallToken: (tokenHash) =>
+      life.run(() => {
+        const token = tokens.get(tokenHash);
+        if (token === undefined) return undefined;
+        const install = installs.get(keyOf(token.pluginId, token.userHash));
+        return { ...token, hasPinged: install?.firstPing !== undefined };
+      }),
+    recordPing: (ping) =>
+      life.run(() => {
+        actives.set(keyOf(ping.pluginId, ping.day, ping.userHash), {
+          pluginId: ping.pluginId,
+          day: ping.day,
+        });
+        const install = installs.get(keyOf(ping.pluginId, ping.userHash));
+        if (install !== undefined) {
+          install.firstPing ??= ping.now;
+          install.version = ping.version;
+        }
+      }),
+    addEventCount: (event) =>
+      life.run(() => {
+        const key = keyOf(event.pluginId, event.event, event.version, event.day);
+        const row = counts.get(key);
+        if (row === undefined) {
+          counts.set(key, {
+            pluginId: event.pluginId,
+            event: event.event,
+            version: event.version,
+            count: event.count,
+          });
+        } else row.count += event.count;
+      }),
+    getStats: (pluginId) =>
+      life.run(() => {
+        let installCount = 0;
+        for (const install of installs.values()) if (install.pluginId === pluginId) installCount++;
+        const days = new Map<string, number>();
+        for (const row of actives.values()) {
+          if (row.pluginId === pluginId) days.set(row.day, (days.get(row.day) ?? 0) + 1);
+        }
+        const totals = new Map<string, EventTotal>();
+        for (const row of counts.values()) {
+          if (row.pluginId !== pluginId) continue;
+          const key = keyOf(row.event, row.version);
+          const total = totals.get(key);
+          if (total === undefined) {
+            totals.set(key, { event: row.event, version: row.version, count: row.count });
+          } else total.count += row.count;
+        }
+        return {
+          plugin_id: pluginId,
+          installs: installCount,
+          daily_actives: [...days].sort(([a], [b]) => compare(a, b))
+            .map(([day, count]) => ({ day, count })),
+          events: [...totals.values()].sort((a, b) =>
+            compare(a.event, b.event) || compare(a.version, b.version)
+          ),
+        };
+      }),
+    pruneInstallTokens: (now) =>
+      life.run(() => {
+        for (const [hash, token] of tokens) if (token.expiresAt < now) tokens.delete(hash);
+      }),
+  };
+}

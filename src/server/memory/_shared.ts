@@ -1,0 +1,43 @@
+/**
+ * The shared part of {@linkcode MemoryStore}: settings and spent challenges
+ * in two maps.
+ *
+ * @module
+ */
+
+import type { SharedStore } from "../shared/store.ts";
+import type { Lifetime } from "./_lifetime.ts";
+
+/**
+ * Builds the shared part of a memory store.
+ *
+ * @param life The store's open-or-closed state.
+ * @returns The part, closing `life` on `close()`.
+ */
+export function memoryShared(life: Lifetime): SharedStore {
+  const meta = new Map<string, string>();
+  const used = new Map<string, number>();
+  return {
+    getMeta: (key) => life.run(() => meta.get(key)),
+    setMeta: (key, value) => life.run(() => void meta.set(key, value)),
+    ensureMeta: (key, value) =>
+      life.run(() => {
+        if (!meta.has(key)) meta.set(key, value);
+        return meta.get(key)!;
+      }),
+    markChallengeUsed: (id, expiresAt) =>
+      life.run(() => {
+        if (used.has(id)) return false;
+        used.set(id, expiresAt);
+        return true;
+      }),
+    pruneChallenges: (now) =>
+      life.run(() => {
+        for (const [id, expiresAt] of used) if (expiresAt < now) used.delete(id);
+      }),
+    close: () => {
+      life.close();
+      return Promise.resolve();
+    },
+  };
+}

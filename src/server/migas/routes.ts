@@ -1,0 +1,300 @@
+/**
+ * The migas side of the reference server, answering as migas-server 0.9 does:
+ * `POST /api/breadcrumb`, `GET /api/usage/{owner/repo}`, the admin
+ * `POST /api/admin/register`, and `POST /graphql` (the schema and resolvers
+ * live in `_graphql.ts`, the request models in `_models.ts`).
+ *
+ * There is no GitHub lookup here: a project's latest version and bad versions
+ * come from the admin API or the server options. REST errors are FastAPI's
+ * `{"detail": …}` bodies, GraphQL errors the standard `{"data": null,
+ * "errors": […]}` shape, and every answer carries `X-Backend-Server`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { requireAdmin, type ServerContext } from "../_context.ts";
+import { RequestRejection } from "../_validate.ts";
+import { SlidingWindowLimiter } from "../_sliding_window.ts";
+import { type ResolverContext, runGraphql, usage } from "./_graphql.ts";
+import {
+  BAD_FORMAT,
+  detail,
+  type FieldError,
+  FieldReader,
+  isObject,
+  json,
+  laxBoolean,
+  parseDateTime,
+  parseJson,
+  readBreadcrumb,
+  readLimitedBody,
+  requireObjectBody,
+  sizeMessage,
+  TOO_MANY,
+  unprocessable,
+} from "./_models.ts";
+
+/** One project known to the migas server from its configuration. */
+export interface MigasProjectSeed {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** The newest released version. */
+  latestVersion?: string;
+  /** Versions flagged as bad. */
+  badVersions?: string[];
+}
+
+/** The migas settings, resolved from `ServerOptions.migas`. */
+export interface MigasSettings {
+  /** Projects registered whenever the store opens. */
+  readonly projects: readonly MigasProjectSeed[];
+  /** The largest request body accepted on the public routes, in bytes. */
+  readonly maxRequestBytes: number;
+  /** The rate-limit window, in milliseconds. */
+  readonly windowMs: number;
+  /** How many requests an address may make per window; `Infinity` disables the limit. */
+  readonly maxRequests: number;
+}
+
+/** What `X-Backend-Server` says: the migas-server release these routes follow. */
+const BACKEND_SERVER = "migas@0.9";
+const NOT_REGISTERED = "Project is not registered.";
+
+function graphqlError(status: number, message: string): never {
+  throw new RequestRejection(status, { data: null, errors: [{ message }] });
+}
+
+function isRoot(context: ServerContext, request: Request): boolean {
+  try {
+    requireAdmin(context, request);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the migas routes: `POST /api/breadcrumb`, `GET /api/usage/{owner/repo}`,
+ * `POST /api/admin/register` and `POST /graphql`.
+ *
+ * @param context The server-wide clock, admin key, address resolver and store.
+ * @param settings The body limit, rate-limit window and seeded projects.
+ * @returns A Hono app holding the routes, to mount at `/`.
+ *
+ * @example Record a breadcrumb for a registered project
+ * ```ts
+ * import { createServer } from "@edgewire/sdk/server";
+ *
+ * const server = createServer({ migas: { projects: [{ project: "acme/tool", latestVersion: "1.2.0" }] } });
+ * const response = await server.fetch(new Request("http://localhost/api/breadcrumb?wait=true", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ project: "acme/tool", project_version: "1.1.0" }),
+ * }));
+ * console.log(response.status, await response.json()); // 200 { success: true, message: "" }
+ * await server.close();
+ * ```
+ */
+export function migasRoutes(context: ServerContext, settings: MigasSettings): Hono {
+  const routes = new Hono();
+  const window = new SlidingWindowLimiter({
+    windowMs: settings.windowMs,
+    maxRequests: settings.maxRequests,
+    now: context.now,
+  });
+
+  // Every answer, refusals included, names the backend as migas-server does.
+  const handle =
+    (body: (request: Request, env: unknown, url: URL) => Promise<Response>) =>
+    async (c: { req: { raw: Request }; env: unknown }): Promise<Response> => {
+      let response: Response;
+      try {
+        response = await body(c.req.raw, c.env, new URL(c.req.raw.url));
+      } catch (error) {
+        if (error instanceof RequestRejection) response = error.toResponse();
+        else throw error;
+      }
+      response.headers.set("x-backend-server", BACKEND_SERVER);
+      return response;
+    };
+
+  const limit = (request: Request, env: unknown, refuse: () => never): void => {
+    if (!window.hit(context.clientAddress(request, env))) refuse();
+  };
+
+  const restBody = async (request: Request, env: unknown): Promise<unknown> => {
+    const bytes = await readLimitedBody(
+      request,
+      settings.maxRequestBytes,
+      (size, max) => detail(413, sizeMessage(size, max)),
+    );
+    limit(request, env, () => detail(429, TOO_MANY));
+    const parsed = parseJson(bytes);
+    if (!parsed.ok) {
+      unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
+    }
+    return parsed.value;
+  };
+
+  const queryBoolean = (url: URL, name: string): boolean => {
+    const raw = url.searchParams.get(name);
+    if (raw === null) return false;
+    const value = laxBoolean(raw);
+    if (value === undefined) {
+      unprocessable([{
+        type: "bool_parsing",
+        loc: ["query", name],
+        msg: "Input should be a valid boolean, unable to interpret input",
+      }]);
+    }
+    return value;
+  };
+
+  routes.post(
+    "/api/breadcrumb",
+    handle(async (request, env, url) => {
+      const wait = queryBoolean(url, "wait");
+      const body = await restBody(request, env);
+      const crumb = readBreadcrumb(body, context.now());
+      if (!crumb.project.includes("/")) detail(400, BAD_FORMAT);
+      const { store } = await context.state();
+      if (await store.findMigasProject(crumb.project) === undefined) detail(400, NOT_REGISTERED);
+      // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
+      await store.addMigasBreadcrumb(crumb);
+      return json({ success: true, message: "" }, wait ? 200 : 202);
+    }),
+  );
+
+  routes.get(
+    "/api/usage/:project{.+}",
+    handle(async (request, env, url) => {
+      limit(request, env, () => detail(429, TOO_MANY));
+      const project = decodeURIComponent(url.pathname.slice("/api/usage/".length));
+      const errors: FieldError[] = [];
+      const startText = url.searchParams.get("start");
+      const endText = url.searchParams.get("end");
+      const start = parseDateTime(startText);
+      const end = endText === null ? context.now() : parseDateTime(endText);
+      const dateError = (name: string): FieldError => ({
+        type: "datetime_parsing",
+        loc: ["query", name],
+        msg: "Input should be a valid datetime or date as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+      });
+      if (startText === null) {
+        errors.push({ type: "missing", loc: ["query", "start"], msg: "Field required" });
+      } else if (start === undefined) errors.push(dateError("start"));
+      if (end === undefined) errors.push(dateError("end"));
+      if (errors.length > 0) unprocessable(errors);
+      const unique = queryBoolean(url, "unique");
+      const { store } = await context.state();
+      return json(await usage(store, project, start!, end!, unique), 200);
+    }),
+  );
+
+  routes.post(
+    "/api/admin/register",
+    handle(async (request) => {
+      const header = request.headers.get("authorization");
+      if (header === null || !/^Bearer[ \t]+\S+[ \t]*$/i.test(header)) {
+        detail(401, "Missing or malformed Authorization header.", { "www-authenticate": "Bearer" });
+      }
+      try {
+        requireAdmin(context, request);
+      } catch (error) {
+        if (!(error instanceof RequestRejection) || error.status !== 401) throw error;
+        detail(401, "Invalid or insufficient token.", { "www-authenticate": "Bearer" });
+      }
+      const bytes = await readLimitedBody(
+        request,
+        context.bodyLimitBytes,
+        (size, max) => detail(413, sizeMessage(size, max)),
+      );
+      const parsed = parseJson(bytes);
+      if (!parsed.ok) {
+        unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
+      }
+      const body = parsed.value;
+      requireObjectBody(body);
+      const reader = new FieldReader(body, ["body"]);
+      const project = reader.string("project");
+      const latestVersion = reader.optionalString("latest_version");
+      const bad = body.bad_versions;
+      let badVersions: string[] | undefined;
+      if (bad !== undefined && bad !== null) {
+        if (!Array.isArray(bad)) {
+          reader.errors.push({
+            type: "list_type",
+            loc: ["body", "bad_versions"],
+            msg: "Input should be a valid list",
+          });
+        } else {
+          bad.forEach((item, index) => {
+            if (typeof item !== "string") {
+              reader.errors.push({
+                type: "string_type",
+                loc: ["body", "bad_versions", index],
+                msg: "Input should be a valid string",
+              });
+            }
+          });
+          badVersions = bad as string[];
+        }
+      }
+      if (reader.errors.length > 0) unprocessable(reader.errors);
+      if (!project!.includes("/")) detail(400, BAD_FORMAT);
+      const { store } = await context.state();
+      const created = await store.registerMigasProject({
+        project: project!,
+        latestVersion,
+        badVersions,
+        now: context.now(),
+      });
+      return json({
+        success: true,
+        message: created ? "Project is now registered." : "Project is already registered.",
+      }, 200);
+    }),
+  );
+
+  routes.post(
+    "/graphql",
+    handle(async (request, env) => {
+      const bytes = await readLimitedBody(
+        request,
+        settings.maxRequestBytes,
+        (size, max) => graphqlError(413, sizeMessage(size, max)),
+      );
+      limit(request, env, () => graphqlError(429, TOO_MANY));
+      const parsed = parseJson(bytes);
+      if (!parsed.ok || !isObject(parsed.value)) {
+        graphqlError(400, "Unable to parse request body as JSON");
+      }
+      const { query, variables, operationName } = parsed.value;
+      if (typeof query !== "string" || query.length === 0) {
+        graphqlError(400, "No GraphQL query found in the request");
+      }
+      if (variables !== undefined && variables !== null && !isObject(variables)) {
+        graphqlError(400, "Variables must be a JSON object");
+      }
+      if (
+        operationName !== undefined && operationName !== null && typeof operationName !== "string"
+      ) {
+        graphqlError(400, "Operation name must be a string");
+      }
+      const { store } = await context.state();
+      const resolverContext: ResolverContext = {
+        store,
+        now: context.now(),
+        isRoot: () => isRoot(context, request),
+      };
+      const answer = await runGraphql({
+        query,
+        variables: (variables ?? undefined) as Record<string, unknown> | undefined,
+        operationName: (operationName ?? undefined) as string | undefined,
+      }, resolverContext);
+      return json(answer, 200);
+    }),
+  );
+
+  return routes;
+}

@@ -1,0 +1,123 @@
+/**
+ * What the migas routes keep: registered projects with their version facts,
+ * and usage breadcrumbs counted by `GET /api/usage/{owner/repo}`.
+ *
+ * @module
+ */
+
+/** A project registered with the migas server, with the version facts it answers. */
+export interface MigasProjectRecord {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** The newest released version, or `undefined` when unknown. */
+  latestVersion: string | undefined;
+  /** Versions flagged as bad, which `check_project` reports as `flagged`. */
+  badVersions: string[];
+}
+
+/** What a migas registration changes; an `undefined` field keeps the stored value. */
+export interface MigasRegistration {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** The newest released version; `undefined` keeps the stored one. */
+  latestVersion?: string;
+  /** Versions flagged as bad; `undefined` keeps the stored list. */
+  badVersions?: string[];
+  /** The server's current time, in milliseconds. */
+  now: number;
+}
+
+/** One migas usage breadcrumb, with versions already sanitised. */
+export interface MigasBreadcrumbRecord {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** The project's version, or `unknown`. */
+  projectVersion: string;
+  /** The client's programming language. */
+  language: string;
+  /** The language's version, or `unknown`. */
+  languageVersion: string;
+  /** When the server received it, in milliseconds. */
+  timestamp: number;
+  /** The telemetry session, when the client sent one. */
+  sessionId: string | undefined;
+  /** The client's stable identifier, when sent. */
+  userId: string | undefined;
+  /** `general`, `dev` or `ci`. */
+  userType: string;
+  /** The client's platform, such as `linux`. */
+  platform: string;
+  /** `unknown`, `docker` or `apptainer`. */
+  container: string;
+  /** Whether the client runs under continuous integration. */
+  isCi: boolean;
+  /** `R`, `C`, `F` or `S`. */
+  status: string;
+  /** A description of the status. */
+  statusDesc: string | undefined;
+  /** The type of error encountered. */
+  errorType: string | undefined;
+  /** A description of the error. */
+  errorDesc: string | undefined;
+}
+
+/** Which breadcrumbs {@linkcode MigasStore.countMigasUsage} counts. */
+export interface MigasUsageQuery {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** The earliest timestamp counted, inclusive, in milliseconds. */
+  start: number;
+  /** The latest timestamp counted, inclusive, in milliseconds. */
+  end: number;
+  /** Count distinct user ids instead of breadcrumbs. */
+  unique: boolean;
+}
+
+/**
+ * The migas part of a server store. Implementations must be safe to call
+ * concurrently.
+ *
+ * @example Register a project and list it
+ * ```ts
+ * import { MemoryStore, type MigasStore } from "@edgewire/sdk/server";
+ *
+ * const store: MigasStore = new MemoryStore();
+ * console.log(await store.registerMigasProject({ project: "acme/tool", now: 0 })); // true
+ * console.log(await store.listMigasProjects()); // ["acme/tool"]
+ * ```
+ */
+export interface MigasStore {
+  /**
+   * Registers a migas project, or updates the version facts of a registered one.
+   *
+   * @param registration The project and the facts to set.
+   * @returns `true` when the project was new, `false` when it was already registered.
+   */
+  registerMigasProject(registration: MigasRegistration): Promise<boolean>;
+  /**
+   * Finds a registered migas project.
+   *
+   * @param project The project, as `owner/repo`.
+   * @returns Its record, or `undefined` when it is not registered.
+   */
+  findMigasProject(project: string): Promise<MigasProjectRecord | undefined>;
+  /**
+   * Lists the registered migas projects.
+   *
+   * @returns Their names, sorted.
+   */
+  listMigasProjects(): Promise<string[]>;
+  /**
+   * Stores one migas breadcrumb.
+   *
+   * @param breadcrumb The breadcrumb.
+   */
+  addMigasBreadcrumb(breadcrumb: MigasBreadcrumbRecord): Promise<void>;
+  /**
+   * Counts a project's breadcrumbs, or its distinct users, over a time range.
+   *
+   * @param query The project, the inclusive range and whether to count users.
+   * @returns The count.
+   */
+  countMigasUsage(query: MigasUsageQuery): Promise<number>;
+}

@@ -1,0 +1,271 @@
+/**
+ * The options of {@linkcode createServer} and the server it returns: store,
+ * secrets, proof-of-work, limits, and each service's settings.
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import type { ServerStore } from "./store.ts";
+
+/** The burst and refill rate of one rate limiter. */
+export interface RateLimitOptions {
+  /**
+   * How many requests a key may make in a burst; `Infinity` disables the limiter.
+   *
+   * @default 30 per install, 120 per address
+   */
+  capacity?: number;
+  /**
+   * How many requests per second a key regains, up to `capacity`.
+   *
+   * @default 0.5 per install, 2 per address
+   */
+  refillPerSecond?: number;
+}
+
+/** The server's two rate limiters. */
+export interface ServerRateLimitOptions {
+  /**
+   * Per install: the plugin and user hash at handshake, the install token afterwards.
+   *
+   * @default { capacity: 30, refillPerSecond: 0.5 }
+   */
+  install?: RateLimitOptions;
+  /**
+   * Per client address, as `clientAddress` reports it.
+   *
+   * @default { capacity: 120, refillPerSecond: 2 }
+   */
+  address?: RateLimitOptions;
+}
+
+/** The Honch capture settings of {@linkcode createServer}. */
+export interface HonchServerOptions {
+  /**
+   * The accepted `X-Honch-Project-Key` values. Each must be non-empty and
+   * without whitespace; only their hashes are kept. With none, capture
+   * answers every request 401 `invalid_project_key`.
+   *
+   * @default []
+   */
+  projectKeys?: string[];
+  /**
+   * The largest compact message (or coredump blob) reassembled from frames,
+   * in bytes, at least 4096 (the SDK limit); larger ones get 413
+   * `message_too_large`. Also bounds a JSON ingest body.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * The largest frame (request body) accepted, in bytes, at least 4096 (the
+   * SDK frame size); larger ones get 413 `payload_too_large`.
+   *
+   * @default 65536 (64 KiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * How long a partial multi-frame upload is kept, in milliseconds; also how
+   * long a completed message is remembered so a retry is stored once.
+   *
+   * @default 86400000 (24 hours)
+   */
+  partialTtlMs?: number;
+}
+
+/** A project the migas routes know from configuration, registered whenever the store opens. */
+export interface MigasProjectOptions {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /**
+   * The newest released version, answered by `check_project` and `add_project`
+   * (a leading `v` is dropped). Without it those answer `unknown`.
+   *
+   * @default undefined (keeps what the admin API stored)
+   */
+  latestVersion?: string;
+  /**
+   * Versions flagged as bad: `check_project` answers `flagged: true` for them.
+   *
+   * @default undefined (keeps what the admin API stored)
+   */
+  badVersions?: string[];
+}
+
+/** The per-address sliding window of the migas routes, as migas-server keeps it. */
+export interface MigasRateLimitOptions {
+  /**
+   * The window's length, in milliseconds (migas' `MIGAS_REQUEST_WINDOW`).
+   *
+   * @default 60000
+   */
+  windowMs?: number;
+  /**
+   * How many requests one client address may make per window, refused ones
+   * included (migas' `MIGAS_MAX_REQUESTS_PER_WINDOW`); `Infinity` disables the limit.
+   *
+   * @default 1000
+   */
+  maxRequests?: number;
+}
+
+/** The migas settings of {@linkcode createServer}. */
+export interface MigasServerOptions {
+  /**
+   * Projects registered, with their latest and bad versions, whenever the
+   * store opens; more can be registered at `POST /api/admin/register`.
+   *
+   * @default []
+   */
+  projects?: MigasProjectOptions[];
+  /**
+   * The largest body accepted by `/api/breadcrumb` and `/graphql`, in bytes
+   * (migas' `MIGAS_MAX_REQUEST_SIZE`); larger ones get 413.
+   *
+   * @default 2500
+   */
+  maxRequestBytes?: number;
+  /**
+   * The per-address sliding window; past it requests get 429
+   * `Too many requests, wait a minute.`
+   *
+   * @default { windowMs: 60000, maxRequests: 1000 }
+   */
+  rateLimit?: MigasRateLimitOptions;
+}
+
+/** Which web origins may call the public routes of {@linkcode createServer} from a page. */
+export interface CorsOptions {
+  /**
+   * `"*"` for any origin, or the exact origins allowed, such as
+   * `["https://app.example"]` (an empty list allows none). Only the ingest and
+   * version-check routes and `/healthz` are ever open to other origins, and
+   * never with credentials; the admin routes refuse every cross-origin call.
+   *
+   * @default "*" (any origin, no credentials)
+   */
+  origins?: "*" | string[];
+}
+
+/** Options of {@linkcode createServer}. */
+export interface ServerOptions {
+  /**
+   * Where state is kept: any {@linkcode ServerStore}, such as a
+   * `SqliteStore` from `@edgewire/sdk/server/sqlite` for state that survives
+   * restarts. {@linkcode EdgewireServer.close} closes it.
+   *
+   * @default a new {@linkcode MemoryStore}, gone when the process ends
+   */
+  store?: ServerStore;
+  /**
+   * The HMAC secret that signs proof-of-work challenges, at least 32 characters.
+   * When unset, 32 random bytes are generated once and kept in the store, so
+   * challenges survive restarts.
+   *
+   * @default generated and persisted in the store
+   */
+  secret?: string;
+  /**
+   * The key that `GET /api/v1/stats/:plugin_id` requires as
+   * `Authorization: Bearer <key>`; it must contain no whitespace. When unset
+   * that route answers 403 `admin_disabled`.
+   *
+   * @default undefined
+   */
+  adminKey?: string;
+  /**
+   * The proof-of-work difficulty, in leading zero hex digits, 1..16.
+   *
+   * @default 4
+   */
+  difficulty?: number;
+  /**
+   * How long a challenge stays valid, in milliseconds.
+   *
+   * @default 300000
+   */
+  challengeTtlMs?: number;
+  /**
+   * How long an install token stays valid, in milliseconds.
+   *
+   * @default 7776000000 (90 days)
+   */
+  installTokenTtlMs?: number;
+  /**
+   * Rate limits per install and per client address; past them requests get
+   * 429 `rate_limited` with `Retry-After`.
+   *
+   * @default install 30 burst, 0.5/s; address 120 burst, 2/s
+   */
+  rateLimit?: ServerRateLimitOptions;
+  /**
+   * The largest request body accepted, in bytes; larger ones get 413
+   * `payload_too_large`.
+   *
+   * @default 16384
+   */
+  bodyLimitBytes?: number;
+  /**
+   * Honch capture (`POST /capture`, `/e`, `/chunks`): project keys, size
+   * limits and how long partial uploads are kept.
+   *
+   * @default { projectKeys: [], maxMessageBytes: 1048576, maxFrameBytes: 65536, partialTtlMs: 86400000 }
+   */
+  honch?: HonchServerOptions;
+  /**
+   * The migas routes (`/api/breadcrumb`, `/api/usage/{owner/repo}`,
+   * `/api/admin/register`, `/graphql`): configured projects, body limit and
+   * rate-limit window.
+   *
+   * @default { projects: [], maxRequestBytes: 2500, rateLimit: { windowMs: 60000, maxRequests: 1000 } }
+   */
+  migas?: MigasServerOptions;
+  /**
+   * Cross-origin access from web pages to the ingest and version-check routes
+   * (mkStats handshake, data and event, Honch capture, migas breadcrumbs,
+   * usage and GraphQL, `/healthz`); admin routes are same-origin only.
+   *
+   * @default { origins: "*" } (any origin, no credentials)
+   */
+  cors?: CorsOptions;
+  /**
+   * The clock, in milliseconds.
+   *
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Finds the caller's address for rate limiting. `X-Forwarded-For` is never
+   * trusted unless this function chooses to read it.
+   *
+   * @default `env.remoteAddr.hostname` (what `Deno.serve` passes), else `"unknown"`
+   */
+  clientAddress?: (request: Request, env: unknown) => string | undefined;
+}
+
+/** A running server, ready for `Deno.serve`, `Bun.serve`, a Node adapter, or direct calls. */
+export interface EdgewireServer {
+  /**
+   * The Hono app, to mount in a larger app (`parent.route("/", server.app)`)
+   * or add routes to. Its type is Hono's own `Hono` from `npm:hono`.
+   *
+   * @ignore
+   */
+  readonly app: Hono;
+  /**
+   * Answers one request.
+   *
+   * @param request The request.
+   * @param env What the runtime passes along, such as Deno's `ServeHandlerInfo`.
+   * @returns The response.
+   */
+  fetch(request: Request, env?: unknown): Promise<Response>;
+  /**
+   * Closes the store. Calling it again does nothing; requests afterwards get
+   * 503 `server_closed`.
+   *
+   * @returns Once closed.
+   */
+  close(): Promise<void>;
+}

@@ -1,0 +1,275 @@
+/**
+ * The Honch part of {@linkcode SqliteStore}: partial uploads
+ * (`honch_partials`) with their frames by offset (`honch_frames`), markers
+ * of completed messages (`honch_messages`), events and blobs. Each method is
+ * one transaction, so concurrent frames never append twice.
+ *
+ * @module
+ */
+
+import type { HonchStore, HonchUploadKey } from "../honch/store.ts";
+import { concatBytes, propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
+import type { SqliteConnection } from "./_connection.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS honch_partials (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  total_length INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS honch_partials_expires_at ON honch_partials (expires_at);
+CREATE TABLE IF NOT EXISTS honch_frames (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  frame_offset INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id, frame_offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS honch_messages (
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS honch_messages_expires_at ON honch_messages (expires_at);
+CREATE TABLE IF NOT EXISTS honch_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_key_hash TEXT NOT NULL,
+  event TEXT NOT NULL,
+  distinct_id TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  properties TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS honch_events_project ON honch_events (project_key_hash, id);
+CREATE TABLE IF NOT EXISTS honch_blobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_key_hash TEXT NOT NULL,
+  stream_id TEXT NOT NULL,
+  source_type INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  bytes BLOB NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS honch_blobs_project ON honch_blobs (project_key_hash, id);
+`;
+
+const UPLOAD_KEY = "project_key_hash = ? AND stream_id = ? AND source_type = ? AND message_id = ?";
+const UPLOAD_COLUMNS = "project_key_hash, stream_id, source_type, message_id";
+
+type UploadParams = [string, string, number, number];
+
+function params(key: HonchUploadKey): UploadParams {
+  return [key.projectKeyHash, key.streamId, key.sourceType, key.messageId];
+}
+
+interface PartialRow {
+  total_length: number;
+  received: number;
+  expires_at: number;
+}
+
+/**
+ * Creates the Honch tables when missing and builds the Honch part.
+ *
+ * @param db The open database.
+ * @returns The part.
+ */
+export function sqliteHonch(db: SqliteConnection): HonchStore {
+  db.schema(SCHEMA);
+  const findPartial = db.prepare(
+    `SELECT total_length, received, expires_at FROM honch_partials WHERE ${UPLOAD_KEY}`,
+  );
+  const insertPartial = db.prepare(
+    `INSERT INTO honch_partials (${UPLOAD_COLUMNS}, total_length, received, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const advancePartial = db.prepare(`UPDATE honch_partials SET received = ? WHERE ${UPLOAD_KEY}`);
+  const deletePartial = db.prepare(`DELETE FROM honch_partials WHERE ${UPLOAD_KEY}`);
+  const insertFrame = db.prepare(
+    `INSERT INTO honch_frames (${UPLOAD_COLUMNS}, frame_offset, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const listFrames = db.prepare(
+    `SELECT payload FROM honch_frames WHERE ${UPLOAD_KEY} ORDER BY frame_offset`,
+  );
+  const deleteFrames = db.prepare(`DELETE FROM honch_frames WHERE ${UPLOAD_KEY}`);
+  const findMessage = db.prepare(
+    `SELECT digest, expires_at FROM honch_messages WHERE ${UPLOAD_KEY}`,
+  );
+  const deleteMessage = db.prepare(`DELETE FROM honch_messages WHERE ${UPLOAD_KEY}`);
+  const insertMessage = db.prepare(
+    `INSERT INTO honch_messages (${UPLOAD_COLUMNS}, digest, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const insertEvent = db.prepare(
+    `INSERT INTO honch_events (project_key_hash, event, distinct_id, timestamp, properties,
+       received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const listEvents = db.prepare(
+    `SELECT event, distinct_id, timestamp, properties FROM honch_events
+     WHERE project_key_hash = ? ORDER BY id DESC LIMIT ?`,
+  );
+  const insertBlob = db.prepare(
+    `INSERT INTO honch_blobs (${UPLOAD_COLUMNS}, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const listBlobs = db.prepare(
+    `SELECT ${UPLOAD_COLUMNS}, bytes, received_at
+     FROM honch_blobs WHERE project_key_hash = ? ORDER BY id DESC LIMIT ?`,
+  );
+  const pruneFrames = db.prepare(
+    `DELETE FROM honch_frames WHERE (${UPLOAD_COLUMNS}) IN
+       (SELECT ${UPLOAD_COLUMNS} FROM honch_partials WHERE expires_at < ?)`,
+  );
+  const prunePartials = db.prepare("DELETE FROM honch_partials WHERE expires_at < ?");
+  const pruneMessages = db.prepare("DELETE FROM honch_messages WHERE expires_at < ?");
+
+  const live = (key: UploadParams, now: number): PartialRow | undefined => {
+    const row = findPartial.get(...key) as PartialRow | undefined;
+    return row !== undefined && row.expires_at > now ? row : undefined;
+  };
+  const drop = (key: UploadParams): void => {
+    deleteFrames.run(...key);
+    deletePartial.run(...key);
+  };
+  const addEvent = (
+    projectKeyHash: string,
+    event: { event: string; distinct_id: string; timestamp: number },
+    properties: string,
+    now: number,
+  ): void => {
+    insertEvent.run(
+      projectKeyHash,
+      event.event,
+      event.distinct_id,
+      event.timestamp,
+      properties,
+      now,
+    );
+  };
+
+  return {
+    openHonchPartial: (key, opening) =>
+      db.run(() =>
+        db.transaction(() => {
+          const at = params(key);
+          if (live(at, opening.now) !== undefined) return false;
+          drop(at);
+          insertPartial.run(
+            ...at,
+            opening.totalLength,
+            opening.payload.length,
+            opening.expiresAt,
+          );
+          insertFrame.run(...at, 0, opening.payload);
+          return true;
+        })
+      ),
+    findHonchPartial: (key, now) =>
+      db.run(() => {
+        const row = live(params(key), now);
+        if (row === undefined) return undefined;
+        return { totalLength: row.total_length, received: row.received, expiresAt: row.expires_at };
+      }),
+    appendHonchFrame: (key, frame) =>
+      db.run(() =>
+        db.transaction(() => {
+          const at = params(key);
+          const row = live(at, frame.now);
+          if (row === undefined || row.received !== frame.offset) return false;
+          insertFrame.run(...at, frame.offset, frame.payload);
+          advancePartial.run(frame.offset + frame.payload.length, ...at);
+          return true;
+        })
+      ),
+    readHonchPartialBytes: (key) =>
+      db.run(() => {
+        const rows = listFrames.all(...params(key)) as unknown as { payload: Uint8Array }[];
+        return concatBytes(rows.map((row) => row.payload));
+      }),
+    discardHonchPartial: (key) => db.run(() => db.transaction(() => drop(params(key)))),
+    completeHonchMessage: (key, completion) =>
+      db.run(() => {
+        // Serialised before the transaction, so a value JSON cannot hold changes nothing.
+        const rows = completion.events.map((event) => propertiesToJson(event.properties));
+        return db.transaction(() => {
+          const at = params(key);
+          drop(at);
+          const marker = findMessage.get(...at) as
+            | { digest: string; expires_at: number }
+            | undefined;
+          if (marker !== undefined && marker.expires_at > completion.now) {
+            return marker.digest === completion.digest ? "duplicate" : "collision";
+          }
+          if (marker !== undefined) deleteMessage.run(...at);
+          insertMessage.run(...at, completion.digest, completion.expiresAt);
+          completion.events.forEach((event, index) => {
+            addEvent(key.projectKeyHash, event, rows[index], completion.now);
+          });
+          if (completion.blob !== undefined) {
+            insertBlob.run(...at, completion.blob, completion.now);
+          }
+          return "stored" as const;
+        });
+      }),
+    addHonchEvents: (projectKeyHash, events, now) =>
+      db.run(() => {
+        const rows = events.map((event) => propertiesToJson(event.properties));
+        db.transaction(() => {
+          events.forEach((event, index) => addEvent(projectKeyHash, event, rows[index], now));
+        });
+      }),
+    listHonchEvents: (projectKeyHash, limit) =>
+      db.run(() => {
+        const rows = listEvents.all(projectKeyHash, limit) as unknown as {
+          event: string;
+          distinct_id: string;
+          timestamp: number;
+          properties: string;
+        }[];
+        return rows.reverse().map((row) => ({
+          event: row.event,
+          distinct_id: row.distinct_id,
+          timestamp: row.timestamp,
+          properties: propertiesFromJson(row.properties),
+        }));
+      }),
+    listHonchBlobs: (projectKeyHash, limit) =>
+      db.run(() => {
+        const rows = listBlobs.all(projectKeyHash, limit) as unknown as {
+          project_key_hash: string;
+          stream_id: string;
+          source_type: number;
+          message_id: number;
+          bytes: Uint8Array;
+          received_at: number;
+        }[];
+        return rows.reverse().map((row) => ({
+          key: {
+            projectKeyHash: row.project_key_hash,
+            streamId: row.stream_id,
+            sourceType: row.source_type,
+            messageId: row.message_id,
+          },
+          bytes: row.bytes,
+          receivedAt: row.received_at,
+        }));
+      }),
+    pruneHonch: (now) =>
+      db.run(() => {
+        db.transaction(() => {
+          pruneFrames.run(now);
+          prunePartials.run(now);
+        });
+        pruneMessages.run(now);
+      }),
+  };
+}

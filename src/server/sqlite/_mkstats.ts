@@ -1,0 +1,164 @@
+/**
+ * The mkStats part of {@linkcode SqliteStore}: the `installs`,
+ * `install_tokens`, `daily_actives` and `event_counts` tables.
+ *
+ * @module
+ */
+
+import type { DailyActiveCount, EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import type { SqliteConnection } from "./_connection.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS installs (
+  plugin_id TEXT NOT NULL,
+  user_hash TEXT NOT NULL,
+  version TEXT NOT NULL,
+  device_fingerprint TEXT NOT NULL,
+  client_name TEXT NOT NULL,
+  client_version TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  first_ping INTEGER,
+  PRIMARY KEY (plugin_id, user_hash)
+);
+CREATE TABLE IF NOT EXISTS install_tokens (
+  token_hash TEXT PRIMARY KEY,
+  plugin_id TEXT NOT NULL,
+  user_hash TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS install_tokens_expires_at ON install_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS daily_actives (
+  plugin_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  user_hash TEXT NOT NULL,
+  version TEXT NOT NULL,
+  PRIMARY KEY (plugin_id, day, user_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_counts (
+  plugin_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  version TEXT NOT NULL,
+  day TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (plugin_id, event, version, day)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Creates the mkStats tables when missing and builds the mkStats part.
+ *
+ * @param db The open database.
+ * @returns The part.
+ */
+export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
+  db.schema(SCHEMA);
+  const upsertInstall = db.prepare(
+    `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint, client_name,
+       client_version, first_seen, last_seen)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (plugin_id, user_hash) DO UPDATE SET
+       version = excluded.version,
+       device_fingerprint = excluded.device_fingerprint,
+       client_name = excluded.client_name,
+       client_version = excluded.client_version,
+       last_seen = excluded.last_seen`,
+  );
+  const insertToken = db.prepare(
+    "INSERT OR REPLACE INTO install_tokens (token_hash, plugin_id, user_hash, expires_at) VALUES (?, ?, ?, ?)",
+  );
+  const findToken = db.prepare(
+    `SELECT t.plugin_id AS plugin_id, t.user_hash AS user_hash, t.expires_at AS expires_at,
+       i.first_ping AS first_ping
+     FROM install_tokens t
+     LEFT JOIN installs i ON i.plugin_id = t.plugin_id AND i.user_hash = t.user_hash
+     WHERE t.token_hash = ?`,
+  );
+  const upsertPing = db.prepare(
+    `INSERT INTO daily_actives (plugin_id, day, user_hash, version) VALUES (?, ?, ?, ?)
+     ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`,
+  );
+  const markPinged = db.prepare(
+    `UPDATE installs SET first_ping = COALESCE(first_ping, ?), last_seen = ?, version = ?
+     WHERE plugin_id = ? AND user_hash = ?`,
+  );
+  const addEvent = db.prepare(
+    `INSERT INTO event_counts (plugin_id, event, version, day, count) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (plugin_id, event, version, day) DO UPDATE SET count = count + excluded.count`,
+  );
+  const countInstalls = db.prepare("SELECT COUNT(*) AS n FROM installs WHERE plugin_id = ?");
+  const dailyActives = db.prepare(
+    `SELECT day, COUNT(*) AS count FROM daily_actives WHERE plugin_id = ?
+     GROUP BY day ORDER BY day`,
+  );
+  const eventTotals = db.prepare(
+    `SELECT event, version, SUM(count) AS count FROM event_counts WHERE plugin_id = ?
+     GROUP BY event, version ORDER BY event, version`,
+  );
+  const pruneTokens = db.prepare("DELETE FROM install_tokens WHERE expires_at < ?");
+
+  return {
+    recordInstall: (install) =>
+      db.run(() =>
+        db.transaction(() => {
+          upsertInstall.run(
+            install.pluginId,
+            install.userHash,
+            install.version,
+            install.deviceFingerprint,
+            install.clientName,
+            install.clientVersion,
+            install.now,
+            install.now,
+          );
+          insertToken.run(
+            install.tokenHash,
+            install.pluginId,
+            install.userHash,
+            install.tokenExpiresAt,
+          );
+        })
+      ),
+    findInstallToken: (tokenHash) =>
+      db.run(() => {
+        const row = findToken.get(tokenHash) as
+          | { plugin_id: string; user_hash: string; expires_at: number; first_ping: number | null }
+          | undefined;
+        if (row === undefined) return undefined;
+        return {
+          pluginId: row.plugin_id,
+          userHash: row.user_hash,
+          expiresAt: row.expires_at,
+          hasPinged: row.first_ping !== null,
+        };
+      }),
+    recordPing: (ping) =>
+      db.run(() =>
+        db.transaction(() => {
+          upsertPing.run(ping.pluginId, ping.day, ping.userHash, ping.version);
+          markPinged.run(ping.now, ping.now, ping.version, ping.pluginId, ping.userHash);
+        })
+      ),
+    addEventCount: (event) =>
+      db.run(() =>
+        void addEvent.run(event.pluginId, event.event, event.version, event.day, event.count)
+      ),
+    getStats: (pluginId) =>
+      db.run(() => {
+        const installs = (countInstalls.get(pluginId) as { n: number }).n;
+        const actives = dailyActives.all(pluginId) as unknown as DailyActiveCount[];
+        const events = eventTotals.all(pluginId) as unknown as EventTotal[];
+        return {
+          plugin_id: pluginId,
+          installs,
+          daily_actives: actives.map((row) => ({ day: row.day, count: row.count })),
+          events: events.map((row) => ({
+            event: row.event,
+            version: row.version,
+            count: row.count,
+          })),
+        };
+      }),
+    pruneInstallTokens: (now) => db.run(() => void pruneTokens.run(now)),
+  };
+}
