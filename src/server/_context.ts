@@ -31,6 +31,16 @@ export interface HonchSettings {
   readonly partialTtlMs: number;
 }
 
+/** The idempotency settings, resolved from `ServerOptions`. */
+export interface IdempotencySettings {
+  /** How long a key is remembered, in milliseconds. */
+  readonly windowMs: number;
+  /** The most keys one scope (an install, a project) keeps; beyond it its oldest go. */
+  readonly maxKeysPerScope: number;
+  /** The most keys the store keeps; beyond it the oldest of any scope go. */
+  readonly maxKeys: number;
+}
+
 /** The server-wide state routes are built from. */
 export interface ServerContext {
   /** The clock, in milliseconds. */
@@ -47,6 +57,8 @@ export interface ServerContext {
   readonly adminKeyHash: Uint8Array | undefined;
   /** The Honch capture settings. */
   readonly honch: HonchSettings;
+  /** How `Idempotency-Key`s are remembered. */
+  readonly idempotency: IdempotencySettings;
   /** The limiter per install. */
   readonly installLimiter: TokenBucketLimiter;
   /** The limiter per client address. */

@@ -7,7 +7,7 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
-import type { HonchSettings } from "./_context.ts";
+import type { HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
 import { MemoryStore } from "./memory/memory_store.ts";
@@ -204,6 +204,8 @@ export interface ResolvedOptions {
   honch: HonchSettings;
   /** The migas settings. */
   migas: MigasSettings;
+  /** How `Idempotency-Key`s are remembered. */
+  idempotency: IdempotencySettings;
   /** The CORS settings. */
   cors: CorsSettings;
   /** The per-install limiter's burst and rate. */
@@ -295,6 +297,29 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (typeof rateLimit !== "object" || rateLimit === null) {
     fail("rateLimit", "an object", show(rateLimit));
   }
+  const idempotency: IdempotencySettings = {
+    windowMs: integerOption(
+      "idempotencyWindowMs",
+      options.idempotencyWindowMs,
+      86_400_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxKeysPerScope: integerOption(
+      "idempotencyMaxKeysPerScope",
+      options.idempotencyMaxKeysPerScope,
+      1000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxKeys: integerOption(
+      "idempotencyMaxKeys",
+      options.idempotencyMaxKeys,
+      100_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
   const honch = honchSettings(options.honch);
   const migas = migasSettings(options.migas);
   const cors = corsSettings(options.cors, fail, show);
@@ -313,6 +338,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     bodyLimitBytes,
     honch,
     migas,
+    idempotency,
     cors,
     installLimits,
     addressLimits,

@@ -78,6 +78,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     bodyLimitBytes: settings.bodyLimitBytes,
     adminKeyHash: settings.adminKeyHash,
     honch: settings.honch,
+    idempotency: settings.idempotency,
     installLimiter: new TokenBucketLimiter({ ...settings.installLimits, now }),
     addressLimiter: new TokenBucketLimiter({ ...settings.addressLimits, now }),
     state(): Promise<ServerState> {
@@ -99,6 +100,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       await target.pruneChallenges(time);
       await target.pruneInstallTokens(time);
       await target.pruneHonch(time);
+      await target.pruneIdempotencyKeys(time);
     },
   };
 

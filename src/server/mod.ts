@@ -43,6 +43,12 @@ export { MemoryStore } from "./memory/memory_store.ts";
 export type { ServerStore } from "./store.ts";
 export type { SharedStore } from "./shared/store.ts";
 export type {
+  IdempotencyClaim,
+  IdempotencyClaimResult,
+  IdempotencyStore,
+  IdempotentAnswer,
+} from "./shared/idempotency_store.ts";
+export type {
   DailyActiveCount,
   EventCountRecord,
   EventTotal,

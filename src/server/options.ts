@@ -207,6 +207,32 @@ export interface ServerOptions {
    */
   bodyLimitBytes?: number;
   /**
+   * How long an `Idempotency-Key` is remembered, in milliseconds. Within it
+   * a retry of a recording request (mkStats `/data` and `/event`, migas
+   * breadcrumbs over REST and GraphQL) is answered as the first request was,
+   * with `Idempotent-Replayed: true`, and records nothing; the same key with
+   * another request is refused 422 `idempotency_key_reused`.
+   *
+   * @default 86400000 (24 hours)
+   */
+  idempotencyWindowMs?: number;
+  /**
+   * The most idempotency keys kept per scope (one mkStats install, one migas
+   * project). A new key beyond it forgets that scope's oldest key, whose
+   * retry would then be recorded again; other scopes are never touched.
+   *
+   * @default 1000
+   */
+  idempotencyMaxKeysPerScope?: number;
+  /**
+   * The most idempotency keys kept in all, so memory and disk stay bounded
+   * however many installs there are. A new key beyond it forgets the oldest
+   * key of any scope.
+   *
+   * @default 100000
+   */
+  idempotencyMaxKeys?: number;
+  /**
    * Honch capture (`POST /capture`, `/e`, `/chunks`): project keys, size
    * limits and how long partial uploads are kept.
    *

@@ -9,7 +9,12 @@
  */
 
 import assert from "node:assert/strict";
-import type { HonchUploadKey, InstallRecord, ServerStore } from "../../src/server/mod.ts";
+import type {
+  HonchUploadKey,
+  IdempotencyClaim,
+  InstallRecord,
+  ServerStore,
+} from "../../src/server/mod.ts";
 
 /** A store under test, and how to restart and remove it. */
 export interface StoreFixture {
@@ -65,6 +70,22 @@ function crumb(userId: string | undefined, timestamp: number, project = "acme/to
 
 const EVENT = { event: "boot", distinct_id: "u1", timestamp: 1, properties: { n: 1 } };
 
+function claim(key: string, now: number, extra: Partial<IdempotencyClaim> = {}): IdempotencyClaim {
+  return {
+    scope: "mkstats\np\nu",
+    key,
+    fingerprint: "f1",
+    now,
+    expiresAt: now + 1000,
+    leaseExpiresAt: now + 100,
+    maxPerScope: 100,
+    maxTotal: 1000,
+    ...extra,
+  };
+}
+
+const OK_ANSWER = { status: 200, body: '{"ok":true}' };
+
 /**
  * Registers the contract's tests for one store.
  *
@@ -112,6 +133,81 @@ export function runStoreContract(name: string, make: () => Promise<StoreFixture>
     await assert.rejects(store.findInstallToken("h"), /closed/);
     await assert.rejects(store.findHonchPartial(upload(1), 0), /closed/);
     await assert.rejects(store.listMigasProjects(), /closed/);
+  });
+
+  test("an idempotency key is claimed once, holds its answer, and is scoped", async ({ store }) => {
+    assert.deepEqual(await store.claimIdempotencyKey(claim("k", 0)), { status: "claimed" });
+    // While the first request runs, the key is held without an answer.
+    assert.deepEqual(await store.claimIdempotencyKey(claim("k", 1, { fingerprint: "f2" })), {
+      status: "held",
+      fingerprint: "f1",
+      answer: undefined,
+    });
+    await store.settleIdempotencyKey("mkstats\np\nu", "k", OK_ANSWER);
+    assert.deepEqual(await store.claimIdempotencyKey(claim("k", 2)), {
+      status: "held",
+      fingerprint: "f1",
+      answer: OK_ANSWER,
+    });
+    // The same key in another scope is another key.
+    assert.deepEqual(
+      await store.claimIdempotencyKey(claim("k", 2, { scope: "migas\nacme/tool" })),
+      { status: "claimed" },
+    );
+  });
+
+  test("concurrent claims of one idempotency key leave exactly one claimed", async ({ store }) => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => store.claimIdempotencyKey(claim("race", 0))),
+    );
+    assert.equal(results.filter((result) => result.status === "claimed").length, 1);
+  });
+
+  test("a released key, an expired one and an unanswered one past its lease are free again", async ({ store }) => {
+    await store.claimIdempotencyKey(claim("released", 0));
+    await store.settleIdempotencyKey("mkstats\np\nu", "released", undefined);
+    assert.equal((await store.claimIdempotencyKey(claim("released", 1))).status, "claimed");
+    await store.claimIdempotencyKey(claim("answered", 0));
+    await store.settleIdempotencyKey("mkstats\np\nu", "answered", OK_ANSWER);
+    assert.equal((await store.claimIdempotencyKey(claim("answered", 999))).status, "held");
+    assert.equal((await store.claimIdempotencyKey(claim("answered", 1000))).status, "claimed");
+    await store.claimIdempotencyKey(claim("stuck", 0));
+    assert.equal((await store.claimIdempotencyKey(claim("stuck", 99))).status, "held");
+    assert.equal((await store.claimIdempotencyKey(claim("stuck", 100))).status, "claimed");
+    // Settling a key nobody holds changes nothing.
+    await store.settleIdempotencyKey("mkstats\np\nu", "never", OK_ANSWER);
+    assert.equal((await store.claimIdempotencyKey(claim("never", 101))).status, "claimed");
+  });
+
+  test("pruneIdempotencyKeys forgets expired keys and keeps live ones", async ({ store }) => {
+    await store.claimIdempotencyKey(claim("old", 0));
+    await store.settleIdempotencyKey("mkstats\np\nu", "old", OK_ANSWER);
+    await store.claimIdempotencyKey(claim("new", 500));
+    await store.settleIdempotencyKey("mkstats\np\nu", "new", OK_ANSWER);
+    await store.pruneIdempotencyKeys(1001);
+    // Claimed "now" at 0 again: only a pruned row can be claimed before it expires.
+    assert.equal((await store.claimIdempotencyKey(claim("old", 0))).status, "claimed");
+    assert.equal((await store.claimIdempotencyKey(claim("new", 0))).status, "held");
+  });
+
+  test("idempotency keys beyond a scope's bound or the total bound forget the oldest first", async ({ store }) => {
+    const settled = async (key: string, extra: Partial<IdempotencyClaim>) => {
+      assert.equal((await store.claimIdempotencyKey(claim(key, 0, extra))).status, "claimed");
+      await store.settleIdempotencyKey(extra.scope ?? "mkstats\np\nu", key, OK_ANSWER);
+    };
+    for (const key of ["a", "b", "c"]) await settled(key, { maxPerScope: 2 });
+    await settled("x", { scope: "other", maxPerScope: 2 });
+    const status = async (key: string, scope = "mkstats\np\nu") =>
+      (await store.claimIdempotencyKey(claim(key, 1, { scope, maxPerScope: 10 }))).status;
+    // "a" was the scope's oldest: forgotten; "b" and "c" and the other scope's key stay.
+    assert.equal(await status("b"), "held");
+    assert.equal(await status("c"), "held");
+    assert.equal(await status("x", "other"), "held");
+    assert.equal(await status("a"), "claimed");
+    // Now 4 rows (b, c, x, a): a fifth with a total bound of 4 forgets "b", the oldest.
+    await settled("y", { scope: "third", maxTotal: 4 });
+    assert.equal(await status("c"), "held");
+    assert.equal(await status("b"), "claimed");
   });
 
   test("install tokens are found by hash, report pings, and go on pruneInstallTokens", async ({ store }) => {
@@ -401,6 +497,8 @@ export function runStoreContract(name: string, make: () => Promise<StoreFixture>
     });
     await first.registerMigasProject({ project: "acme/tool", latestVersion: "2.0.0", now: 0 });
     await first.addMigasBreadcrumb(crumb("u1", 5));
+    await first.claimIdempotencyKey(claim("kept", 0));
+    await first.settleIdempotencyKey("mkstats\np\nu", "kept", OK_ANSWER);
     const store = await fixture.reopen();
     fixture.store = store;
     assert.equal(await store.getMeta("secret"), "s1");
@@ -428,5 +526,10 @@ export function runStoreContract(name: string, make: () => Promise<StoreFixture>
       await store.countMigasUsage({ project: "acme/tool", start: 0, end: 9, unique: true }),
       1,
     );
+    assert.deepEqual(await store.claimIdempotencyKey(claim("kept", 1)), {
+      status: "held",
+      fingerprint: "f1",
+      answer: OK_ANSWER,
+    });
   });
 }

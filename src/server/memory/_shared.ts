@@ -1,11 +1,12 @@
 /**
  * The shared part of {@linkcode MemoryStore}: settings and spent challenges
- * in two maps.
+ * in two maps, and the idempotency keys of `_idempotency.ts`.
  *
  * @module
  */
 
 import type { SharedStore } from "../shared/store.ts";
+import { memoryIdempotency } from "./_idempotency.ts";
 import type { Lifetime } from "./_lifetime.ts";
 
 /**
@@ -18,6 +19,7 @@ export function memoryShared(life: Lifetime): SharedStore {
   const meta = new Map<string, string>();
   const used = new Map<string, number>();
   return {
+    ...memoryIdempotency(life),
     getMeta: (key) => life.run(() => meta.get(key)),
     setMeta: (key, value) => life.run(() => void meta.set(key, value)),
     ensureMeta: (key, value) =>

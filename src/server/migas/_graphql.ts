@@ -8,6 +8,8 @@
  */
 
 import { buildSchema, graphql, GraphQLError, type GraphQLSchema } from "graphql";
+import { RequestRejection } from "../_validate.ts";
+import { crumbFingerprint } from "./_idempotency.ts";
 import type { MigasBreadcrumbRecord, MigasStore } from "./store.ts";
 import {
   BAD_FORMAT,
@@ -121,6 +123,15 @@ export interface ResolverContext {
   store: MigasStore;
   now: number;
   isRoot: () => boolean;
+  /**
+   * Runs a recording mutation once per `Idempotency-Key`: `record` runs for
+   * the first request, a retry gets the first result back.
+   */
+  once: (
+    project: string,
+    fingerprint: string,
+    record: () => Promise<Record<string, unknown>>,
+  ) => Promise<Record<string, unknown>>;
 }
 
 function input(value: unknown): Record<string, unknown> {
@@ -222,7 +233,7 @@ const ROOT = {
     if (await context.store.findMigasProject(project) === undefined) {
       return { success: false, message: "Project is not yet registered." };
     }
-    await context.store.addMigasBreadcrumb(crumbFromInput(
+    const crumb = crumbFromInput(
       project,
       {
         project: args.project_version,
@@ -232,8 +243,11 @@ const ROOT = {
       input(args.ctx),
       input(args.proc),
       context.now,
-    ));
-    return { success: true, message: "" };
+    );
+    return await context.once(project, crumbFingerprint("add_breadcrumb", crumb), async () => {
+      await context.store.addMigasBreadcrumb(crumb);
+      return { success: true, message: "" };
+    });
   },
   async add_project(
     args: { p: Record<string, unknown> },
@@ -244,21 +258,24 @@ const ROOT = {
     if (!project.includes("/")) return { success: false };
     const record = await context.store.findMigasProject(project);
     if (record === undefined) return { success: false };
-    await context.store.addMigasBreadcrumb(crumbFromInput(
+    const crumb = crumbFromInput(
       project,
       { project: p.project_version, language: p.language_version, languageName: p.language },
       p,
       p,
       context.now,
-    ));
-    const latest = latestOf(record.latestVersion);
-    return {
-      bad_versions: record.badVersions,
-      cached: true,
-      latest_version: latest,
-      message: "",
-      success: latest !== "unknown",
-    };
+    );
+    return await context.once(project, crumbFingerprint("add_project", crumb), async () => {
+      await context.store.addMigasBreadcrumb(crumb);
+      const latest = latestOf(record.latestVersion);
+      return {
+        bad_versions: record.badVersions,
+        cached: true,
+        latest_version: latest,
+        message: "",
+        success: latest !== "unknown",
+      };
+    });
   },
   async register_project(
     args: { project: string },
@@ -289,11 +306,14 @@ export interface GraphqlRequest {
 
 /**
  * Runs a GraphQL request against migas' schema. A resolver's store failure
- * is reported without its detail, as the server's fault.
+ * is reported without its detail, as the server's fault; a request
+ * rejection (an `Idempotency-Key` in use or reused) answers the whole
+ * request.
  *
  * @param request The query, variables and operation name.
  * @param context What the resolvers see: the store, the time and whether the caller is root.
  * @returns The `{ data, errors? }` body to answer 200 with.
+ * @throws {RequestRejection} When a resolver refused the request as a whole.
  */
 export async function runGraphql(
   request: GraphqlRequest,
@@ -307,6 +327,8 @@ export async function runGraphql(
     variableValues: request.variables,
     operationName: request.operationName,
   });
+  const rejection = result.errors?.find((error) => error.originalError instanceof RequestRejection);
+  if (rejection !== undefined) throw rejection.originalError;
   const errors = result.errors?.map((error) =>
     error.originalError !== undefined && error.originalError !== null &&
       !(error.originalError instanceof GraphQLError)

@@ -13,9 +13,11 @@
  */
 import { Hono } from "hono";
 import { requireAdmin, type ServerContext } from "../_context.ts";
+import { answerResponse, readIdempotencyKey, recordOnce } from "../_idempotency.ts";
 import { RequestRejection } from "../_validate.ts";
 import { SlidingWindowLimiter } from "../_sliding_window.ts";
 import { type ResolverContext, runGraphql, usage } from "./_graphql.ts";
+import { crumbFingerprint, GRAPHQL_REFUSALS, REST_REFUSALS } from "./_idempotency.ts";
 import {
   BAD_FORMAT,
   detail,
@@ -153,15 +155,25 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
   routes.post(
     "/api/breadcrumb",
     handle(async (request, env, url) => {
+      const key = readIdempotencyKey(request, REST_REFUSALS.invalid);
       const wait = queryBoolean(url, "wait");
       const body = await restBody(request, env);
       const crumb = readBreadcrumb(body, context.now());
       if (!crumb.project.includes("/")) detail(400, BAD_FORMAT);
       const { store } = await context.state();
       if (await store.findMigasProject(crumb.project) === undefined) detail(400, NOT_REGISTERED);
-      // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
-      await store.addMigasBreadcrumb(crumb);
-      return json({ success: true, message: "" }, wait ? 200 : 202);
+      const { answer, replayed } = await recordOnce(
+        context,
+        store,
+        { key, scope: `migas\n${crumb.project}`, fingerprint: crumbFingerprint("rest", crumb) },
+        REST_REFUSALS,
+        async () => {
+          // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
+          await store.addMigasBreadcrumb(crumb);
+          return { status: wait ? 200 : 202, body: JSON.stringify({ success: true, message: "" }) };
+        },
+      );
+      return answerResponse(answer, replayed);
     }),
   );
 
@@ -259,6 +271,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
   routes.post(
     "/graphql",
     handle(async (request, env) => {
+      const idempotencyKey = readIdempotencyKey(request, GRAPHQL_REFUSALS.invalid);
       const bytes = await readLimitedBody(
         request,
         settings.maxRequestBytes,
@@ -286,6 +299,15 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         store,
         now: context.now(),
         isRoot: () => isRoot(context, request),
+        // A mutation that records runs once per key; see _idempotency.ts
+        once: (project, fields, record) =>
+          recordOnce(
+            context,
+            store,
+            { key: idempotencyKey, scope: `migas\n${project}`, fingerprint: fields },
+            GRAPHQL_REFUSALS,
+            async () => ({ status: 200, body: JSON.stringify(await record()) }),
+          ).then(({ answer }) => JSON.parse(answer.body)),
       };
       const answer = await runGraphql({
         query,

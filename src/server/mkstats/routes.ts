@@ -18,6 +18,13 @@ import { createChallenge, verifySolution } from "../../pow/challenge.ts";
 import type { UsedChallengeStore } from "../../pow/used_store.ts";
 import { enforceRateLimit, requireAdmin, type ServerContext, sha256Hex } from "../_context.ts";
 import {
+  answerResponse,
+  fingerprint,
+  type IdempotencyRefusals,
+  readIdempotencyKey,
+  recordOnce,
+} from "../_idempotency.ts";
+import {
   invalid,
   optionalString,
   readInteger,
@@ -87,6 +94,25 @@ function newInstallToken(): string {
 }
 
 const INVALID_TOKEN = () => new RequestRejection(401, { error: "invalid_install_token" });
+
+const IDEMPOTENCY_REFUSALS: IdempotencyRefusals = {
+  invalid: () =>
+    invalid("Idempotency-Key", "'Idempotency-Key' must be 1 to 255 visible ASCII characters"),
+  inFlight: () => {
+    throw new RequestRejection(409, {
+      error: "idempotency_key_in_use",
+      message: "A request with this Idempotency-Key is still being processed: retry shortly",
+    }, { "retry-after": "1" });
+  },
+  reused: () => {
+    throw new RequestRejection(422, {
+      error: "idempotency_key_reused",
+      message: "This Idempotency-Key was already used with another request: use a new key",
+    });
+  },
+};
+
+const OK = () => Promise.resolve({ status: 200, body: JSON.stringify({ ok: true }) });
 
 interface Authenticated {
   tokenHash: string;
@@ -203,6 +229,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     readExtra?: (body: Record<string, unknown>) => void,
   ) {
     enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
+    const key = readIdempotencyKey(request, IDEMPOTENCY_REFUSALS.invalid);
     const body = await readJsonObject(request, context.bodyLimitBytes);
     const common = readCommon(body);
     const token = requireString(body, "install_token", TOKEN);
@@ -211,38 +238,73 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     const { store } = await context.state();
     const auth = await authenticate(context, store, token, common);
     enforceRateLimit(context.installLimiter, auth.tokenHash);
-    return { body, common, store, ...auth };
+    // Keys belong to the install the token authenticated, whatever token a retry carries
+    const scope = `mkstats\n${common.pluginId}\n${common.userHash}`;
+    return { body, common, store, key, scope, ...auth };
   }
 
   routes.post("/data", async (c) => {
-    const { common, store } = await readInstallRequest(c.req.raw, c.env);
-    const now = context.now();
-    await store.recordPing({
-      pluginId: common.pluginId,
-      userHash: common.userHash,
-      version: common.version,
-      day: utcDay(now),
-      now,
-    });
-    return c.json({ ok: true });
+    const { common, store, key, scope } = await readInstallRequest(c.req.raw, c.env);
+    const request = {
+      key,
+      scope,
+      fingerprint: fingerprint(["data", common.version]),
+    };
+    const { answer, replayed } = await recordOnce(
+      context,
+      store,
+      request,
+      IDEMPOTENCY_REFUSALS,
+      async () => {
+        const now = context.now();
+        await store.recordPing({
+          pluginId: common.pluginId,
+          userHash: common.userHash,
+          version: common.version,
+          day: utcDay(now),
+          now,
+        });
+        return await OK();
+      },
+    );
+    return answerResponse(answer, replayed);
   });
 
   routes.post("/event", async (c) => {
     let event = "";
     let count = 1;
-    const { common, store, hasPinged } = await readInstallRequest(c.req.raw, c.env, (body) => {
-      event = requireString(body, "event", EVENT);
-      count = readInteger(body, "count", 1, MAX_COUNT, 1);
-    });
+    const { common, store, hasPinged, key, scope } = await readInstallRequest(
+      c.req.raw,
+      c.env,
+      (body) => {
+        event = requireString(body, "event", EVENT);
+        count = readInteger(body, "count", 1, MAX_COUNT, 1);
+      },
+    );
     if (!hasPinged) return c.json({ error: "metric_not_initialized" }, 409);
-    await store.addEventCount({
-      pluginId: common.pluginId,
-      version: common.version,
-      event,
-      day: utcDay(context.now()),
-      count,
-    });
-    return c.json({ ok: true });
+    // What the event records; the timestamp and token a retry refreshes are not part of it
+    const request = {
+      key,
+      scope,
+      fingerprint: fingerprint(["event", common.version, event, count]),
+    };
+    const { answer, replayed } = await recordOnce(
+      context,
+      store,
+      request,
+      IDEMPOTENCY_REFUSALS,
+      async () => {
+        await store.addEventCount({
+          pluginId: common.pluginId,
+          version: common.version,
+          event,
+          day: utcDay(context.now()),
+          count,
+        });
+        return await OK();
+      },
+    );
+    return answerResponse(answer, replayed);
   });
 
   routes.get("/stats/:plugin_id", async (c) => {

@@ -1,15 +1,18 @@
 /**
  * What every service of the reference server keeps in common: server
  * settings (the generated challenge secret) and spent proof-of-work
- * challenges. Times are milliseconds since the epoch, passed in by the
- * server, so a store never reads a clock of its own.
+ * challenges, and the `Idempotency-Key`s of recording requests
+ * ({@linkcode IdempotencyStore}). Times are milliseconds since the epoch,
+ * passed in by the server, so a store never reads a clock of its own.
  *
  * @module
  */
 
+import type { IdempotencyStore } from "./idempotency_store.ts";
+
 /**
- * The shared part of a server store: settings, spent challenges, and the
- * store's own lifetime. Implementations must be safe to call concurrently.
+ * The shared part of a server store: settings, spent challenges,
+ * idempotency keys, and the store's own lifetime. Implementations must be safe to call concurrently.
  *
  * @example Keep a setting
  * ```ts
@@ -21,7 +24,7 @@
  * await store.close();
  * ```
  */
-export interface SharedStore {
+export interface SharedStore extends IdempotencyStore {
   /**
    * Reads a server setting.
    *

@@ -1,12 +1,14 @@
 /**
  * The shared part of {@linkcode SqliteStore}: the `meta` and
- * `used_challenges` tables.
+ * `used_challenges` tables, and the `idempotency_keys` table of
+ * `_idempotency.ts`.
  *
  * @module
  */
 
 import type { SharedStore } from "../shared/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { sqliteIdempotency } from "./_idempotency.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -38,6 +40,7 @@ export function sqliteShared(db: SqliteConnection): SharedStore {
   );
   const prune = db.prepare("DELETE FROM used_challenges WHERE expires_at < ?");
   return {
+    ...sqliteIdempotency(db),
     getMeta: (key) => db.run(() => (get.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => db.run(() => void set.run(key, value)),
     ensureMeta: (key, value) =>

@@ -1,0 +1,154 @@
+/**
+ * `Idempotency-Key` on the recording routes (mkStats `/data` and `/event`,
+ * migas `/api/breadcrumb` and the GraphQL `add_breadcrumb`/`add_project`
+ * mutations), after IETF draft-ietf-httpapi-idempotency-key-header. A key is
+ * claimed before anything is recorded and settled with the answer given, so
+ * a retry within the window is answered as the first request was (its
+ * status and body, marked `Idempotent-Replayed: true`) and records nothing.
+ *
+ * A key is scoped per service and per install or project, so one client's
+ * key never meets another's. What a key promises is the request's
+ * fingerprint: a digest of the fields it records, not of its bytes, so a
+ * retry that refreshes a timestamp or an install token is still the same
+ * request. A key brought again with another fingerprint is refused (422
+ * `idempotency_key_reused`, as the draft says); a key whose first request
+ * is still running is refused 409 `idempotency_key_in_use` with
+ * `Retry-After: 1`. A request that records nothing (refused, or failed)
+ * releases its key, so its retry runs afresh.
+ *
+ * @module
+ */
+
+import type { ServerContext } from "./_context.ts";
+import { sha256Hex } from "./_context.ts";
+import type { IdempotentAnswer } from "./shared/idempotency_store.ts";
+import type { ServerStore } from "./store.ts";
+
+/** The request header that carries the key. */
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+
+/** The header a replayed answer carries, as Stripe's and others' do. */
+export const REPLAYED_HEADER = "idempotent-replayed";
+
+/**
+ * How long an unanswered claim holds before another request may take the key
+ * over: far longer than any request of the reference server runs, and short
+ * enough that a crash between claim and answer blocks a key only briefly.
+ */
+const LEASE_MS = 30_000;
+
+/** 1 to 255 visible ASCII characters: a UUID, a ULID, or any client's own token. */
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** How one service refuses what the key check finds, in that service's own error shape. */
+export interface IdempotencyRefusals {
+  /** The header is not 1..255 visible ASCII characters. */
+  invalid(): never;
+  /** The key's first request has not answered yet. */
+  inFlight(): never;
+  /** The key came with another request before. */
+  reused(): never;
+}
+
+/** One recording request's key, where it belongs, and what it records. */
+export interface IdempotentRequest {
+  /** The key, or `undefined` when the request carries none (then nothing is remembered). */
+  key: string | undefined;
+  /** Whose key it is: service, then install or project. */
+  scope: string;
+  /** The digest of what the request records, from {@linkcode fingerprint}. */
+  fingerprint: string;
+}
+
+/**
+ * Reads the `Idempotency-Key` header. The draft's form is a structured-field
+ * string (`"…"`); a bare token, as most clients send, is taken as it is.
+ *
+ * @param request The request.
+ * @param refuse Called when the header is present but malformed.
+ * @returns The key, or `undefined` when the header is absent.
+ */
+export function readIdempotencyKey(request: Request, refuse: () => never): string | undefined {
+  const raw = request.headers.get(IDEMPOTENCY_HEADER);
+  if (raw === null) return undefined;
+  let key = raw.trim();
+  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
+  if (!KEY.test(key)) refuse();
+  return key;
+}
+
+/**
+ * Digests what a request records, in a fixed order.
+ *
+ * @param parts The recorded fields, JSON-serialisable.
+ * @returns The SHA-256 of their JSON, as lowercase hex.
+ */
+export function fingerprint(parts: readonly unknown[]): string {
+  return sha256Hex(JSON.stringify(parts));
+}
+
+/**
+ * Runs a recording request once per key: the first request runs `record`
+ * and its answer is kept; a retry gets that answer back without running it.
+ * Without a key, `record` simply runs.
+ *
+ * @param context The server context (clock and idempotency settings).
+ * @param store Where keys are kept; expired ones are pruned now and then.
+ * @param request The key, its scope and the request's fingerprint.
+ * @param refuse The service's refusals for a key in use or reused.
+ * @param record Records the request and returns the answer to give; a throw releases the key.
+ * @returns The answer, and whether it is a replay.
+ * @throws {RequestRejection} From `refuse`, or whatever `record` throws.
+ */
+export async function recordOnce(
+  context: ServerContext,
+  store: ServerStore,
+  request: IdempotentRequest,
+  refuse: IdempotencyRefusals,
+  record: () => Promise<IdempotentAnswer>,
+): Promise<{ answer: IdempotentAnswer; replayed: boolean }> {
+  const { key, scope } = request;
+  if (key === undefined) return { answer: await record(), replayed: false };
+  await context.maintain(store);
+  const now = context.now();
+  const { windowMs, maxKeysPerScope, maxKeys } = context.idempotency;
+  const claim = await store.claimIdempotencyKey({
+    scope,
+    key,
+    fingerprint: request.fingerprint,
+    now,
+    expiresAt: now + windowMs,
+    leaseExpiresAt: now + Math.min(LEASE_MS, windowMs),
+    maxPerScope: maxKeysPerScope,
+    maxTotal: maxKeys,
+  });
+  if (claim.status === "held") {
+    if (claim.fingerprint !== request.fingerprint) refuse.reused();
+    if (claim.answer === undefined) refuse.inFlight();
+    return { answer: claim.answer, replayed: true };
+  }
+  let answer: IdempotentAnswer;
+  try {
+    answer = await record();
+  } catch (error) {
+    // Nothing was recorded: the key is free for the retry. A store failure here
+    // only leaves the claim to its lease.
+    await store.settleIdempotencyKey(scope, key, undefined).catch(() => {});
+    throw error;
+  }
+  await store.settleIdempotencyKey(scope, key, answer);
+  return { answer, replayed: false };
+}
+
+/**
+ * Builds the HTTP answer for a kept or fresh {@linkcode IdempotentAnswer}.
+ *
+ * @param answer The status and JSON body.
+ * @param replayed Whether it answers a retry; then `Idempotent-Replayed: true` is set.
+ * @returns The response.
+ */
+export function answerResponse(answer: IdempotentAnswer, replayed: boolean): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (replayed) headers[REPLAYED_HEADER] = "true";
+  return new Response(answer.body, { status: answer.status, headers });
+}

@@ -1,0 +1,53 @@
+/**
+ * How the migas routes refuse a bad, busy or reused `Idempotency-Key`, in
+ * migas' own shapes (FastAPI's `detail` over REST, GraphQL's `errors`), and
+ * what a breadcrumb's fingerprint covers: every recorded field but the
+ * server's timestamp, and the route it came by, so one key cannot record a
+ * breadcrumb over REST and again over GraphQL.
+ *
+ * @module
+ */
+
+import { fingerprint, type IdempotencyRefusals } from "../_idempotency.ts";
+import { RequestRejection } from "../_validate.ts";
+import { detail, unprocessable } from "./_models.ts";
+import type { MigasBreadcrumbRecord } from "./store.ts";
+
+const LOC = ["header", "idempotency-key"];
+const INVALID = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+const IN_FLIGHT = "A request with this Idempotency-Key is still being processed: retry shortly";
+const REUSED = "This Idempotency-Key was already used with another request: use a new key";
+
+/** The REST refusals: FastAPI's 422 list, and a 409 `detail` with `Retry-After`. */
+export const REST_REFUSALS: IdempotencyRefusals = {
+  invalid: () => unprocessable([{ type: "value_error", loc: LOC, msg: INVALID }]),
+  inFlight: () => detail(409, IN_FLIGHT, { "retry-after": "1" }),
+  reused: () => unprocessable([{ type: "idempotency_key_reused", loc: LOC, msg: REUSED }]),
+};
+
+function graphqlRefusal(status: number, code: string, message: string): never {
+  throw new RequestRejection(
+    status,
+    { data: null, errors: [{ message, extensions: { code } }] },
+    status === 409 ? { "retry-after": "1" } : {},
+  );
+}
+
+/** The GraphQL refusals: the whole request answers with the status and an `errors` list. */
+export const GRAPHQL_REFUSALS: IdempotencyRefusals = {
+  invalid: () => graphqlRefusal(400, "invalid_idempotency_key", INVALID),
+  inFlight: () => graphqlRefusal(409, "idempotency_key_in_use", IN_FLIGHT),
+  reused: () => graphqlRefusal(422, "idempotency_key_reused", REUSED),
+};
+
+/**
+ * The fingerprint of a breadcrumb: what it records, and how it came.
+ *
+ * @param route `rest`, `add_breadcrumb` or `add_project`.
+ * @param crumb The breadcrumb as it would be stored.
+ * @returns The digest.
+ */
+export function crumbFingerprint(route: string, crumb: MigasBreadcrumbRecord): string {
+  const { timestamp: _timestamp, ...recorded } = crumb;
+  return fingerprint([route, ...Object.entries(recorded).sort(([a], [b]) => a < b ? -1 : 1)]);
+}
