@@ -42,7 +42,7 @@ if (directory !== undefined) await Deno.mkdir(directory, { recursive: true });
 const client = new MkStatsClient({
   pluginId: "my_plugin",
   pluginVersion: "1.0.0",
-  apiUrl: Deno.args[0] ?? "http://127.0.0.1:8787/api",
+  endpoint: Deno.args[0] ?? "http://127.0.0.1:8787/api",
   storage: directory === undefined
     ? new MemoryStorage()
     : new FileStorage(`${directory}/mkstats_plugin.json`),

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "./errors.ts";
+import { invalidArgument, positiveNumber } from "./validate.ts";
 
 /**
  * How a delay is spread around its ceiling: `"full"` draws uniformly from
@@ -103,31 +103,25 @@ export class Backoff {
    * or `jitter` is neither `"full"` nor a number in 0..1.
    */
   constructor(options: BackoffOptions = {}) {
-    this.#initialMs = positive("initialMs", options.initialMs ?? 1000);
-    this.#maxMs = positive("maxMs", options.maxMs ?? 300_000);
-    this.#factor = options.factor ?? 2;
-    if (!(this.#factor >= 1) || !Number.isFinite(this.#factor)) {
-      throw new InvalidArgumentError(
-        "factor",
-        `Cannot create backoff as 'factor' must be at least 1: current value is ${this.#factor}`,
-      );
+    const action = "create backoff";
+    this.#initialMs = positiveNumber(action, "initialMs", options.initialMs, 1000);
+    this.#maxMs = positiveNumber(action, "maxMs", options.maxMs, 300_000);
+    const factor = options.factor ?? 2;
+    if (typeof factor !== "number" || !(factor >= 1) || !Number.isFinite(factor)) {
+      throw invalidArgument(action, "factor", "at least 1", factor);
     }
+    this.#factor = factor;
     const jitter = options.jitter ?? "full";
     if (jitter !== "full" && !(typeof jitter === "number" && jitter >= 0 && jitter <= 1)) {
-      throw new InvalidArgumentError(
-        "jitter",
-        `Cannot create backoff as 'jitter' must be "full" or a number in 0..1: current value is ${
-          String(jitter)
-        }`,
-      );
+      throw invalidArgument(action, "jitter", '"full" or a number in 0..1', jitter, {
+        reveal: true,
+      });
     }
     this.#jitter = jitter;
+    // Infinity is allowed here: it honours any Retry-After
     const cap = options.maxRetryAfterMs ?? this.#maxMs;
-    if (!(cap > 0)) {
-      throw new InvalidArgumentError(
-        "maxRetryAfterMs",
-        `Cannot create backoff as 'maxRetryAfterMs' must be a positive number: current value is ${cap}`,
-      );
+    if (typeof cap !== "number" || !(cap > 0)) {
+      throw invalidArgument(action, "maxRetryAfterMs", "a positive number", cap);
     }
     this.#maxRetryAfterMs = cap;
     this.#random = options.random ?? Math.random;
@@ -235,14 +229,4 @@ export class BackoffGate {
   remainingMs(): number {
     return Math.max(0, this.#until - this.#now());
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(
-      name,
-      `Cannot create backoff as '${name}' must be a positive number: current value is ${value}`,
-    );
-  }
-  return value;
 }

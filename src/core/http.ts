@@ -9,13 +9,8 @@
  * @module
  */
 
-import {
-  AbortedError,
-  HttpError,
-  InvalidArgumentError,
-  NetworkError,
-  TimeoutError,
-} from "./errors.ts";
+import { AbortedError, HttpError, NetworkError, TimeoutError } from "./errors.ts";
+import { positiveNumber } from "./validate.ts";
 
 /** Options of {@linkcode postJson} and {@linkcode postBytes}. */
 export interface RequestOptions {
@@ -199,13 +194,12 @@ export async function postRaw(
   contentType: string,
   options: RequestOptions = {},
 ): Promise<HttpAnswer> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    throw new InvalidArgumentError(
-      "timeoutMs",
-      `Cannot send the request as 'timeoutMs' must be a positive number: current value is ${timeoutMs}`,
-    );
-  }
+  const timeoutMs = positiveNumber(
+    "send the request",
+    "timeoutMs",
+    options.timeoutMs,
+    DEFAULT_TIMEOUT_MS,
+  );
   const doFetch = options.fetch ?? globalThis.fetch;
   const path = describe(url);
   if (options.signal?.aborted) {

@@ -7,10 +7,18 @@
  * @module
  */
 
-import { InvalidArgumentError } from "./errors.ts";
+import { QueuePersister } from "./_queue_persister.ts";
+import { encodeState, parseState } from "./_queue_state.ts";
+import { SizedRing } from "./_ring.ts";
 import type { Storage } from "./storage.ts";
 import { utf8ByteLength } from "./utf8.ts";
-import { integer, nonEmptyString, optionalFunction, optionalObject } from "./validate.ts";
+import {
+  integer,
+  invalidArgument,
+  nonEmptyString,
+  optionalFunction,
+  optionalObject,
+} from "./validate.ts";
 
 /** Options of {@linkcode BoundedQueue}. */
 export interface QueueOptions<T> {
@@ -86,18 +94,9 @@ export interface QueueStats {
   persistErrors: number;
 }
 
-interface PersistedState {
-  version: 1;
-  items: unknown[];
-  dropped: number;
-  droppedByReason: Record<string, number>;
-}
-
 const DEFAULT_MAX_ITEMS = 1000;
 const DEFAULT_MAX_BYTES = 1_048_576;
 const DEFAULT_STORAGE_KEY = "edgewire:queue";
-// Below this many spent slots at the front, compacting costs more than it frees.
-const COMPACT_THRESHOLD = 256;
 
 /**
  * A FIFO queue bounded by count and bytes that drops the oldest items when
@@ -123,25 +122,12 @@ export class BoundedQueue<T> {
   /** The most bytes the queue holds. */
   readonly maxBytes: number;
 
-  #sizeOf: (item: T) => number;
-  #storage: Storage | undefined;
-  #storageKey: string;
-
-  // Items live in #items[#head..]; shifting moves #head instead of moving memory.
-  #items: T[] = [];
-  #sizes: number[] = [];
-  #head = 0;
-  #bytes = 0;
-
+  readonly #sizeOf: (item: T) => number;
+  readonly #ring = new SizedRing<T>();
+  readonly #persister: QueuePersister;
   #dropped = 0;
-  #droppedByReason = new Map<string, number>();
+  readonly #droppedByReason = new Map<string, number>();
   #persistErrors = 0;
-
-  #chain: Promise<void> = Promise.resolve();
-  #writeQueued = false;
-  #writeStarted = false;
-  #restore: Promise<void> | undefined;
-  #restoring: Promise<void> | undefined;
 
   /**
    * Creates an empty queue.
@@ -155,26 +141,24 @@ export class BoundedQueue<T> {
     this.maxBytes = integer(action, "maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
     this.#sizeOf = optionalFunction<(item: T) => number>(action, "sizeOf", options.sizeOf) ??
       jsonByteLength;
-    this.#storage = optionalObject<Storage>(action, "storage", options.storage, ["get", "set"]);
-    this.#storageKey = nonEmptyString(
-      action,
-      "storageKey",
-      options.storageKey,
-      DEFAULT_STORAGE_KEY,
-      {
+    this.#persister = new QueuePersister({
+      storage: optionalObject<Storage>(action, "storage", options.storage, ["get", "set"]),
+      key: nonEmptyString(action, "storageKey", options.storageKey, DEFAULT_STORAGE_KEY, {
         reveal: true,
-      },
-    );
+      }),
+      snapshot: () => encodeState(this.peek(), this.#dropped, this.#droppedByReason),
+      onError: () => this.#persistErrors++,
+    });
   }
 
   /** How many items are queued. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#ring.length;
   }
 
   /** How many bytes the queued items measure. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#ring.bytes;
   }
 
   /**
@@ -199,14 +183,12 @@ export class BoundedQueue<T> {
     const size = this.#measure(item);
     if (size > this.maxBytes) {
       this.#count("oversize", 1);
-      this.#schedulePersist();
+      this.#persister.schedule();
       return false;
     }
-    this.#items.push(item);
-    this.#sizes.push(size);
-    this.#bytes += size;
+    this.#ring.push(item, size);
     this.#enforceBounds();
-    this.#schedulePersist();
+    this.#persister.schedule();
     return true;
   }
 
@@ -219,7 +201,7 @@ export class BoundedQueue<T> {
    */
   peek(count?: number): T[] {
     const n = this.#take("peek", count);
-    return this.#items.slice(this.#head, this.#head + n);
+    return this.#ring.peek(n);
   }
 
   /**
@@ -241,8 +223,8 @@ export class BoundedQueue<T> {
   shift(count?: number): T[] {
     const n = this.#take("shift", count);
     if (n === 0) return [];
-    const removed = this.#removeFront(n);
-    this.#schedulePersist();
+    const removed = this.#ring.removeFront(n);
+    this.#persister.schedule();
     return removed;
   }
 
@@ -268,25 +250,21 @@ export class BoundedQueue<T> {
    * ```
    */
   upsert(match: (item: T) => boolean, update: (existing: T | undefined) => T): void {
-    const items = this.#items;
-    for (let i = this.#head; i < items.length; i++) {
-      if (!match(items[i])) continue;
-      const next = update(items[i]);
-      const size = this.#measure(next);
-      this.#bytes -= this.#sizes[i];
-      if (size > this.maxBytes) {
-        this.#removeAt(i);
-        this.#count("oversize", 1);
-      } else {
-        items[i] = next;
-        this.#sizes[i] = size;
-        this.#bytes += size;
-        this.#enforceBounds();
-      }
-      this.#schedulePersist();
+    const position = this.#ring.findIndex(match);
+    if (position === -1) {
+      this.push(update(undefined));
       return;
     }
-    this.push(update(undefined));
+    const next = update(this.#ring.at(position));
+    const size = this.#measure(next);
+    if (size > this.maxBytes) {
+      this.#ring.removeAt(position);
+      this.#count("oversize", 1);
+    } else {
+      this.#ring.replace(position, next, size);
+      this.#enforceBounds();
+    }
+    this.#persister.schedule();
   }
 
   /**
@@ -323,9 +301,9 @@ export class BoundedQueue<T> {
       }
     }
     if (oversize > 0) this.#count("oversize", oversize);
-    this.#prepend(kept, keptSizes);
+    this.#ring.prepend(kept, keptSizes);
     this.#enforceBounds();
-    if (items.length > 0) this.#schedulePersist();
+    if (items.length > 0) this.#persister.schedule();
   }
 
   /**
@@ -351,9 +329,9 @@ export class BoundedQueue<T> {
     nonEmptyString("drop queued items", "reason", reason, undefined, { reveal: true });
     const n = this.#take("drop", count);
     if (n === 0) return [];
-    const removed = this.#removeFront(n);
+    const removed = this.#ring.removeFront(n);
     this.#count(reason, n);
-    this.#schedulePersist();
+    this.#persister.schedule();
     return removed;
   }
 
@@ -364,11 +342,8 @@ export class BoundedQueue<T> {
    */
   clear(): void {
     if (this.length === 0) return;
-    this.#items = [];
-    this.#sizes = [];
-    this.#head = 0;
-    this.#bytes = 0;
-    this.#schedulePersist();
+    this.#ring.clear();
+    this.#persister.schedule();
   }
 
   /**
@@ -379,7 +354,7 @@ export class BoundedQueue<T> {
   stats(): QueueStats {
     return {
       queued: this.length,
-      bytes: this.#bytes,
+      bytes: this.#ring.bytes,
       dropped: this.#dropped,
       droppedByReason: Object.fromEntries(this.#droppedByReason),
       persistErrors: this.#persistErrors,
@@ -397,31 +372,7 @@ export class BoundedQueue<T> {
    * @returns A promise that resolves once the stored state is merged.
    */
   restore(): Promise<void> {
-    if (this.#restore !== undefined) return this.#restore;
-    const storage = this.#storage;
-    if (storage === undefined || this.#writeStarted) {
-      this.#restore = Promise.resolve();
-      return this.#restore;
-    }
-    // The read starts now, before any write this tick already scheduled.
-    let read: Promise<string | undefined>;
-    try {
-      read = Promise.resolve(storage.get(this.#storageKey));
-    } catch (error) {
-      read = Promise.reject(error);
-    }
-    const restoring: Promise<void> = read
-      .then((raw) => {
-        if (this.#merge(raw)) this.#schedulePersist();
-      }, () => {
-        this.#persistErrors++;
-      })
-      .finally(() => {
-        if (this.#restoring === restoring) this.#restoring = undefined;
-      });
-    this.#restoring = restoring;
-    this.#restore = restoring;
-    return restoring;
+    return this.#persister.restore((raw) => this.#merge(raw));
   }
 
   /**
@@ -430,13 +381,8 @@ export class BoundedQueue<T> {
    *
    * @returns A promise that resolves once storage holds the latest state.
    */
-  async persisted(): Promise<void> {
-    for (;;) {
-      const chain = this.#chain;
-      await chain;
-      if (this.#restoring !== undefined) await this.#restoring;
-      if (chain === this.#chain && this.#restoring === undefined) return;
-    }
+  persisted(): Promise<void> {
+    return this.#persister.persisted();
   }
 
   /**
@@ -459,37 +405,17 @@ export class BoundedQueue<T> {
    * ```
    */
   persistNow(): boolean {
-    const storage = this.#storage;
-    if (typeof storage?.setSync !== "function") return false;
-    if (this.#restoring !== undefined || (this.#restore === undefined && !this.#writeStarted)) {
-      return false;
-    }
-    try {
-      storage.setSync(this.#storageKey, JSON.stringify(this.#state()));
-      return true;
-    } catch {
-      this.#persistErrors++;
-      return false;
-    }
-  }
-
-  #state(): PersistedState {
-    return {
-      version: 1,
-      items: this.peek(),
-      dropped: this.#dropped,
-      droppedByReason: Object.fromEntries(this.#droppedByReason),
-    };
+    return this.#persister.persistNow();
   }
 
   #measure(item: T): number {
     const size = this.#sizeOf(item);
     if (typeof size !== "number" || !(size >= 0) || size === Infinity) {
-      throw new InvalidArgumentError(
+      throw invalidArgument(
+        "queue the item",
         "sizeOf",
-        `Cannot queue the item as 'sizeOf' must return a non-negative finite number: current value is ${
-          String(size)
-        }`,
+        "a function that returns a non-negative finite number",
+        size,
       );
     }
     return size;
@@ -509,83 +435,21 @@ export class BoundedQueue<T> {
   }
 
   #enforceBounds(): void {
-    const sizes = this.#sizes;
-    let length = this.length;
-    let bytes = this.#bytes;
-    let n = 0;
-    while (length > this.maxItems || bytes > this.maxBytes) {
-      bytes -= sizes[this.#head + n];
-      length--;
-      n++;
-    }
+    const n = this.#ring.excess(this.maxItems, this.maxBytes);
     if (n === 0) return;
-    this.#removeFront(n);
+    this.#ring.removeFront(n);
     this.#count("overflow", n);
-  }
-
-  #removeFront(n: number): T[] {
-    const items = this.#items;
-    const sizes = this.#sizes;
-    const start = this.#head;
-    const end = start + n;
-    const removed = items.slice(start, end);
-    for (let i = start; i < end; i++) {
-      this.#bytes -= sizes[i];
-      // Release the reference now rather than at the next compaction.
-      items[i] = undefined as T;
-    }
-    this.#head = end;
-    if (end === items.length) {
-      items.length = 0;
-      sizes.length = 0;
-      this.#head = 0;
-    } else if (end >= COMPACT_THRESHOLD && end * 2 >= items.length) {
-      items.splice(0, end);
-      sizes.splice(0, end);
-      this.#head = 0;
-    }
-    return removed;
-  }
-
-  #removeAt(index: number): void {
-    this.#items.splice(index, 1);
-    this.#sizes.splice(index, 1);
-  }
-
-  #prepend(items: T[], sizes: number[]): void {
-    const k = items.length;
-    if (k === 0) return;
-    if (this.#head >= k) {
-      this.#head -= k;
-      for (let i = 0; i < k; i++) {
-        this.#items[this.#head + i] = items[i];
-        this.#sizes[this.#head + i] = sizes[i];
-      }
-    } else {
-      this.#items = items.concat(this.#items.slice(this.#head));
-      this.#sizes = sizes.concat(this.#sizes.slice(this.#head));
-      this.#head = 0;
-    }
-    for (let i = 0; i < k; i++) this.#bytes += sizes[i];
   }
 
   /** Merges a stored state; returns whether anything changed. */
   #merge(raw: string | undefined): boolean {
-    if (raw === undefined || raw === null) return false;
-    let state: unknown;
-    try {
-      state = JSON.parse(raw);
-    } catch {
+    const state = parseState(raw);
+    if (state === undefined) return false;
+    if (state === "corrupt") {
       this.#persistErrors++;
       return false;
     }
-    if (!isPersistedState(state)) {
-      this.#persistErrors++;
-      return false;
-    }
-    for (const [reason, n] of Object.entries(state.droppedByReason)) {
-      if (Number.isSafeInteger(n) && n > 0) this.#count(reason, n);
-    }
+    for (const [reason, n] of state.droppedByReason) this.#count(reason, n);
     const kept: T[] = [];
     const sizes: number[] = [];
     let oversize = 0;
@@ -607,50 +471,18 @@ export class BoundedQueue<T> {
     }
     if (oversize > 0) this.#count("oversize", oversize);
     if (unreadable > 0) this.#count("corrupt", unreadable);
-    this.#prepend(kept, sizes);
+    this.#ring.prepend(kept, sizes);
     this.#enforceBounds();
     return true;
   }
-
-  #schedulePersist(): void {
-    if (this.#storage === undefined || this.#writeQueued) return;
-    this.#writeQueued = true;
-    this.#chain = this.#chain.then(() => this.#write());
-  }
-
-  async #write(): Promise<void> {
-    const storage = this.#storage;
-    if (storage === undefined) return;
-    // A restore in flight must read the old state before this write replaces it.
-    while (this.#restoring !== undefined) await this.#restoring;
-    this.#writeQueued = false;
-    this.#writeStarted = true;
-    try {
-      await storage.set(this.#storageKey, JSON.stringify(this.#state()));
-    } catch {
-      this.#persistErrors++;
-    }
-  }
-}
-
-function isPersistedState(value: unknown): value is PersistedState {
-  if (typeof value !== "object" || value === null) return false;
-  const state = value as Partial<PersistedState>;
-  return Array.isArray(state.items) && typeof state.droppedByReason === "object" &&
-    state.droppedByReason !== null && !Array.isArray(state.droppedByReason);
 }
 
 function jsonByteLength(item: unknown): number {
   let json: string | undefined;
   try {
     json = JSON.stringify(item);
-  } catch (error) {
-    throw new InvalidArgumentError(
-      "item",
-      `Cannot queue the item as it is not JSON-serialisable: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    );
+  } catch {
+    throw invalidArgument("queue the item", "item", "a JSON-serialisable value", item);
   }
   // JSON arrays store undefined and functions as null.
   return json === undefined ? 4 : utf8ByteLength(json);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { BackoffGate } from "../core/backoff.ts";
+import { BackoffGate, type Jitter } from "../core/backoff.ts";
 import { DeliveryEngine } from "../core/delivery/engine.ts";
 import { httpOutcome, type HttpOutcomePolicy } from "../core/delivery/http_outcome.ts";
 import type { SendOutcome } from "../core/delivery/outcome.ts";
@@ -36,6 +36,7 @@ export interface QueuedCrumb {
 export interface BreadcrumbDeliveryOptions {
   storage: Storage;
   maxQueued: number;
+  backoff?: { initialMs?: number; maxMs?: number; jitter?: Jitter };
   now: () => number;
   random?: () => number;
   /** Sends one breadcrumb; never rejects. */
@@ -104,7 +105,13 @@ export class BreadcrumbDelivery {
       storage: options.storage,
       storageKey: QUEUE_KEY,
     });
-    this.#gate = new BackoffGate({ now: options.now, random: options.random });
+    this.#gate = new BackoffGate({
+      initialMs: options.backoff?.initialMs,
+      maxMs: options.backoff?.maxMs,
+      jitter: options.backoff?.jitter,
+      now: options.now,
+      random: options.random,
+    });
     this.#engine = new DeliveryEngine<QueuedCrumb>({
       gate: this.#gate,
       source: {

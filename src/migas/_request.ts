@@ -9,8 +9,11 @@
  * @module
  */
 
+import { IDEMPOTENCY_KEY_HEADER } from "../core/delivery/idempotency.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { postRaw } from "../core/http.ts";
+import { MIGAS_CLIENT_VERSION } from "./options.ts";
+import type { MigasSettings } from "./_settings.ts";
 
 /** What came back, real or synthesised. */
 export interface MigasResponse {
@@ -35,6 +38,9 @@ const failure = (status: number, message: string): MigasResponse => ({
   headers: undefined,
   failure: status === 408 ? "timeout" : "network",
 });
+
+/** The message of an answer migas-py cannot read. */
+export const GENERIC_ERROR = "[migas] An error occurred.";
 
 /** POSTs `body` to `url` with `headers` within `timeoutMs`, through the core request. */
 export async function send(
@@ -62,6 +68,45 @@ export async function send(
   } catch (error) {
     return error instanceof TimeoutError ? failure(408, TIMED_OUT) : failure(503, UNREACHABLE);
   }
+}
+
+/**
+ * POSTs a JSON body to migas as migas-py does (its `User-Agent`, `Accept`
+ * and content type), within the client's deadline (or `timeoutMs`, when
+ * shorter), with the idempotency key of a breadcrumb; warns when the answer
+ * does not come from a migas server.
+ */
+export async function postMigas(
+  settings: MigasSettings,
+  url: string,
+  body: string,
+  key?: string,
+  timeoutMs = settings.timeoutMs,
+): Promise<MigasResponse> {
+  settings.log("DEBUG", `POST ${url} ${body}`);
+  const headers: Record<string, string> = {
+    "User-Agent": `migas-client/${MIGAS_CLIENT_VERSION}`,
+    "Accept": "*/*",
+    "Content-Type": "application/json; charset=utf-8",
+  };
+  if (key !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = key;
+  const response = await send(
+    settings.fetch ?? globalThis.fetch,
+    url,
+    body,
+    headers,
+    Math.min(settings.timeoutMs, timeoutMs),
+  );
+  if (response.headers !== undefined && !response.headers.has("x-backend-server")) {
+    settings.log("WARNING", `The answer from ${url} has no X-Backend-Server header: is it migas?`);
+  }
+  return response;
+}
+
+/** Sends one GraphQL query to `<endpoint>/graphql` and answers the body, whatever the status. */
+export async function postGraphql(settings: MigasSettings, query: string): Promise<unknown> {
+  const url = `${settings.endpoint}/graphql`;
+  return (await postMigas(settings, url, JSON.stringify({ query }))).body;
 }
 
 function parse(text: string): unknown {

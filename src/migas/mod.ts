@@ -22,24 +22,23 @@
 export type { Storage } from "../core/storage.ts";
 export type { RuntimeName } from "../core/runtime/mod.ts";
 export { type CiInfo, detectCi } from "./ci.ts";
+export { createMigas, Migas } from "./client.ts";
 export {
   type BreadcrumbOptions,
-  createMigas,
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_MIGAS_ENDPOINT,
   DEFAULT_MIGAS_TIMEOUT_MS,
-  Migas,
   MIGAS_CLIENT_VERSION,
   type MigasLifecycle,
   type MigasLogLevel,
   type MigasOptions,
+  type MigasProtocol,
   type MigasStatus,
-  type MigasTransport,
   OPTED_OUT_MESSAGE,
   QUEUED_MESSAGE,
-  type TrackHandle,
   type UsageOptions,
-} from "./client.ts";
+} from "./options.ts";
+export type { TrackHandle } from "./track.ts";
 export {
   detectContainer,
   type EnvironmentOptions,

@@ -7,13 +7,9 @@
  * @module
  */
 
-import {
-  type BreadcrumbOptions,
-  Migas,
-  type MigasOptions,
-  type TrackHandle,
-  type UsageOptions,
-} from "./client.ts";
+import { Migas } from "./client.ts";
+import type { BreadcrumbOptions, MigasOptions, UsageOptions } from "./options.ts";
+import type { TrackHandle } from "./track.ts";
 import type {
   AddProjectResult,
   BreadcrumbResult,
@@ -35,7 +31,7 @@ function notSetup(): MigasFailure {
  * Sets up the process-wide migas client; a later call replaces it (runs
  * already tracked keep the client they started with).
  *
- * @param options The server, the transport and the platform services.
+ * @param options The server, the protocol and the platform services.
  * @returns The client the module functions now use.
  * @throws {InvalidArgumentError} When an option has a value the client cannot use.
  *
@@ -43,7 +39,7 @@ function notSetup(): MigasFailure {
  * ```ts
  * import { setup } from "@edgewire/sdk/migas";
  *
- * setup({ endpoint: "http://127.0.0.1:8000", transport: "graphql", timeoutMs: 2000 });
+ * setup({ endpoint: "http://127.0.0.1:8000", protocol: "graphql", timeoutMs: 2000 });
  * ```
  */
 export function setup(options: MigasOptions = {}): Migas {
@@ -88,7 +84,7 @@ export function addBreadcrumb(
  * ```ts
  * import { addProject, formatUpdateNotice, setup } from "@edgewire/sdk/migas";
  *
- * setup({ endpoint: "http://127.0.0.1:8000", transport: "graphql" });
+ * setup({ endpoint: "http://127.0.0.1:8000", protocol: "graphql" });
  * console.log(formatUpdateNotice(await addProject("owner/tool", "1.0.0")));
  * ```
  */

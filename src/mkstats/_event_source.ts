@@ -36,6 +36,21 @@ export function addEvent(queue: BoundedQueue<QueuedEvent>, name: string, count: 
 }
 
 /**
+ * Queues a count whose request was already formed under `key` (a direct send
+ * that failed in a way a retry may fix, after which the server may or may not
+ * have counted it): frozen, so the flush resends it under the same key and the
+ * server records it once.
+ */
+export function addFormedEvent(
+  queue: BoundedQueue<QueuedEvent>,
+  name: string,
+  count: number,
+  key: string,
+): void {
+  queue.push({ event: name, count, key });
+}
+
+/**
  * Builds the source over `queue`; `restored` is awaited before the first
  * batch, and `onSent` hears each count the server took.
  */

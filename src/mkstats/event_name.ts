@@ -6,9 +6,12 @@
  * @module
  */
 
+import { invalidArgument } from "../core/validate.ts";
+
 /** The longest event name mkStats stores. */
 export const MAX_EVENT_NAME_LENGTH = 100;
 
+const ACTION = "use the event name";
 const INVALID_RUN = /[^A-Za-z0-9_.:-]+/;
 const COMBINING_MARKS = /[\u0300-\u036f]/g;
 
@@ -20,7 +23,7 @@ const COMBINING_MARKS = /[\u0300-\u036f]/g;
  *
  * @param name The name the caller gave.
  * @returns The normalised name.
- * @throws {TypeError} When `name` is not a string, or nothing of it survives.
+ * @throws {InvalidArgumentError} When `name` is not a string, or nothing of it survives.
  *
  * @example
  * ```ts
@@ -32,19 +35,19 @@ const COMBINING_MARKS = /[\u0300-\u036f]/g;
  */
 export function normalizeEventName(name: string): string {
   if (typeof name !== "string") {
-    throw new TypeError(
-      `Cannot use the event name as it must be a string: current type is ${typeof name}`,
-    );
+    throw invalidArgument(ACTION, "event", "a string", name);
   }
   const folded = name.normalize("NFKD").replace(COMBINING_MARKS, "");
   let result = folded.split(INVALID_RUN).filter((part) => part !== "").join("_");
   if (result !== "" && !/^[A-Za-z_]/.test(result)) result = "_" + result;
   result = result.slice(0, MAX_EVENT_NAME_LENGTH);
   if (result === "") {
-    throw new TypeError(
-      `Cannot use the event name ${
-        JSON.stringify(name.slice(0, 40))
-      } as it has no letter, digit or _.:- character: pass a name such as "feature_clicked"`,
+    throw invalidArgument(
+      ACTION,
+      "event",
+      'a name with a letter, digit or one of _.:- (such as "feature_clicked")',
+      name,
+      { reveal: true },
     );
   }
   return result;

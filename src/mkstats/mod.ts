@@ -13,16 +13,14 @@
  * @module
  */
 
+export { MkStatsClient, type MkStatsQueueStats } from "./client.ts";
 export {
-  DEFAULT_API_URL,
-  type HeartbeatOptions,
-  type HeartbeatReport,
-  MkStatsClient,
+  DEFAULT_ENDPOINT,
   type MkStatsClientOptions,
-  type MkStatsQueueStats,
   type MkStatsResponse,
-  normalizeApiUrl,
-} from "./client.ts";
+  normalizeEndpoint,
+} from "./options.ts";
+export type { HeartbeatOptions, HeartbeatReport } from "./heartbeat.ts";
 export { MkStatsBackoffError, MkStatsProtocolError } from "./errors.ts";
 export { MAX_EVENT_NAME_LENGTH, normalizeEventName } from "./event_name.ts";
 export { generateDeviceFingerprint, generateUserHash, getClientName } from "./identity.ts";

@@ -31,7 +31,7 @@ Deno.test("Backoff refuses bounds that cannot work", () => {
   assert.throws(() => new Backoff({ initialMs: 0 }), InvalidArgumentError);
   assert.throws(
     () => new Backoff({ maxMs: -1 }),
-    /'maxMs' must be a positive number: current value is -1/,
+    /'maxMs' must be a positive finite number: current value is -1/,
   );
   assert.throws(() => new Backoff({ factor: 0.5 }), /'factor' must be at least 1/);
 });

@@ -181,3 +181,27 @@ Deno.test("over 10 s of 503s, a client drained every 50 ms backs off exponential
   assert.equal(requests, 4);
   assert.equal(items.length, 1, "the batch is kept");
 });
+
+Deno.test("an engine without a usable source or send is refused at creation", () => {
+  const send = () => Promise.resolve({ kind: "sent" } as const);
+  assert.throws(
+    () => new DeliveryEngine({ source: undefined as unknown as DeliverySource<number>, send }),
+    { name: "InvalidArgumentError", argument: "source" },
+  );
+  assert.throws(
+    () =>
+      new DeliveryEngine({
+        source: { next: () => undefined } as unknown as DeliverySource<number>,
+        send,
+      }),
+    /'source' must be an object with next\(\), settle\(\)/,
+  );
+  assert.throws(
+    () =>
+      new DeliveryEngine<number>({
+        source: { next: () => undefined, settle: () => {} },
+        send: undefined as unknown as typeof send,
+      }),
+    { name: "InvalidArgumentError", argument: "send" },
+  );
+});

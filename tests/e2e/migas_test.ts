@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { createMigas, type MigasTransport } from "../../src/migas/client.ts";
+import { createMigas, type MigasProtocol } from "../../src/migas/client.ts";
 import { formatUpdateNotice } from "../../src/migas/notice.ts";
 import { createServer } from "../../src/server/mod.ts";
 
@@ -21,21 +21,21 @@ function start(): { base: string } & AsyncDisposable {
   };
 }
 
-function clientFor(base: string, transport: MigasTransport, userId: string) {
+function clientFor(base: string, protocol: MigasProtocol, userId: string) {
   return createMigas({
     endpoint: base,
-    transport,
+    protocol,
     userId,
     storage: new MemoryStorage(),
     env: () => undefined, // no CI, no opt-out, whatever the machine running the tests has set
   });
 }
 
-for (const transport of ["rest", "graphql"] as const) {
-  Deno.test(`over ${transport}, breadcrumbs are counted and version checks answer from the server`, async () => {
+for (const protocol of ["rest", "graphql"] as const) {
+  Deno.test(`over ${protocol}, breadcrumbs are counted and version checks answer from the server`, async () => {
     await using running = start();
-    const alice = clientFor(running.base, transport, "alice");
-    const bob = clientFor(running.base, transport, "bob");
+    const alice = clientFor(running.base, protocol, "alice");
+    const bob = clientFor(running.base, protocol, "bob");
     for (const status of ["R", "C"] as const) {
       const answer = await alice.addBreadcrumb(PROJECT, "24.0.0", { status, wait: true });
       assert.equal(answer.success, true, JSON.stringify(answer));
@@ -51,7 +51,7 @@ for (const transport of ["rest", "graphql"] as const) {
     // GraphQL's add_project returns the list; over REST only the checked version can be known bad
     assert.deepEqual(
       "bad_versions" in added && added.bad_versions,
-      transport === "graphql" ? ["23.0.0"] : [],
+      protocol === "graphql" ? ["23.0.0"] : [],
     );
     const flaggedAdd = await bob.addProject(PROJECT, "23.0.0");
     assert.ok("bad_versions" in flaggedAdd && flaggedAdd.bad_versions.includes("23.0.0"));
@@ -71,13 +71,13 @@ for (const transport of ["rest", "graphql"] as const) {
     assert.ok("hits" in unique && unique.hits === 2, JSON.stringify(unique));
   });
 
-  Deno.test(`over ${transport}, a project outside owner/repo form is refused as migas refuses it`, async () => {
+  Deno.test(`over ${protocol}, a project outside owner/repo form is refused as migas refuses it`, async () => {
     await using running = start();
-    const client = clientFor(running.base, transport, "carol");
+    const client = clientFor(running.base, protocol, "carol");
     const answer = await client.addBreadcrumb("not-a-repo", "1.0.0", { wait: true });
     assert.equal(answer.success, false);
     // REST answers 400 with the reason; migas' GraphQL mutation answers success: false, message ""
-    if (transport === "rest") {
+    if (protocol === "rest") {
       assert.match(JSON.stringify(answer), /Invalid project format \(expected owner\/repo\)\./);
     }
   });

@@ -13,7 +13,7 @@ function clientFor(running: Running, extra: Partial<MkStatsClientOptions> = {}):
     pluginId: PLUGIN,
     pluginVersion: "1.0.0",
     deviceId: "stable-device-id",
-    apiUrl: `${running.base}/api`,
+    endpoint: `${running.base}/api`,
     now: () => running.clock.now,
     random: () => 0,
     ...extra,

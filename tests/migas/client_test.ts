@@ -128,7 +128,7 @@ Deno.test("a waited REST breadcrumb adds ?wait=true", async () => {
 
 Deno.test("a GraphQL breadcrumb sends migas-py's add_breadcrumb mutation, valid for the schema", async () => {
   const { migas, seen } = client({
-    transport: "graphql",
+    protocol: "graphql",
     endpoint: "http://migas.test/graphql/",
     answer: () => migasResponse({ data: { add_breadcrumb: { success: true } } }),
   });
@@ -154,7 +154,7 @@ Deno.test("a GraphQL breadcrumb sends migas-py's add_breadcrumb mutation, valid 
 Deno.test("add_project sends the ProjectInput mutation, which reads like the vectors' example", async () => {
   const example = vectors.graphql.example_operations_from_tests.add_project;
   const { migas, seen } = client({
-    transport: "graphql",
+    protocol: "graphql",
     environment: { ...ENVIRONMENT, language: "python", language_version: "3.12" },
     answer: () =>
       migasResponse({
@@ -192,7 +192,7 @@ Deno.test("add_project sends the ProjectInput mutation, which reads like the vec
 
 Deno.test("a GraphQL add_project answer feeds the version check cache", async () => {
   const { migas, seen } = client({
-    transport: "graphql",
+    protocol: "graphql",
     answer: () =>
       migasResponse({
         data: {
@@ -389,8 +389,8 @@ Deno.test("unusable options are refused once, at creation", () => {
   assert.throws(() => client({ timeoutMs: 0 }), InvalidArgumentError);
   assert.throws(() => client({ endpoint: "not a url" }), InvalidArgumentError);
   assert.throws(
-    () => client({ transport: "soap" as unknown as "rest" }),
-    /'transport' must be "rest" or "graphql": current value is soap/,
+    () => client({ protocol: "soap" as unknown as "rest" }),
+    /'protocol' must be "rest" or "graphql": current value is "soap"/,
   );
   assert.throws(() => client({ checkIntervalMs: -1 }), InvalidArgumentError);
 });
@@ -406,4 +406,19 @@ Deno.test("the user id is generated once, kept in storage and reused by a later 
   const ids = [...first.seen, ...second.seen].map((r) => JSON.parse(r.body).ctx.user_id);
   assert.deepEqual(ids, ["uuid-1", "uuid-1", "uuid-1"]);
   assert.equal(storage.map.get("migas:user_id"), "uuid-1");
+});
+
+Deno.test("a refused endpoint or backoff is named without echoing the URL, which may hold credentials", () => {
+  assert.throws(() => client({ endpoint: "ftp://user:s3cret@migas.test" }), (error: unknown) => {
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.equal(error.argument, "endpoint");
+    assert.match(
+      error.message,
+      /^Cannot set up migas as 'endpoint' must be an absolute http or https URL/,
+    );
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
+  assert.throws(() => client({ backoff: { initialMs: 0 } }), { argument: "backoff.initialMs" });
+  assert.throws(() => client({ maxQueuedEvents: 0 }), { argument: "maxQueuedEvents" });
 });

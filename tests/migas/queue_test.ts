@@ -20,6 +20,8 @@ function client(
     logger: () => {},
     random: () => 0.5,
     fetch,
+    // Never the user's own settings folder
+    storage: new MemoryStorage(),
     ...options,
   });
   return { migas, seen };
@@ -116,7 +118,7 @@ Deno.test("migas' own refusals drop the breadcrumb, counted, and queue nothing",
       migasResponse({
         data: { add_breadcrumb: { success: false, message: "Project is not yet registered." } },
       }),
-    { transport: "graphql", storage: new MemoryStorage() },
+    { protocol: "graphql", storage: new MemoryStorage() },
   );
   await graphql.migas.addBreadcrumb(PROJECT, "1.0.0");
   assert.equal(graphql.migas.queueStats().queued, 0);
@@ -158,4 +160,32 @@ Deno.test("a storage that fails never makes a breadcrumb call reject", async () 
   const answer = await migas.addBreadcrumb(PROJECT, "1.0.0");
   assert.equal(answer.success, false);
   assert.ok(migas.queueStats().persistErrors >= 1);
+});
+
+Deno.test("the backoff option sets the first delay, its cap and its jitter", async () => {
+  let now = 0;
+  const { migas } = client(down, {
+    now: () => now,
+    random: () => 0.5,
+    backoff: { initialMs: 40, maxMs: 100, jitter: 0 },
+  });
+  const waits: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await migas.addBreadcrumb(PROJECT, "1.0.0");
+    waits.push(migas.queueStats().backoffRemainingMs);
+    now += waits[i];
+  }
+  assert.deepEqual(waits, [40, 80, 100, 100], "no jitter: the ceilings themselves, capped");
+});
+
+Deno.test("maxQueuedEvents bounds the stored breadcrumbs, dropping the oldest counted", async () => {
+  let now = 0;
+  const { migas } = client(down, { now: () => now, maxQueuedEvents: 2 });
+  for (const status of ["R", "C", "F"] as const) {
+    await migas.addBreadcrumb(PROJECT, "1.0.0", { status });
+    now += 1_000_000;
+  }
+  const stats = migas.queueStats();
+  assert.equal(stats.queued, 2);
+  assert.equal(stats.droppedByReason.overflow, 1);
 });

@@ -29,7 +29,7 @@ function client(
     pluginId: "my_plugin",
     pluginVersion: "1.0.0",
     deviceId: "stable-device-id",
-    apiUrl: "http://mkstats.test/api",
+    endpoint: "http://mkstats.test/api",
     fetch,
     ...extra,
   });
@@ -165,7 +165,12 @@ Deno.test("the generated device id is kept in storage so the user hash is stable
       return Response.json({ install_token: "t" });
     },
   });
-  const options = { pluginId: "p", pluginVersion: "1", apiUrl: "http://mkstats.test/api", storage };
+  const options = {
+    pluginId: "p",
+    pluginVersion: "1",
+    endpoint: "http://mkstats.test/api",
+    storage,
+  };
   await new MkStatsClient({ ...options, fetch: server.fetch }).handshake();
   await new MkStatsClient({ ...options, fetch: server.fetch }).handshake();
   assert.equal(hashes.length, 2);
@@ -180,11 +185,11 @@ Deno.test("heartbeat() refuses a non-positive interval with the documented messa
     (error: unknown) =>
       error instanceof InvalidArgumentError &&
       error.message ===
-        "Cannot start heartbeat as 'intervalSeconds' must be positive: current value is 0",
+        "Cannot start heartbeat as 'intervalSeconds' must be a positive finite number: current value is 0",
   );
   await assert.rejects(
     mk.heartbeat({ iterations: 1.5 }),
-    /'iterations' must be a positive integer/,
+    /'iterations' must be an integer of at least 1/,
   );
 });
 
@@ -207,4 +212,22 @@ Deno.test("heartbeat() reports a failing iteration and carries on", async () => 
   });
   assert.deepEqual(report, { iterations: 2, pings: 1, errors: 1, stopped: "completed" });
   assert.ok(seen[0] instanceof HttpError);
+});
+
+Deno.test("the endpoint option is normalised, exposed as client.endpoint, and never echoed when refused", () => {
+  const { fetch } = scripted({});
+  assert.equal(client(fetch).endpoint, "http://mkstats.test/api/v1");
+  assert.throws(
+    () => client(fetch, { endpoint: "ftp://user:s3cret@mkstats.test/api" }),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError);
+      assert.equal(error.argument, "endpoint");
+      assert.match(error.message, /'endpoint' must be an absolute http or https URL/);
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    },
+  );
+  assert.throws(() => client(fetch, { backoff: { maxMs: -1 } }), { argument: "backoff.maxMs" });
+  assert.throws(() => client(fetch, { maxQueuedEvents: 1.5 }), { argument: "maxQueuedEvents" });
+  assert.throws(() => client(fetch, { pluginVersion: "   " }), { argument: "pluginVersion" });
 });

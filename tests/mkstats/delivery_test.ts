@@ -35,7 +35,7 @@ function client(
     pluginId: "my_plugin",
     pluginVersion: "1.0.0",
     deviceId: "stable-device-id",
-    apiUrl: "http://mkstats.test/api",
+    endpoint: "http://mkstats.test/api",
     fetch,
     ...extra,
   });
@@ -285,11 +285,63 @@ Deno.test("a storage whose reads reject does not stop the client from delivering
   const mk = new MkStatsClient({
     pluginId: "p",
     pluginVersion: "1",
-    apiUrl: "http://mkstats.test/api",
+    endpoint: "http://mkstats.test/api",
     storage: broken,
     fetch: server.fetch,
   });
   mk.queueEvent("still_counted");
   await mk.flushEvents();
   assert.equal(server.events().length, 1);
+});
+
+Deno.test("trackEvent() answered 503 queues the event under the key it was sent with, and the flush resends that key", async () => {
+  let now = 0;
+  let down = true;
+  const server = scripted((call) =>
+    down && call.path === "/event" ? new Response("unavailable", { status: 503 }) : undefined
+  );
+  const mk = client(server.fetch, { now: () => now, random: () => 0 });
+  assert.deepEqual(await mk.trackEvent("export_done", 3), {});
+  assert.equal(mk.queueStats().queued, 1);
+  const firstKey = server.events()[0].key;
+  assert.ok(firstKey);
+
+  down = false;
+  now += 300_000;
+  assert.equal(await mk.flushEvents(), true);
+  const resent = server.events().at(-1)!;
+  assert.equal(resent.key, firstKey);
+  assert.equal(resent.body.count, 3);
+  assert.equal(server.events().length, 2);
+});
+
+Deno.test("trackEvent() while backing off queues the event instead of losing it", async () => {
+  let now = 0;
+  let down = true;
+  const server = scripted((call) =>
+    down && call.path === "/event" ? new Response("unavailable", { status: 503 }) : undefined
+  );
+  const mk = client(server.fetch, { now: () => now, random: () => 0.999 });
+  await mk.trackEvent("first");
+  const sent = server.events().length;
+  assert.deepEqual(await mk.trackEvent("second", 2), {});
+  assert.equal(server.events().length, sent, "nothing is sent while backing off");
+  assert.equal(mk.queueStats().queued, 2);
+
+  down = false;
+  now += 300_000;
+  assert.equal(await mk.flushEvents(), true);
+  const counted = server.events().slice(sent).map((c) => [c.body.event, c.body.count]);
+  assert.deepEqual(counted, [["first", 1], ["second", 2]]);
+});
+
+Deno.test("trackEvent() refused by mkStats itself throws and queues nothing", async () => {
+  const server = scripted((call) =>
+    call.path === "/event"
+      ? Response.json({ error: "invalid_request", field: "event" }, { status: 400 })
+      : undefined
+  );
+  const mk = client(server.fetch);
+  await assert.rejects(() => mk.trackEvent("refused"), HttpError);
+  assert.equal(mk.queueStats().queued, 0);
 });

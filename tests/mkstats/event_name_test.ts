@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { MAX_EVENT_NAME_LENGTH, normalizeEventName } from "../../src/mkstats/event_name.ts";
 
 const VALID = /^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$/;
@@ -28,21 +29,34 @@ for (const [input, expected] of TABLE) {
   });
 }
 
-Deno.test("normalizeEventName() throws TypeError for names that normalise to nothing", () => {
+Deno.test("normalizeEventName() throws InvalidArgumentError for names that normalise to nothing", () => {
   for (const input of ["", "   ", "!!!", "🎉", "/ / /"]) {
-    assert.throws(() => normalizeEventName(input), TypeError, `input ${JSON.stringify(input)}`);
+    assert.throws(
+      () => normalizeEventName(input),
+      InvalidArgumentError,
+      `input ${JSON.stringify(input)}`,
+    );
   }
-  assert.throws(() => normalizeEventName(42 as unknown as string), /must be a string/);
+  assert.throws(
+    () => normalizeEventName("!!!"),
+    {
+      name: "InvalidArgumentError",
+      argument: "event",
+      message:
+        `Cannot use the event name as 'event' must be a name with a letter, digit or one of _.:- (such as "feature_clicked"): current value is "!!!"`,
+    },
+  );
+  assert.throws(() => normalizeEventName(42 as unknown as string), /'event' must be a string/);
 });
 
-Deno.test("normalizeEventName() yields a name the server accepts, or a TypeError, for any string", () => {
+Deno.test("normalizeEventName() yields a name the server accepts, or an InvalidArgumentError, for any string", () => {
   fc.assert(
     fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (input) => {
       let name: string;
       try {
         name = normalizeEventName(input);
       } catch (error) {
-        return error instanceof TypeError;
+        return error instanceof InvalidArgumentError;
       }
       return VALID.test(name) && name.length <= MAX_EVENT_NAME_LENGTH &&
         normalizeEventName(name) === name;

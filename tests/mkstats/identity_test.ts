@@ -4,7 +4,7 @@ import {
   generateUserHash,
   getClientName,
 } from "../../src/mkstats/identity.ts";
-import { normalizeApiUrl } from "../../src/mkstats/client.ts";
+import { normalizeEndpoint } from "../../src/mkstats/options.ts";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 
 Deno.test("generateUserHash() matches the known mkStats value", () => {
@@ -28,17 +28,20 @@ Deno.test("getClientName() maps the known host packages and otherwise names the 
   assert.equal(getClientName(), "deno");
 });
 
-Deno.test("normalizeApiUrl() appends /v1 to /api and strips trailing slashes", () => {
-  assert.equal(normalizeApiUrl("https://mkstats.mk69.su/api"), "https://mkstats.mk69.su/api/v1");
-  assert.equal(normalizeApiUrl("https://mkstats.mk69.su/api///"), "https://mkstats.mk69.su/api/v1");
+Deno.test("normalizeEndpoint() appends /v1 to /api and strips trailing slashes", () => {
+  assert.equal(normalizeEndpoint("https://mkstats.mk69.su/api"), "https://mkstats.mk69.su/api/v1");
   assert.equal(
-    normalizeApiUrl("https://mkstats.mk69.su/api/v1/"),
+    normalizeEndpoint("https://mkstats.mk69.su/api///"),
     "https://mkstats.mk69.su/api/v1",
   );
-  assert.equal(normalizeApiUrl("http://127.0.0.1:8787/custom"), "http://127.0.0.1:8787/custom");
+  assert.equal(
+    normalizeEndpoint("https://mkstats.mk69.su/api/v1/"),
+    "https://mkstats.mk69.su/api/v1",
+  );
+  assert.equal(normalizeEndpoint("http://127.0.0.1:8787/custom"), "http://127.0.0.1:8787/custom");
 });
 
-Deno.test("normalizeApiUrl() refuses a relative or non-http URL", () => {
-  assert.throws(() => normalizeApiUrl("/api"), InvalidArgumentError);
-  assert.throws(() => normalizeApiUrl("ftp://host/api"), /absolute http\(s\) URL/);
+Deno.test("normalizeEndpoint() refuses a relative or non-http URL", () => {
+  assert.throws(() => normalizeEndpoint("/api"), InvalidArgumentError);
+  assert.throws(() => normalizeEndpoint("ftp://host/api"), /absolute http or https URL/);
 });

@@ -11,6 +11,7 @@
  */
 
 import { BackoffGate, type BackoffGateOptions } from "../backoff.ts";
+import { invalidArgument, optionalFunction, optionalObject } from "../validate.ts";
 import type { DroppedOutcome, RetryOutcome, SendOutcome, SentOutcome } from "./outcome.ts";
 
 /**
@@ -170,11 +171,20 @@ export class DeliveryEngine<B> {
    * Creates an engine with nothing pending.
    *
    * @param options The source, the send function and the backoff.
-   * @throws {InvalidArgumentError} When a backoff option is unusable.
+   * @throws {InvalidArgumentError} When `source` or `send` is missing, or a backoff option is
+   * unusable.
    */
   constructor(options: DeliveryEngineOptions<B>) {
-    this.#source = options.source;
-    this.#send = options.send;
+    const action = "create DeliveryEngine";
+    const source = optionalObject<DeliverySource<B>>(action, "source", options.source, [
+      "next",
+      "settle",
+    ]);
+    const send = optionalFunction<DeliveryEngineOptions<B>["send"]>(action, "send", options.send);
+    if (source === undefined) throw invalidArgument(action, "source", "an object", source);
+    if (send === undefined) throw invalidArgument(action, "send", "a function", send);
+    this.#source = source;
+    this.#send = send;
     this.#gate = options.gate ?? new BackoffGate(options.backoff);
   }
 
