@@ -2,27 +2,16 @@
  * One call of a {@linkcode HonchTransport} under the client's deadline: the
  * signal is aborted when the deadline passes and the call is abandoned then
  * even when the transport ignores the signal, every failure becomes a core
- * `TimeoutError` or `NetworkError`, and the answer is reduced to what the
- * capture response policy reads (status, `error` code, `Retry-After`).
+ * `TimeoutError` or `NetworkError`, and the answer becomes the core
+ * {@linkcode HttpAnswer} that `httpOutcome()` classifies (a JSON body parsed,
+ * `Retry-After` read), whatever its status.
  *
  * @module
  */
 
-import { HttpError, NetworkError, TimeoutError } from "../core/errors.ts";
-import { parseRetryAfter } from "../core/http.ts";
+import { NetworkError, TimeoutError } from "../core/errors.ts";
+import { type HttpAnswer, parseRetryAfter } from "../core/http.ts";
 import type { HonchTransport, HonchTransportRequest } from "./transport.ts";
-
-/** What the capture response policy reads of an answer. */
-export interface CaptureAnswer {
-  /** The HTTP status code. */
-  status: number;
-  /** The `error` field of a JSON body, such as `"message_collision"`. */
-  code?: string;
-  /** How long capture asked the client to wait, from `Retry-After`. */
-  retryAfterMs?: number;
-  /** The answer as an error, when its status is outside 200..299. */
-  failure?: HttpError;
-}
 
 /** A request without the signal, which {@linkcode sendCapture} makes. */
 export type CaptureRequest = Omit<HonchTransportRequest, "signal">;
@@ -33,7 +22,7 @@ export type CaptureRequest = Omit<HonchTransportRequest, "signal">;
  * @param transport The transport to call.
  * @param request What to send.
  * @param now The clock that turns a `Retry-After` date into a delay.
- * @returns The status, error code and `Retry-After` of the answer, whatever the status.
+ * @returns The status, headers, decoded body and `Retry-After` of the answer, whatever the status.
  * @throws {TimeoutError} When the deadline passes first, whether or not the transport noticed.
  * @throws {NetworkError} When the transport throws anything else or answers no status.
  */
@@ -41,7 +30,7 @@ export async function sendCapture(
   transport: HonchTransport,
   request: CaptureRequest,
   now: () => number,
-): Promise<CaptureAnswer> {
+): Promise<HttpAnswer> {
   const path = describe(request.url);
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,18 +61,12 @@ export async function sendCapture(
   if (typeof status !== "number" || !Number.isInteger(status)) {
     throw new NetworkError(`Cannot read the answer of POST ${path}: the transport gave no status`);
   }
-  const answer: CaptureAnswer = { status };
-  const code = errorCode(response.body);
-  if (code !== undefined) answer.code = code;
-  const retryAfterMs = parseRetryAfter(header(response.headers, "retry-after"), now());
-  if (retryAfterMs !== undefined) answer.retryAfterMs = retryAfterMs;
-  if (status < 200 || status > 299) {
-    answer.failure = new HttpError(
-      `POST ${path} answered ${status}${code === undefined ? "" : ` (${code})`}`,
-      status,
-      { code, retryAfterMs, body: response.body },
-    );
-  }
+  const answer: HttpAnswer = {
+    status,
+    headers: toHeaders(response.headers),
+    body: decode(response.body),
+    retryAfterMs: parseRetryAfter(header(response.headers, "retry-after"), now()),
+  };
   return answer;
 }
 
@@ -101,19 +84,27 @@ function header(
   return undefined;
 }
 
-function errorCode(body: unknown): string | undefined {
-  let parsed = body;
-  if (typeof body === "string") {
-    if (!/^\s*\{/.test(body)) return undefined;
+// A JSON object or array given as text is parsed, as core postRaw() does; anything else is kept
+function decode(body: unknown): unknown {
+  if (typeof body !== "string" || !/^\s*[{[]/.test(body)) return body === "" ? undefined : body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+function toHeaders(headers: Headers | Record<string, string> | undefined): Headers {
+  if (headers instanceof Headers) return headers;
+  const result = new Headers();
+  for (const [name, value] of Object.entries(headers ?? {})) {
     try {
-      parsed = JSON.parse(body);
+      result.set(name, String(value));
     } catch {
-      return undefined;
+      // A transport's header that HTTP cannot carry is not one the client reads
     }
   }
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  const { error } = parsed as { error?: unknown };
-  return typeof error === "string" ? error : undefined;
+  return result;
 }
 
 // Messages name the origin and path only: a query string may carry a key.

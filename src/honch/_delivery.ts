@@ -1,74 +1,43 @@
 /**
- * The upload half of the Honch client: takes the head of the queue, builds
- * one wire-v2 batch (same identity and session, within the SDK limits),
- * frames it, POSTs the frames to `/capture`, and turns the answer into a
- * {@linkcode FlushStep} under the capture response policy, with the retry
- * backoff and the spacing between successful uploads that the original SDK
- * applies. It never touches the queue itself: the client consumes what a
- * step says was sent or dropped.
+ * The upload half of the Honch client, on the core delivery engine: the
+ * queue's head becomes one wire-v2 batch (`_capture_batch.ts`) with a message
+ * id, framed and POSTed to `/capture` frame by frame; each answer is read
+ * under the capture response policy (`_capture_policy.ts`), and the engine
+ * settles the batch or backs off with the ±25% jitter of the protocol. A
+ * batch, once formed, keeps its bytes and message id until capture takes or
+ * refuses it: events queued meanwhile go to the next batch. On top, the
+ * spacing between successful uploads that `tick()` keeps.
  *
  * @module
  */
 
-import { InvalidArgumentError, NetworkError, TimeoutError } from "../core/errors.ts";
-import { type CaptureAnswer, sendCapture } from "./_capture_request.ts";
+import { BackoffGate, type Jitter } from "../core/backoff.ts";
+import { capture, DeliveryEngine, type SendOutcome } from "../core/delivery/mod.ts";
+import { integer, invalidArgument } from "../core/validate.ts";
+import { buildBatch, type DeliveryContext, type QueuedEvent } from "./_capture_batch.ts";
+import { frameOutcome } from "./_capture_policy.ts";
+import { sendCapture } from "./_capture_request.ts";
+import { encodeFrames } from "./frame_encoder.ts";
 import type { DeliveryStep } from "./results.ts";
 import type { HonchTransport } from "./transport.ts";
-import { encodeFrames } from "./frames.ts";
-import { toWireValue, type WireValue } from "./wire_value.ts";
-import {
-  encodeMessage,
-  largestFittingPrefix,
-  WIRE_LIMITS,
-  type WireBatch,
-  type WireContextEntry,
-  type WireEvent,
-  type WireProperty,
-} from "./wire_v2.ts";
+import { WIRE_LIMITS } from "./wire_tables.ts";
 
-/**
- * One event as the client queues it. `properties` holds the plain JavaScript
- * values given to `track()` (plus the automatic ones), already validated with
- * `toWireValue`; they are converted again when a batch is built, so the
- * durable queue stores only JSON-like values (a queue codec that keeps
- * `bigint` and `Uint8Array` values is the client's concern).
- */
-export interface QueuedEvent {
-  /** The event name. */
-  name: string;
-  /** When the event happened, in Unix milliseconds. */
-  timestampMs: number;
-  /** The identity the event belongs to: context id 1 of its batch. */
-  distinctId: string;
-  /** The session the event belongs to: context id 8 of its batch, when present. */
-  sessionId?: string;
-  /**
-   * User and automatic properties in sending order. `$battery_level` and
-   * `$wifi_rssi` integers are written with the signed `int` tag, as the C SDK does.
-   */
-  properties: Record<string, unknown>;
-}
+export type { DeliveryContext, QueuedEvent } from "./_capture_batch.ts";
 
-/** The device and SDK context written into every batch (context ids 2 to 7). */
-export interface DeliveryContext {
-  /** `$device_id`, context id 2. */
-  deviceId: string;
-  /** `$device_model`, context id 3. */
-  deviceModel: string;
-  /** `$firmware_version`, context id 4. */
-  firmwareVersion: string;
-  /** `$sdk_platform`, context id 5. */
-  sdkPlatform: string;
-  /** `$sdk_version`, context id 6. */
-  sdkVersion: string;
-  /** `$environment`, context id 7. */
-  environment: string;
+/** The part of the client's queue a delivery reads and consumes. */
+export interface DeliveryQueue {
+  /** The oldest events, without removing them; the same objects on every call. */
+  peek(count: number): QueuedEvent[];
+  /** Removes the first `count` events as sent. */
+  shift(count: number): void;
+  /** Removes the first `count` events as dropped, counted under `reason`. */
+  drop(count: number, reason: string): void;
 }
 
 /** Settings of a {@linkcode Delivery}; the client validates and fills them in. */
 export interface DeliveryOptions {
   /** The collector base URL; `/capture` is appended after trailing slashes are removed. */
-  endpointUrl: string;
+  endpoint: string;
   /** The project key, sent as `X-Honch-Project-Key`. */
   apiKey: string;
   /** Sends each frame; `fetchTransport(fetch)` unless the client was given its own. */
@@ -79,10 +48,8 @@ export interface DeliveryOptions {
   now: () => number;
   /** Uniform numbers in [0, 1), for the backoff jitter. */
   random: () => number;
-  /** The first retry delay, in milliseconds. */
-  retryInitialMs: number;
-  /** The largest retry delay before jitter, in milliseconds. */
-  retryMaxMs: number;
+  /** The retry backoff: first and largest delay, in milliseconds, and the jitter. */
+  backoff: { initialMs: number; maxMs: number; jitter: Jitter };
   /** The least time between successful uploads, in milliseconds; `0xFFFFFFFF` disables spacing. */
   minIntervalMs: number;
   /** The most events in one batch (at most 50, the wire limit). */
@@ -105,7 +72,7 @@ export type FlushStep = DeliveryStep;
 /** Options of one {@linkcode Delivery.step}. */
 export interface StepOptions {
   /**
-   * Passed to fetch so the upload survives the page unloading.
+   * Passed to the transport so the upload survives the page unloading.
    *
    * @default false
    */
@@ -121,91 +88,102 @@ export interface StepOptions {
 /** `minIntervalMs` with this value means no spacing, as in the original SDK. */
 export const SPACING_DISABLED = 0xffff_ffff;
 
+const ACTION = "create the delivery";
 const CONTENT_TYPE = "application/vnd.honch.chunk";
 const DEFAULT_MAX_FRAME_BYTES = 4096;
-// The C SDK writes these reserved numbers with the signed tag whatever their sign.
-const SIGNED_RESERVED_KEYS = new Set(["$battery_level", "$wifi_rssi"]);
+// The reason a batch is abandoned when its events left the queue's head (a reset, an overflow)
+const SUPERSEDED = "superseded";
 
-/** An upload that has not finished: resumed at `nextFrame` when the same bytes are sent again. */
-interface Upload {
+/** One batch as formed: its queued events, and its message and frames, or why it cannot go. */
+interface CaptureBatch {
+  /** The queued events it holds, the head of the queue when it was formed. */
+  events: QueuedEvent[];
+  /** Set when the head event cannot be sent at all; the batch then holds it alone. */
+  problem?: "oversize" | "rejected";
   message: Uint8Array;
   messageId: number;
+  frames: Uint8Array[];
+  /** The frame to send next: later than 0 after capture stored the earlier ones. */
   nextFrame: number;
 }
 
 /**
  * Sends the queue's head batch by batch, one {@linkcode Delivery.step} at a
- * time, and keeps the retry and spacing state between steps. Steps must not
- * overlap: the client awaits each before the next.
+ * time (steps are serialised, so a batch is never in flight twice).
  *
- * Message ids: a batch takes `messageIdSeed + n` (mod 2^32), where `n` counts
- * batches finished (sent or dropped after sending). A retried batch with the
- * same bytes keeps its id, so a collector that already took it answers as for a
- * duplicate; a retried batch whose bytes changed (the queue moved) takes the
- * next id. A non-final frame that failed with a retryable answer is resumed
- * from that frame; a 409 restarts the upload from offset 0.
+ * Message ids: each batch formed takes `messageIdSeed + n` (mod 2^32) for the
+ * n-th batch, and keeps it, with its bytes, through every retry, so a
+ * collector that already took it answers as for a duplicate. Only a 409
+ * `message_collision` (the id names another message) gives the same bytes the
+ * next id. A frame that failed with a retryable answer is resent, after the
+ * backoff, from that frame; a 409 or a 202 to the final frame restarts the
+ * upload from offset 0.
  */
 export class Delivery {
   readonly #options: DeliveryOptions;
   readonly #context: DeliveryContext;
+  readonly #queue: DeliveryQueue;
   readonly #url: string;
+  readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #maxFrameBytes: number;
+  readonly #gate: BackoffGate;
+  readonly #engine: DeliveryEngine<CaptureBatch>;
   #sequence = 0;
-  #delayMs: number;
-  #retryAt: number | undefined;
-  #retries = 0;
   #lastSuccessAt: number | undefined;
-  #upload: Upload | undefined;
+  #sentEvents = 0;
+  #keepalive = false;
+  #settled: FlushStep | typeof SUPERSEDED | undefined;
+  #lock: Promise<unknown> = Promise.resolve();
 
   /**
    * Creates a delivery with no failure and no success recorded.
    *
-   * @param options Endpoint, key, clock, randomness, retry and batching settings.
+   * @param options Endpoint, key, clock, randomness, backoff and batching settings.
    * @param context The device and SDK context of every batch.
+   * @param queue The events to send, oldest first.
    * @throws {InvalidArgumentError} When `streamId` is not 8 hex digits, `messageIdSeed` is not
-   * a u32, or `batchSize` is not 1..50.
+   * a u32, `batchSize` is not 1..50, or the backoff is unusable.
    */
-  constructor(options: DeliveryOptions, context: DeliveryContext) {
+  constructor(options: DeliveryOptions, context: DeliveryContext, queue: DeliveryQueue) {
     if (typeof options.streamId !== "string" || !/^[0-9a-fA-F]{8}$/.test(options.streamId)) {
-      throw new InvalidArgumentError(
-        "streamId",
-        "Cannot create the delivery as 'streamId' must be 8 hex digits",
-      );
+      throw invalidArgument(ACTION, "streamId", "8 hex digits", options.streamId);
     }
-    if (
-      !Number.isInteger(options.messageIdSeed) || options.messageIdSeed < 0 ||
-      options.messageIdSeed > 0xffff_ffff
-    ) {
-      throw new InvalidArgumentError(
-        "messageIdSeed",
-        `Cannot create the delivery as 'messageIdSeed' must be an integer in 0..4294967295: current value is ${options.messageIdSeed}`,
-      );
-    }
-    if (
-      !Number.isInteger(options.batchSize) || options.batchSize < 1 ||
-      options.batchSize > WIRE_LIMITS.maxEvents
-    ) {
-      throw new InvalidArgumentError(
-        "batchSize",
-        `Cannot create the delivery as 'batchSize' must be an integer in 1..${WIRE_LIMITS.maxEvents}: current value is ${options.batchSize}`,
-      );
-    }
+    integer(ACTION, "messageIdSeed", options.messageIdSeed, undefined, {
+      min: 0,
+      max: 0xffff_ffff,
+    });
+    integer(ACTION, "batchSize", options.batchSize, undefined, { max: WIRE_LIMITS.maxEvents });
     this.#options = options;
     this.#context = context;
-    this.#url = options.endpointUrl.replace(/\/+$/, "") + "/capture";
+    this.#queue = queue;
+    this.#url = options.endpoint.replace(/\/+$/, "") + "/capture";
+    this.#path = describe(this.#url);
     this.#headers = {
       "content-type": CONTENT_TYPE,
       "x-honch-project-key": options.apiKey,
       "x-honch-stream-id": options.streamId,
     };
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.#delayMs = options.retryInitialMs;
+    this.#gate = new BackoffGate({ ...options.backoff, random: options.random, now: options.now });
+    this.#engine = new DeliveryEngine<CaptureBatch>({
+      source: {
+        next: () => this.#form(),
+        settle: (batch, outcome) => this.#settle(batch, outcome),
+      },
+      send: (batch) => this.#send(batch),
+      gate: this.#gate,
+    });
   }
 
   /** How many failed uploads were scheduled for a retry since creation. */
   get retries(): number {
-    return this.#retries;
+    return this.#engine.stats().retries;
+  }
+
+  /** How many events capture accepted since creation. */
+  get sent(): number {
+    return this.#sentEvents;
   }
 
   /** When the last upload was accepted, in Unix milliseconds; `undefined` before the first. */
@@ -219,230 +197,182 @@ export class Delivery {
    * @returns Milliseconds until a step may send again; 0 when it may now.
    */
   backoffRemainingMs(): number {
-    if (this.#retryAt === undefined) return 0;
-    return Math.max(0, this.#retryAt - this.#options.now());
+    return this.#gate.remainingMs();
   }
 
   /**
-   * Sends one batch from the head of `events`: the leading run sharing the
-   * first event's `distinctId` and `sessionId`, at most `batchSize`, cut to the
-   * largest prefix that encodes within the wire limits (4096 bytes), as one
-   * frame or several, and applies the capture response policy to the answer.
+   * Sends one batch, after the steps already started: the batch formed
+   * earlier and not yet settled, else a new one from the head of the queue.
    *
-   * @param events The queue, oldest first; never modified.
-   * @param options `keepalive` for fetch, and whether to ignore the spacing.
-   * @returns What happened; the client consumes the events of `sent` and `dropped`.
-   * @throws {Error} Only on a programming error, such as an invalid `timeoutMs`.
+   * @param options `keepalive` for the transport, and whether to ignore the spacing.
+   * @returns What happened; a sent or dropped batch is already consumed from the queue.
+   * @throws {Error} Only on a programming error.
    */
-  async step(events: readonly QueuedEvent[], options: StepOptions = {}): Promise<FlushStep> {
-    if (events.length === 0) return { kind: "empty" };
-    const now = this.#options.now();
-    if (this.#retryAt !== undefined) {
-      if (now < this.#retryAt) return { kind: "backoff", waitMs: this.#retryAt - now };
-      this.#retryAt = undefined;
-    }
-    const spacingWait = this.#spacingWait(now);
-    if (spacingWait > 0 && options.ignoreSpacing !== true) {
-      return { kind: "spacing", waitMs: spacingWait };
-    }
+  step(options: StepOptions = {}): Promise<FlushStep> {
+    const run = this.#lock.then(() => this.#step(options));
+    this.#lock = run.catch(() => {});
+    return run;
+  }
 
-    const built = this.#buildBatch(events);
-    if (built.count === 0) {
-      return { kind: "dropped", events: 1, reason: built.unconvertible ? "rejected" : "oversize" };
-    }
-    const message = encodeMessage(built.batch);
-    const upload = this.#resumeOrStart(message);
-    const frames = encodeFrames(message, {
-      messageId: upload.messageId,
-      maxFrameBytes: this.#maxFrameBytes,
-    });
-
-    for (let index = upload.nextFrame; index < frames.length; index++) {
-      const final = index === frames.length - 1;
-      let answer: CaptureAnswer;
-      try {
-        answer = await sendCapture(this.#options.transport, {
-          url: this.#url,
-          method: "POST",
-          headers: this.#headers,
-          body: frames[index],
-          keepalive: options.keepalive === true,
-          timeoutMs: this.#options.timeoutMs,
-        }, this.#options.now);
-      } catch (error) {
-        return this.#failed(error);
+  async #step(options: StepOptions): Promise<FlushStep> {
+    for (;;) {
+      if (this.#engine.pending === undefined && this.#queue.peek(1).length === 0) {
+        return { kind: "empty" };
       }
-      const status = answer.status;
-      if (status < 200 || status > 299) return this.#refused(answer, upload, built.count);
+      const backoffMs = this.#gate.remainingMs();
+      if (backoffMs > 0) return { kind: "backoff", waitMs: backoffMs };
+      const spacingMs = this.#spacingWait();
+      if (spacingMs > 0 && options.ignoreSpacing !== true) {
+        return { kind: "spacing", waitMs: spacingMs };
+      }
+      this.#keepalive = options.keepalive === true;
+      this.#settled = undefined;
+      const result = await this.#engine.drain({ maxBatches: 1 });
+      const retry = result.retry;
+      if (retry !== undefined) {
+        const step: Extract<FlushStep, { kind: "retry" }> = {
+          kind: "retry",
+          waitMs: result.waitMs,
+        };
+        if (retry.status !== undefined) step.status = retry.status;
+        if (retry.error !== undefined) step.error = retry.error;
+        return step;
+      }
+      if (result.state === "backoff") return { kind: "backoff", waitMs: result.waitMs };
+      const settled = this.#settled as FlushStep | typeof SUPERSEDED | undefined;
+      // A batch whose events left the queue meanwhile was abandoned: form the next one
+      if (settled === SUPERSEDED) continue;
+      return settled ?? { kind: "empty" };
+    }
+  }
+
+  #spacingWait(): number {
+    const interval = this.#options.minIntervalMs;
+    if (this.#lastSuccessAt === undefined || interval === SPACING_DISABLED || interval <= 0) {
+      return 0;
+    }
+    return this.#lastSuccessAt + interval - this.#options.now();
+  }
+
+  #form(): CaptureBatch | undefined {
+    const events = this.#queue.peek(this.#options.batchSize);
+    if (events.length === 0) return undefined;
+    const built = buildBatch(events, this.#options.batchSize, this.#context);
+    if (built.problem !== undefined) {
+      const none = new Uint8Array(0);
+      return {
+        events: [events[0]],
+        problem: built.problem,
+        message: none,
+        messageId: 0,
+        frames: [],
+        nextFrame: 0,
+      };
+    }
+    const messageId = this.#nextMessageId();
+    return {
+      events: events.slice(0, built.count),
+      message: built.message,
+      messageId,
+      frames: encodeFrames(built.message, { messageId, maxFrameBytes: this.#maxFrameBytes }),
+      nextFrame: 0,
+    };
+  }
+
+  #nextMessageId(): number {
+    return (this.#options.messageIdSeed + this.#sequence++) >>> 0;
+  }
+
+  async #send(batch: CaptureBatch): Promise<SendOutcome> {
+    if (batch.problem !== undefined) return { kind: "dropped", reason: batch.problem };
+    if (this.#headMatches(batch) < batch.events.length) {
+      return { kind: "dropped", reason: SUPERSEDED };
+    }
+    const frames = batch.frames;
+    for (let index = batch.nextFrame; index < frames.length; index++) {
+      const final = index === frames.length - 1;
+      const result = await capture(sendCapture(this.#options.transport, {
+        url: this.#url,
+        method: "POST",
+        headers: this.#headers,
+        body: frames[index],
+        keepalive: this.#keepalive,
+        timeoutMs: this.#options.timeoutMs,
+      }, this.#options.now));
+      const outcome = frameOutcome(result, this.#path);
+      if (outcome.kind === "retry") {
+        // A conflict means the stored frames are unusable: start again from the init frame
+        batch.nextFrame = outcome.status === 409 ? 0 : index;
+        if (outcome.reason === "message_collision") this.#renumber(batch);
+        return outcome;
+      }
+      if (outcome.kind === "dropped") return outcome;
       if (!final) {
         // The frame is stored; a later failure resumes after it.
-        upload.nextFrame = index + 1;
+        batch.nextFrame = index + 1;
         continue;
       }
-      if (status === 202) {
+      if (result.answer?.status === 202) {
         // "Chunk stored" for the last frame means the message is not complete: send it all again.
-        upload.nextFrame = 0;
-        return this.#scheduleRetry(202, undefined, undefined);
+        batch.nextFrame = 0;
+        return { kind: "retry", reason: "chunk_stored", status: 202, answer: outcome.answer };
       }
-      this.#finish();
-      this.#delayMs = this.#options.retryInitialMs;
-      this.#lastSuccessAt = this.#options.now();
-      return { kind: "sent", events: built.count };
+      return outcome;
     }
     // Unreachable: encodeFrames always returns at least one frame.
     throw new Error("Cannot send a message without frames");
   }
 
-  #spacingWait(now: number): number {
-    const interval = this.#options.minIntervalMs;
-    if (this.#lastSuccessAt === undefined || interval === SPACING_DISABLED || interval <= 0) {
-      return 0;
-    }
-    return this.#lastSuccessAt + interval - now;
+  // The id names another message for good: the same bytes move to the next id
+  #renumber(batch: CaptureBatch): void {
+    batch.messageId = this.#nextMessageId();
+    batch.frames = encodeFrames(batch.message, {
+      messageId: batch.messageId,
+      maxFrameBytes: this.#maxFrameBytes,
+    });
   }
 
-  #buildBatch(
-    events: readonly QueuedEvent[],
-  ): { batch: WireBatch; count: number; unconvertible: boolean } {
-    const first = events[0];
-    const limit = Math.min(this.#options.batchSize, WIRE_LIMITS.maxEvents, events.length);
-    const wireEvents: WireEvent[] = [];
-    let unconvertible = false;
-    for (let index = 0; index < limit; index++) {
-      const event = events[index];
-      if (event.distinctId !== first.distinctId || event.sessionId !== first.sessionId) break;
-      const converted = toWireEvent(event);
-      if (converted === undefined) {
-        unconvertible = index === 0;
-        break;
-      }
-      wireEvents.push(converted);
+  /** How many of the batch's events are still at the head of the queue, in order. */
+  #headMatches(batch: CaptureBatch): number {
+    const head = this.#queue.peek(batch.events.length);
+    let n = 0;
+    while (n < head.length && head[n] === batch.events[n]) n++;
+    return n;
+  }
+
+  #settle(batch: CaptureBatch, outcome: SendOutcome): void {
+    if (outcome.kind === "retry") return;
+    if (outcome.kind === "dropped" && outcome.reason === SUPERSEDED) {
+      this.#settled = SUPERSEDED;
+      return;
     }
-    const context = this.#contextOf(first);
-    const candidate: WireBatch = {
-      baseTimeMs: first.timestampMs,
-      context,
-      events: wireEvents,
+    // Consume only what is still at the head: a reset or an overflow may have moved it.
+    const n = this.#headMatches(batch);
+    const events = batch.events.length;
+    if (outcome.kind === "sent") {
+      this.#queue.shift(n);
+      this.#sentEvents += events;
+      this.#lastSuccessAt = this.#options.now();
+      this.#settled = { kind: "sent", events };
+      return;
+    }
+    this.#queue.drop(n, outcome.reason);
+    const step: Extract<FlushStep, { kind: "dropped" }> = {
+      kind: "dropped",
+      events,
+      reason: outcome.reason as "rejected" | "auth_error" | "oversize",
     };
-    const count = largestFittingPrefix(candidate);
-    return {
-      batch: { ...candidate, events: wireEvents.slice(0, count) },
-      count,
-      unconvertible,
-    };
-  }
-
-  #contextOf(first: QueuedEvent): WireContextEntry[] {
-    const c = this.#context;
-    const values = [
-      first.distinctId,
-      c.deviceId,
-      c.deviceModel,
-      c.firmwareVersion,
-      c.sdkPlatform,
-      c.sdkVersion,
-      c.environment,
-    ];
-    const context: WireContextEntry[] = values.map((value, index) => ({
-      id: index + 1,
-      value: { type: "string", value },
-    }));
-    if (first.sessionId !== undefined) {
-      context.push({ id: 8, value: { type: "string", value: first.sessionId } });
-    }
-    return context;
-  }
-
-  #resumeOrStart(message: Uint8Array): Upload {
-    const previous = this.#upload;
-    if (previous !== undefined) {
-      if (sameBytes(previous.message, message)) return previous;
-      // The batch changed since the failed attempt: its id may already name other bytes.
-      this.#sequence++;
-    }
-    const upload: Upload = {
-      message,
-      messageId: (this.#options.messageIdSeed + this.#sequence) >>> 0,
-      nextFrame: 0,
-    };
-    this.#upload = upload;
-    return upload;
-  }
-
-  #finish(): void {
-    this.#upload = undefined;
-    this.#sequence++;
-  }
-
-  /** Applies the capture response policy to an answer outside 200..299. */
-  #refused(answer: CaptureAnswer, upload: Upload, count: number): FlushStep {
-    const status = answer.status;
-    if (status === 401) {
-      this.#finish();
-      return { kind: "dropped", events: count, reason: "auth_error", status };
-    }
-    if (status === 409) {
-      upload.nextFrame = 0;
-      // A collision means the id names another message for good: move to the next one.
-      if (answer.code === "message_collision") this.#finish();
-      return this.#scheduleRetry(status, answer.retryAfterMs, answer.failure);
-    }
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-      this.#finish();
-      return { kind: "dropped", events: count, reason: "rejected", status };
-    }
-    return this.#scheduleRetry(status, answer.retryAfterMs, answer.failure);
-  }
-
-  #failed(error: unknown): FlushStep {
-    if (error instanceof TimeoutError || error instanceof NetworkError) {
-      return this.#scheduleRetry(undefined, undefined, error);
-    }
-    throw error;
-  }
-
-  #scheduleRetry(
-    status: number | undefined,
-    retryAfterMs: number | undefined,
-    error: unknown,
-  ): FlushStep {
-    const delay = this.#delayMs;
-    const jittered = Math.round(delay * (0.75 + 0.5 * this.#options.random()));
-    this.#delayMs = Math.min(delay * 2, this.#options.retryMaxMs);
-    const waitMs = Math.max(jittered, retryAfterMs ?? 0);
-    this.#retryAt = this.#options.now() + waitMs;
-    this.#retries++;
-    const step: { kind: "retry"; waitMs: number; status?: number; error?: unknown } = {
-      kind: "retry",
-      waitMs,
-    };
-    if (status !== undefined) step.status = status;
-    if (error !== undefined) step.error = error;
-    return step;
+    if (outcome.status !== undefined) step.status = outcome.status;
+    this.#settled = step;
   }
 }
 
-function toWireEvent(event: QueuedEvent): WireEvent | undefined {
-  const properties: WireProperty[] = [];
+// Messages name the origin and path only: a query string may carry a key.
+function describe(url: string): string {
   try {
-    for (const key of Object.keys(event.properties)) {
-      let value: WireValue = toWireValue(event.properties[key], { path: `properties.${key}` });
-      if (value.type === "uint" && SIGNED_RESERVED_KEYS.has(key)) {
-        value = { type: "int", value: value.value };
-      }
-      properties.push({ key, value });
-    }
-  } catch (error) {
-    if (error instanceof TypeError) return undefined;
-    throw error;
+    const parsed = new URL(url);
+    return parsed.origin + parsed.pathname;
+  } catch {
+    return "the capture URL";
   }
-  return { name: event.name, timestampMs: event.timestampMs, properties };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index++) {
-    if (a[index] !== b[index]) return false;
-  }
-  return true;
 }

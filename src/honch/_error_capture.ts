@@ -8,9 +8,8 @@
  * @module
  */
 
-import { type CrashSource, processLifecycle } from "../core/runtime/mod.ts";
-import { onGlobalErrors } from "./_page_lifecycle.ts";
-import { truncateUtf8, utf8Length } from "./_properties.ts";
+import { type CrashSource, onGlobalErrors, processLifecycle } from "../core/runtime/mod.ts";
+import { truncateUtf8, utf8ByteLength } from "../core/utf8.ts";
 
 const ERROR_SLOTS = 4;
 const ERROR_COMPONENT_BYTES = 32;
@@ -139,7 +138,7 @@ export function installCrashHook(
 ): (() => void) | undefined {
   const lifecycle = processLifecycle(globals);
   if (lifecycle.onCrash !== undefined) return lifecycle.onCrash(report);
-  return onGlobalErrors(globals, report);
+  return onGlobalErrors(report, globals);
 }
 
 /** The stack frames of `error`, crash site first, without the leading `Name: message` line. */
@@ -162,7 +161,7 @@ function fitFrames(frames: readonly string[], maxBytes: number): string {
   let text = "";
   let bytes = 0;
   for (const frame of frames) {
-    const size = utf8Length(frame) + (text === "" ? 0 : 1);
+    const size = utf8ByteLength(frame) + (text === "" ? 0 : 1);
     if (bytes + size > maxBytes) break;
     text += text === "" ? frame : "\n" + frame;
     bytes += size;

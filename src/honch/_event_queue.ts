@@ -8,8 +8,8 @@
 
 import { BoundedQueue } from "../core/queue.ts";
 import type { Storage } from "../core/storage.ts";
-import type { QueuedEvent } from "./_delivery.ts";
-import { utf8Length } from "./_properties.ts";
+import type { QueuedEvent } from "./_capture_batch.ts";
+import { utf8ByteLength } from "../core/utf8.ts";
 
 /** Where the queue persists. */
 export const KEY_QUEUE = "honch:queue";
@@ -163,7 +163,7 @@ export class EventQueue {
         bytes = 0;
       } else {
         queued++;
-        bytes += utf8Length(JSON.stringify(pending.event));
+        bytes += utf8ByteLength(JSON.stringify(pending.event));
       }
     }
     return {

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
 import type { Storage } from "../core/storage.ts";
-import { MAX_DISTINCT_ID_BYTES, utf8Length } from "./_properties.ts";
+import { nonEmptyString } from "../core/validate.ts";
+import { MAX_DISTINCT_ID_BYTES } from "./_properties.ts";
 
 /** Where the identified distinct id persists. */
 export const KEY_DISTINCT_ID = "honch:distinct_id";
@@ -119,15 +119,7 @@ export class Identity {
  * @throws {InvalidArgumentError} When it is empty, too long or not a string.
  */
 export function checkDistinctId(distinctId: unknown): void {
-  if (
-    typeof distinctId !== "string" || distinctId === "" ||
-    utf8Length(distinctId) > MAX_DISTINCT_ID_BYTES
-  ) {
-    throw new InvalidArgumentError(
-      "distinctId",
-      `Cannot identify as 'distinctId' must be a string of 1..${MAX_DISTINCT_ID_BYTES} bytes: current value is ${
-        typeof distinctId === "string" ? `${utf8Length(distinctId)} bytes long` : typeof distinctId
-      }`,
-    );
-  }
+  nonEmptyString("identify", "distinctId", distinctId, undefined, {
+    maxBytes: MAX_DISTINCT_ID_BYTES,
+  });
 }

@@ -21,27 +21,6 @@ export const MAX_PROPERTIES = 64;
 /** The longest context string (model, firmware, environment), in UTF-8 bytes. */
 export const MAX_CONTEXT_BYTES = 512;
 
-const encoder = new TextEncoder();
-
-/** Counts the UTF-8 bytes of `text`. */
-export function utf8Length(text: string): number {
-  return encoder.encode(text).length;
-}
-
-/** Cuts `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes) return text;
-  let bytes = 0;
-  let end = 0;
-  for (const char of text) {
-    const size = utf8Length(char);
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    end += char.length;
-  }
-  return text.slice(0, end);
-}
-
 /**
  * Validates a property value with `toWireValue` and returns a copy the
  * durable queue can store as JSON: dates become ISO strings, `undefined`

@@ -11,17 +11,12 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { Storage, StorageError } from "../core/storage.ts";
 import { AutomaticProperties, Connectivity, readStartState, startEvents } from "./_automatic.ts";
-import type { QueuedEvent } from "./_delivery.ts";
+import type { QueuedEvent } from "./_capture_batch.ts";
 import { crashProperties, LogErrors } from "./_error_capture.ts";
 import { EventQueue } from "./_event_queue.ts";
 import { checkDistinctId, Identity } from "./_identity.ts";
-import {
-  SDK_OWNED_KEYS,
-  toQueuedValue,
-  userProperties,
-  utf8Length,
-  validateEventName,
-} from "./_properties.ts";
+import { SDK_OWNED_KEYS, toQueuedValue, userProperties, validateEventName } from "./_properties.ts";
+import { utf8ByteLength } from "../core/utf8.ts";
 import type { ResolvedOptions } from "./_resolve_options.ts";
 import { RESERVED_PROPERTY_IDS } from "./wire_v2.ts";
 
@@ -208,7 +203,7 @@ export class EventRecorder {
    */
   crash(error: unknown, source: string): void {
     const properties = crashProperties(error, source, (candidate) => {
-      const size = utf8Length(JSON.stringify(this.#build("$crash", candidate)));
+      const size = utf8ByteLength(JSON.stringify(this.#build("$crash", candidate)));
       return size <= this.#maxEventBytes;
     });
     this.#push(this.#build("$crash", properties));
@@ -226,7 +221,7 @@ export class EventRecorder {
   #enqueue(name: string, properties: Record<string, unknown>, stamp: boolean): void {
     const level = stamp ? this.#automatic.stamp(properties) : undefined;
     const event = this.#build(name, properties);
-    const size = utf8Length(JSON.stringify(event));
+    const size = utf8ByteLength(JSON.stringify(event));
     if (size > this.#maxEventBytes) {
       throw new InvalidArgumentError(
         "properties",

@@ -1,14 +1,15 @@
 /**
- * Drives the Honch delivery from the client's queue: one step at a time
- * (steps never overlap, so a batch is never in flight twice), consuming what
- * a step sent or dropped, and the flush loop that waits out backoff within a
- * deadline and reports failures as typed Honch errors.
+ * Drives the Honch delivery from the client's queue: `tick()` sends one
+ * batch when it is due, and `flush()` sends batch after batch, waiting out
+ * the backoff within its deadline, stopping at a refused project key, and
+ * reporting failures as typed Honch errors. The delivery (`_delivery.ts`,
+ * on the core engine) does the sending, the backoff and the consuming.
  *
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
 import { delay } from "../core/delay.ts";
+import { nonNegativeNumber } from "../core/validate.ts";
 import { detectRuntime } from "../core/runtime/mod.ts";
 import { Delivery, type FlushStep, type StepOptions } from "./_delivery.ts";
 import type { ResolvedOptions } from "./_resolve_options.ts";
@@ -43,13 +44,10 @@ export interface UploaderParts {
 export class Uploader {
   readonly #parts: UploaderParts;
   readonly #delivery: Delivery;
-  readonly #batchSize: number;
   readonly #now: () => number;
   readonly #flushEventThreshold: number;
   readonly #flushIntervalMs: number;
   readonly #aborter = new AbortController();
-  #lock: Promise<unknown> = Promise.resolve();
-  #sent = 0;
   #lastAttemptAt: number;
 
   /**
@@ -60,8 +58,7 @@ export class Uploader {
    */
   constructor(options: ResolvedOptions, parts: UploaderParts) {
     this.#parts = parts;
-    this.#delivery = createDelivery(options, parts.sdkVersion);
-    this.#batchSize = options.batchSize;
+    this.#delivery = createDelivery(options, parts.sdkVersion, parts.queue);
     this.#now = options.now;
     this.#flushEventThreshold = options.flushEventThreshold;
     this.#flushIntervalMs = options.flushIntervalMs;
@@ -75,7 +72,7 @@ export class Uploader {
 
   /** Events capture accepted since creation. */
   get sent(): number {
-    return this.#sent;
+    return this.#delivery.sent;
   }
 
   /**
@@ -124,31 +121,13 @@ export class Uploader {
    * @param options `keepalive`, and whether to ignore the spacing between uploads.
    * @returns What the step did.
    */
-  step(options: StepOptions): Promise<FlushStep> {
-    const { queue, started } = this.#parts;
-    const run = this.#lock.then(async () => {
-      await started;
-      const events = queue.peek(this.#batchSize);
-      const step = await this.#delivery.step(events, options);
-      if (step.kind === "sent" || step.kind === "dropped" || step.kind === "retry") {
-        this.#lastAttemptAt = this.#now();
-      }
-      if (step.kind === "sent" || step.kind === "dropped") {
-        // Consume only what is still at the head: a reset or an overflow may have moved it.
-        const head = queue.peek(step.events);
-        let n = 0;
-        while (n < head.length && head[n] === events[n]) n++;
-        if (step.kind === "sent") {
-          queue.shift(n);
-          this.#sent += step.events;
-        } else {
-          queue.drop(n, step.reason);
-        }
-      }
-      return step;
-    });
-    this.#lock = run.catch(() => {});
-    return run;
+  async step(options: StepOptions): Promise<FlushStep> {
+    await this.#parts.started;
+    const step = await this.#delivery.step(options);
+    if (step.kind === "sent" || step.kind === "dropped" || step.kind === "retry") {
+      this.#lastAttemptAt = this.#now();
+    }
+    return step;
   }
 
   /**
@@ -156,18 +135,11 @@ export class Uploader {
    *
    * @param deadlineMs How long it may take, waits included.
    * @returns How many events were sent and dropped, how many remain, and the last failure.
-   * @throws {InvalidArgumentError} When `deadlineMs` is negative or not a number.
+   * @throws {InvalidArgumentError} When `deadlineMs` is not a finite number of 0 or more.
    * @throws {OfflineError} When the device is offline.
    */
   async flush(deadlineMs: number = DEFAULT_DEADLINE_MS): Promise<FlushResult> {
-    if (typeof deadlineMs !== "number" || !(deadlineMs >= 0)) {
-      throw new InvalidArgumentError(
-        "deadlineMs",
-        `Cannot flush as 'deadlineMs' must be a non-negative number: current value is ${
-          String(deadlineMs)
-        }`,
-      );
-    }
+    nonNegativeNumber("flush", "deadlineMs", deadlineMs);
     const { queue } = this.#parts;
     const { signal } = this.#aborter;
     const now = this.#now;
@@ -230,19 +202,23 @@ export class Uploader {
  *
  * @param options The client's validated options.
  * @param sdkVersion The SDK behaviour version, `$sdk_version`.
+ * @param queue The events to send.
  * @returns A delivery with no failure and no success recorded.
  */
-function createDelivery(options: ResolvedOptions, sdkVersion: string): Delivery {
+function createDelivery(
+  options: ResolvedOptions,
+  sdkVersion: string,
+  queue: EventQueue,
+): Delivery {
   const streamSeed = Math.floor(options.random() * 0x1_0000_0000) >>> 0;
   return new Delivery({
-    endpointUrl: options.endpointUrl,
+    endpoint: options.endpoint,
     apiKey: options.apiKey,
     transport: options.transport,
     timeoutMs: options.timeoutMs,
     now: options.now,
     random: options.random,
-    retryInitialMs: options.retryInitialMs,
-    retryMaxMs: options.retryMaxMs,
+    backoff: options.backoff,
     minIntervalMs: options.minIntervalMs,
     batchSize: options.batchSize,
     streamId: streamSeed.toString(16).padStart(8, "0"),
@@ -254,7 +230,7 @@ function createDelivery(options: ResolvedOptions, sdkVersion: string): Delivery 
     sdkPlatform: `javascript-${detectRuntime(options.globals).name}`,
     sdkVersion,
     environment: options.environment,
-  });
+  }, queue);
 }
 
 function droppedError(step: Extract<FlushStep, { kind: "dropped" }>): RejectedError {

@@ -2,15 +2,16 @@
  * The Honch client, composed of one piece per concern: options
  * (`_resolve_options.ts`), the events it records (`_recorder.ts`, with
  * `_identity.ts`, `_automatic.ts`, `_error_capture.ts`, `_event_queue.ts`),
- * the page and crash hooks (`_page_lifecycle.ts`) and the uploads
- * (`_uploader.ts`, `_delivery.ts`, through the `transport` option).
+ * the page and crash hooks (the runtime shim's `onPageHidden`, `onCrash` and
+ * `onGlobalErrors`) and the uploads (`_uploader.ts`, `_delivery.ts` on the
+ * core delivery engine, through the `transport` option).
  *
  * @module
  */
 
+import { onPageHidden } from "../core/runtime/mod.ts";
 import type { StorageError } from "../core/storage.ts";
 import { installCrashHook } from "./_error_capture.ts";
-import { onPageHidden } from "./_page_lifecycle.ts";
 import { EventRecorder } from "./_recorder.ts";
 import { resolveOptions } from "./_resolve_options.ts";
 import { Uploader } from "./_uploader.ts";
@@ -38,7 +39,7 @@ import type { FlushResult, HonchQueueStats, TickResult } from "./results.ts";
  *   deviceId: "dev_0001",
  *   deviceModel: "edge-worker",
  *   firmwareVersion: "1.4.0",
- *   endpointUrl: "https://capture.example.com",
+ *   endpoint: "https://capture.example.com",
  * });
  * client.track("button_pressed", { pin: 4 });
  * const result = await client.flush({ deadlineMs: 5000 });
@@ -79,11 +80,11 @@ export class HonchClient {
       online: () => this.#recorder.connectivity.online,
       beforeFlush: () => this.#recorder.drainErrors(),
     });
-    this.#removePageListeners = onPageHidden(this.#globals, () => {
+    this.#removePageListeners = onPageHidden(() => {
       if (this.#shutdown !== undefined || !this.#recorder.connectivity.online) return;
       this.#recorder.drainErrors();
       this.#uploader.step({ keepalive: true, ignoreSpacing: true }).catch(() => {});
-    });
+    }, this.#globals);
   }
 
   /**
@@ -97,7 +98,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * await client.ready();
    * console.log(client.queueStats().queued); // 1 ($device_boot)
    * ```
@@ -121,7 +122,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.track("hdr_burst_used", { duration: 3.2, mode: "auto" });
    * ```
    */
@@ -142,7 +143,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.identify("user_123", { plan: "beta" });
    * ```
    */
@@ -162,7 +163,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.setProperty("plan", "beta");
    * ```
    */
@@ -182,7 +183,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * const id = client.sessionStart("recording");
    * client.sessionEnd();
    * console.log(id.startsWith("sess_")); // true
@@ -201,7 +202,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.sessionStart();
    * client.sessionEnd();
    * ```
@@ -221,7 +222,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.connectivityChanged(false);
    * ```
    */
@@ -237,7 +238,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.connected();
    * ```
    */
@@ -252,7 +253,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.disconnected();
    * ```
    */
@@ -272,7 +273,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.reportLogError("sensor read failed", { component: "i2c" });
    * ```
    */
@@ -294,7 +295,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.installErrorHook();
    * client.uninstallErrorHook();
    * ```
@@ -315,7 +316,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.uninstallErrorHook();
    * ```
    */
@@ -338,7 +339,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * const answer = await client.run(() => 42);
    * console.log(answer); // 42
    * ```
@@ -368,7 +369,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * const result = await client.tick();
    * console.log(result.kind); // "not_due"
    * ```
@@ -388,11 +389,11 @@ export class HonchClient {
    * @returns How many events were sent and dropped, and how many remain.
    * @throws {OfflineError} When the client is offline.
    * @throws {NotInitializedError} After {@linkcode HonchClient.prototype.shutdown}.
-   * @throws {InvalidArgumentError} When `deadlineMs` is negative or not a number.
+   * @throws {InvalidArgumentError} When `deadlineMs` is not a finite number of 0 or more.
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * const { sent, remaining, error } = await client.flush({ deadlineMs: 2000 });
    * console.log(sent, remaining, error?.message);
    * ```
@@ -410,7 +411,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.identify("user_123");
    * client.reset();
    * console.log(client.getDistinctId()); // "d"
@@ -431,7 +432,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.disconnected();
    * const result = await client.shutdown();
    * console.log(result.remaining); // 3: $device_boot, $connectivity_change, $device_shutdown
@@ -454,7 +455,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * console.log(client.getDeviceId()); // "d"
    * ```
    */
@@ -470,7 +471,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * client.identify("user_123");
    * console.log(client.getDistinctId()); // "user_123"
    * ```
@@ -486,7 +487,7 @@ export class HonchClient {
    * @example
    * ```ts
    * import { HonchClient } from "@edgewire/sdk/honch";
-   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpointUrl: "https://collector.example.com" });
+   * const client = new HonchClient({ apiKey: "k", deviceId: "d", deviceModel: "m", firmwareVersion: "1", endpoint: "https://collector.example.com" });
    * const { queued, dropped, droppedByReason } = client.queueStats();
    * console.log(queued, dropped, droppedByReason.overflow ?? 0);
    * ```

@@ -13,13 +13,14 @@
  *   deviceId: "dev_0001",
  *   deviceModel: "edge-worker",
  *   firmwareVersion: "1.4.0",
- *   endpointUrl: "https://capture.example.com",
+ *   endpoint: "https://capture.example.com",
  * };
  * ```
  *
  * @module
  */
 
+import type { Jitter } from "../core/backoff.ts";
 import type { Storage } from "../core/storage.ts";
 import type { HonchTransport } from "./transport.ts";
 
@@ -35,7 +36,7 @@ import type { HonchTransport } from "./transport.ts";
  *   deviceId: "dev_0001",
  *   deviceModel: "edge-worker",
  *   firmwareVersion: "1.4.0",
- *   endpointUrl: "https://capture.example.com",
+ *   endpoint: "https://capture.example.com",
  *   batchSize: 10,
  * };
  * ```
@@ -50,13 +51,13 @@ export interface HonchClientOptions {
   /** The firmware or app version, `$firmware_version`; a change emits `$firmware_update`. */
   firmwareVersion: string;
   /**
-   * The capture base URL; `/capture` is appended. Honch documents no public
-   * default host, so outside a page (where the page's origin is the default)
-   * it must be given.
+   * The capture base URL; `/capture` is appended (after trailing slashes are
+   * removed). Honch documents no public default host, so outside a page
+   * (where the page's origin is the default) it must be given.
    *
    * @default the page's origin (`location.origin`) in browsers; required elsewhere
    */
-  endpointUrl?: string;
+  endpoint?: string;
   /**
    * The environment, `$environment`.
    *
@@ -82,11 +83,11 @@ export interface HonchClientOptions {
    */
   maxEventBytes?: number;
   /**
-   * The deadline of each upload request, in milliseconds; clamped to 10000.
+   * The deadline of each upload request (one frame), in milliseconds; clamped to 10000.
    *
    * @default 2500
    */
-  transportTimeoutMs?: number;
+  timeoutMs?: number;
   /**
    * `tick()` uploads when this many seconds passed since the last upload attempt.
    *
@@ -107,17 +108,17 @@ export interface HonchClientOptions {
    */
   flushEventThreshold?: number;
   /**
-   * The first retry delay after a failed upload, in milliseconds (doubled per failure, ±25% jitter).
+   * The backoff after an upload that may succeed later (a 5xx, 408, 409, 429,
+   * timeout, network error, or an answer that is not capture's): capped
+   * exponential from `initialMs` to `maxMs`, in milliseconds, with the ±25%
+   * jitter the Honch protocol specifies unless `jitter` says otherwise
+   * (`"full"`, or another ratio in 0..1); `Retry-After` wins up to `maxMs`.
+   * While it runs, `tick()` sends nothing and `flush()` waits it out within
+   * its deadline.
    *
-   * @default 1000
+   * @default { initialMs: 1000, maxMs: 300000, jitter: 0.25 }
    */
-  flushRetryInitialMs?: number;
-  /**
-   * The largest retry delay, in milliseconds.
-   *
-   * @default 300000
-   */
-  flushRetryMaxMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number; jitter?: Jitter };
   /**
    * `$battery_low` is emitted once when the battery level drops below this percentage.
    *

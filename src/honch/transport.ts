@@ -24,7 +24,7 @@
  *   deviceId: "dev_0001",
  *   deviceModel: "edge-worker",
  *   firmwareVersion: "1.4.0",
- *   endpointUrl: "https://capture.example.com",
+ *   endpoint: "https://capture.example.com",
  *   transport,
  * });
  * ```
@@ -45,7 +45,7 @@
  * ```
  */
 export interface HonchTransportRequest {
-  /** The capture URL: `endpointUrl` with `/capture` appended. */
+  /** The capture URL: `endpoint` with `/capture` appended. */
   url: string;
   /** The HTTP method, always `"POST"`. */
   method: "POST";
@@ -93,7 +93,9 @@ export interface HonchTransportResponse {
   headers?: Headers | Record<string, string>;
   /**
    * The response body, as text or already parsed JSON; only its `error`
-   * code is read (`message_collision` moves on to a new message id).
+   * code is read: a 4xx refusal drops the batch only when it carries one
+   * (capture's own answer), and `message_collision` moves the batch to a
+   * new message id. A 4xx without one (a proxy's page) is retried.
    *
    * @default undefined
    */

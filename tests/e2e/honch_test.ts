@@ -68,7 +68,7 @@ function clientFor(running: Running, extra: Partial<HonchClientOptions> = {}): H
     deviceId: "dev_e2e",
     deviceModel: "E2E-Board",
     firmwareVersion: "1.0.0",
-    endpointUrl: running.base,
+    endpoint: running.base,
     flushMinIntervalMs: 0xFFFFFFFF,
     fetch: running.fetch,
     ...extra,

@@ -80,7 +80,7 @@ function clientFor(
     deviceModel: config.device_model,
     firmwareVersion: config.firmware_version,
     environment: config.environment,
-    endpointUrl: "http://capture.test",
+    endpoint: "http://capture.test",
     fetch: fetchImpl,
     storage,
   };

@@ -37,7 +37,7 @@ function harness(
   let seed = 1;
   const client = new HonchClient({
     apiKey: "test-key",
-    endpointUrl: "http://capture.test",
+    endpoint: "http://capture.test",
     deviceId: "dev_fixture",
     deviceModel: "FixtureBoard",
     firmwareVersion: "1.2.3",
@@ -60,10 +60,10 @@ const base = {
   deviceId: "d",
   deviceModel: "m",
   firmwareVersion: "1",
-  endpointUrl: "http://capture.test",
+  endpoint: "http://capture.test",
 };
 
-Deno.test("the constructor names the invalid option and clamps batchSize and transportTimeoutMs", async () => {
+Deno.test("the constructor names the invalid option and clamps batchSize and timeoutMs", async () => {
   assert.throws(
     () => new HonchClient({ ...base, apiKey: "" }),
     (error: unknown) => error instanceof InvalidArgumentError && error.argument === "apiKey",
@@ -81,23 +81,29 @@ Deno.test("the constructor names the invalid option and clamps batchSize and tra
       error instanceof InvalidArgumentError && error.argument === "batteryLowThreshold",
   );
   assert.throws(
-    () => new HonchClient({ ...base, endpointUrl: "ftp://x" }),
-    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "endpointUrl",
+    () => new HonchClient({ ...base, endpoint: "ftp://x" }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "endpoint",
   );
   assert.throws(
-    () => new HonchClient({ ...base, endpointUrl: undefined }),
-    /'endpointUrl' is not set and there is no page origin/,
+    () => new HonchClient({ ...base, endpoint: undefined }),
+    /'endpoint' is not set and there is no page origin/,
   );
   assert.throws(
     () => new HonchClient({ ...base, connectivity: true as unknown as () => boolean }),
     (error: unknown) => error instanceof InvalidArgumentError && error.argument === "connectivity",
   );
   assert.throws(
-    () => new HonchClient({ ...base, flushRetryInitialMs: 5000, flushRetryMaxMs: 10 }),
-    (error: unknown) =>
-      error instanceof InvalidArgumentError && error.argument === "flushRetryMaxMs",
+    () => new HonchClient({ ...base, backoff: { initialMs: 5000, maxMs: 10 } }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === "backoff.maxMs",
   );
-  const { client, capture } = harness({ batchSize: 80, transportTimeoutMs: 60_000 });
+  assert.throws(
+    () => new HonchClient({ ...base, backoff: { jitter: 2 } }),
+    {
+      message:
+        "Cannot create HonchClient as 'backoff.jitter' must be \"full\" or a number from 0 to 1: current value is 2",
+    },
+  );
+  const { client, capture } = harness({ batchSize: 80, timeoutMs: 60_000 });
   for (let i = 0; i < 80; i++) client.track("e");
   await client.flush();
   assert.deepEqual(capture.messages.map(({ batch }) => batch.events.length), [50, 31]);
@@ -443,7 +449,7 @@ Deno.test("flush reports retry failures as typed errors and keeps the events", a
     [() => Promise.reject(new TypeError("fetch failed")), TransportError],
   ];
   for (const [answer, type] of cases) {
-    const { client, capture } = harness({ flushRetryInitialMs: 60_000 });
+    const { client, capture } = harness({ backoff: { initialMs: 60_000 } });
     capture.script.push(answer);
     const result = await client.flush({ deadlineMs: 1000 });
     assert.equal(result.stopped, "deadline");
@@ -462,7 +468,7 @@ Deno.test("flush reports retry failures as typed errors and keeps the events", a
 
 Deno.test("flush waits out a short backoff within the deadline", async () => {
   // The backoff is measured on the client's clock, so this one runs in real time
-  const { client, capture } = harness({ flushRetryInitialMs: 4, now: () => Date.now() });
+  const { client, capture } = harness({ backoff: { initialMs: 4 }, now: () => Date.now() });
   capture.script.push({ status: 500 });
   const result = await client.flush({ deadlineMs: 1000 });
   assert.deepEqual([result.sent, result.remaining, result.stopped], [1, 0, "drained"]);
@@ -470,7 +476,7 @@ Deno.test("flush waits out a short backoff within the deadline", async () => {
 });
 
 Deno.test("a transport that ignores its signal is abandoned at the transport timeout", async () => {
-  const { client, capture } = harness({ transportTimeoutMs: 20, flushRetryInitialMs: 60_000 });
+  const { client, capture } = harness({ timeoutMs: 20, backoff: { initialMs: 60_000 } });
   let aborted = false;
   capture.script.push((request) => {
     request.signal.addEventListener("abort", () => aborted = true);

@@ -39,7 +39,7 @@ function nodeGlobals() {
 function client(storage: SyncStorage, globals: object): HonchClient {
   return new HonchClient({
     apiKey: "test-key",
-    endpointUrl: "http://127.0.0.1:9",
+    endpoint: "http://127.0.0.1:9",
     deviceId: "dev_fixture",
     deviceModel: "FixtureBoard",
     firmwareVersion: "1.2.3",

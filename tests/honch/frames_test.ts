@@ -452,7 +452,7 @@ Deno.test("encodeFrames rejects a messageId that is not a u32 naming 'messageId'
     assertInvalidArgument(
       () => encodeFrames(new Uint8Array(1), { messageId }),
       "messageId",
-      /'messageId' must be an integer in 0\.\.4294967295/,
+      /'messageId' must be an integer from 0 to 4294967295/,
     );
   }
   assert.equal(

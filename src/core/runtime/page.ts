@@ -1,16 +1,15 @@
 /**
- * The browser feature detection the Honch client needs, in one place: the
- * page's origin, the moment a page is hidden or left (`pagehide`, and
- * `visibilitychange` to `hidden`), and the global `error` and
- * `unhandledrejection` events. Each looks at a `globals` object (by default
- * `globalThis`) the way the runtime shim's functions do, and answers
- * `undefined` where the feature is missing. These belong in
- * `src/core/runtime/`; the client calls nothing else that detects a browser.
+ * The web page and the global scope of a page or worker, as a client sees
+ * them: the page's origin, the moment a page is hidden or left (`pagehide`,
+ * and `visibilitychange` to `hidden`), and the global `error` and
+ * `unhandledrejection` events. Each function looks at a `globals` object (by
+ * default `globalThis`) through feature detection and answers `undefined`
+ * where the feature is missing; none of them throws.
  *
  * @module
  */
 
-import type { CrashSource } from "../core/runtime/mod.ts";
+import type { CrashSource } from "./lifecycle.ts";
 
 type Listener = (event: Event) => void;
 
@@ -27,10 +26,18 @@ interface PageGlobals {
 /**
  * The origin of the page the code runs in, when it is an http or https page.
  *
- * @param globals Where to look.
- * @returns `location.origin`, or `undefined` outside a web page.
+ * @param globals Where to look for `location`; tests pass fakes.
+ * @returns `location.origin`, or `undefined` outside a web page (a `file:` or `about:` page included).
+ *
+ * @example
+ * ```ts
+ * import { pageOrigin } from "./page.ts";
+ *
+ * console.log(pageOrigin({ location: { origin: "https://app.example.com" } })); // "https://app.example.com"
+ * console.log(pageOrigin({})); // undefined
+ * ```
  */
-export function pageOrigin(globals: object): string | undefined {
+export function pageOrigin(globals: object = globalThis): string | undefined {
   const origin = (globals as PageGlobals).location?.origin;
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
@@ -38,15 +45,23 @@ export function pageOrigin(globals: object): string | undefined {
 /**
  * Calls `callback` whenever the page is left (`pagehide`) or hidden
  * (`visibilitychange` with `document.visibilityState` `"hidden"`): the last
- * moments a page can start a request that outlives it.
+ * moments a page can start a request that outlives it (with `keepalive`).
  *
- * @param globals Where to look for the window and its `document`.
  * @param callback What to run; called with no argument.
+ * @param globals Where to look for the window and its `document`; tests pass fakes.
  * @returns A function that removes the listeners, or `undefined` without a page.
+ *
+ * @example
+ * ```ts
+ * import { onPageHidden } from "./page.ts";
+ *
+ * const stop = onPageHidden(() => console.log("send what is queued now"));
+ * stop?.();
+ * ```
  */
 export function onPageHidden(
-  globals: object,
   callback: () => void,
+  globals: object = globalThis,
 ): (() => void) | undefined {
   const target = eventTarget(globals);
   const document = (globals as PageGlobals).document as
@@ -57,7 +72,7 @@ export function onPageHidden(
   const onVisibility: Listener = () => {
     if (document.visibilityState === "hidden") callback();
   };
-  // Older pages fire visibilitychange on the window rather than the document.
+  // Older pages fire visibilitychange on the window rather than the document
   const visibilityTarget = eventTarget(document) ?? target;
   target.addEventListener("pagehide", onPageHide);
   visibilityTarget.addEventListener("visibilitychange", onVisibility);
@@ -70,15 +85,26 @@ export function onPageHidden(
 /**
  * Calls `callback` with every uncaught error (`error` event) and unhandled
  * rejection (`unhandledrejection` event) of a page or worker, without
- * cancelling the event: the error is still reported as it would be.
+ * cancelling the event: the error is still reported as it would be. Where
+ * the runtime has a process, `processLifecycle().onCrash` is the better hook.
  *
- * @param globals Where to look for `addEventListener`.
- * @param callback What to run with the error (or the message) and its source.
+ * @param callback What to run with the error (or the message when the event has no error) and its source.
+ * @param globals Where to look for `addEventListener`; tests pass fakes.
  * @returns A function that removes the listeners, or `undefined` without such events.
+ *
+ * @example
+ * ```ts
+ * import { onGlobalErrors } from "./page.ts";
+ *
+ * const target = new EventTarget();
+ * const stop = onGlobalErrors((error, source) => console.log(source, error), target);
+ * target.dispatchEvent(new ErrorEvent("error", { error: new Error("boom") })); // "exception" Error: boom
+ * stop?.();
+ * ```
  */
 export function onGlobalErrors(
-  globals: object,
   callback: (error: unknown, source: CrashSource) => void,
+  globals: object = globalThis,
 ): (() => void) | undefined {
   const target = eventTarget(globals);
   if (target === undefined) return undefined;
@@ -97,7 +123,8 @@ export function onGlobalErrors(
   };
 }
 
-function eventTarget(globals: object): EventTargetLike | undefined {
+function eventTarget(globals: unknown): EventTargetLike | undefined {
+  if (typeof globals !== "object" || globals === null) return undefined;
   const target = globals as Partial<EventTargetLike>;
   if (
     typeof target.addEventListener !== "function" ||
