@@ -443,8 +443,8 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
   lines.push(
     "",
     "Clients:",
-    `  mkStats  new MkStatsClient({ apiUrl: "${url}/api", ... })`,
-    `  Honch    new HonchClient({ endpointUrl: "${url}", apiKey: <a Honch key>, ... })`,
+    `  mkStats  new MkStatsClient({ endpoint: "${url}/api", ... })`,
+    `  Honch    new HonchClient({ endpoint: "${url}", apiKey: <a Honch key>, ... })`,
     `  migas    createMigas({ endpoint: "${url}" }), or MIGAS_ENDPOINT=${url}`,
     "",
     `Listening on ${url} (Ctrl-C stops it)`,

@@ -53,7 +53,7 @@ try {
   const mkstats = new MkStatsClient({
     pluginId: "demo_plugin",
     pluginVersion: "1.0.0",
-    apiUrl: `${base}/api`,
+    endpoint: `${base}/api`,
     storage: new MemoryStorage(),
   });
   const started = performance.now();
@@ -78,7 +78,7 @@ try {
     deviceId: "demo-device",
     deviceModel: "demo-board",
     firmwareVersion: "1.0.0",
-    endpointUrl: base,
+    endpoint: base,
     storage: new MemoryStorage(),
   });
   honch.track("app_opened");

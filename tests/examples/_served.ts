@@ -83,7 +83,7 @@ export async function exercise(
   const mkstats = new MkStatsClient({
     pluginId: "serve_test",
     pluginVersion: "1.0.0",
-    apiUrl: `${base}/api`,
+    endpoint: `${base}/api`,
     storage: new MemoryStorage(),
   });
   assert.deepEqual(await mkstats.trackEvent("served"), { ok: true });
@@ -96,7 +96,7 @@ export async function exercise(
     deviceId: "serve-test",
     deviceModel: "test",
     firmwareVersion: "1.0.0",
-    endpointUrl: base,
+    endpoint: base,
     storage: new MemoryStorage(),
   });
   honch.track("served", { n: 1 });

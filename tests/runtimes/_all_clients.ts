@@ -33,7 +33,7 @@ export interface ClientsReport {
   /** The label the harness chose; the events recorded carry it. */
   label: string;
   mkstats: {
-    apiUrl: string;
+    endpoint: string;
     tokenLength: number;
     ping: unknown;
     event: unknown;
@@ -64,7 +64,7 @@ export async function exerciseClients(
   const mkstats = new MkStatsClient({
     pluginId: SMOKE.pluginId,
     pluginVersion: "1.0.0",
-    apiUrl: `${base}/api`,
+    endpoint: `${base}/api`,
     deviceId: `smoke-${label}`,
     fetch: fetchImpl,
     storage: new MemoryStorage(),
@@ -79,7 +79,7 @@ export async function exerciseClients(
     deviceId: `smoke-${label}`,
     deviceModel: "runtime-smoke",
     firmwareVersion: "1.0.0",
-    endpointUrl: base,
+    endpoint: base,
     fetch: fetchImpl,
     storage: new MemoryStorage(),
   });
@@ -89,7 +89,7 @@ export async function exerciseClients(
 
   const migas = createMigas({
     endpoint: base,
-    transport: "rest",
+    protocol: "rest",
     userId: `smoke-${label}`,
     storage: new MemoryStorage(),
     env: () => undefined,
@@ -105,7 +105,7 @@ export async function exerciseClients(
     runtime: detectRuntime(),
     label,
     mkstats: {
-      apiUrl: mkstats.apiUrl,
+      endpoint: mkstats.endpoint,
       tokenLength: token.length,
       ping,
       event,

@@ -20,7 +20,7 @@ const client = new HonchClient({
   deviceId: "dev_crash",
   deviceModel: "crash-test",
   firmwareVersion: "1.0.0",
-  endpointUrl: readEnv("HONCH_CRASH_ENDPOINT") ?? "http://127.0.0.1:9",
+  endpoint: readEnv("HONCH_CRASH_ENDPOINT") ?? "http://127.0.0.1:9",
   storage,
 });
 await client.ready();

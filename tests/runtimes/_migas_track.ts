@@ -8,7 +8,7 @@
 
 import { setup, track } from "../../src/migas/mod.ts";
 
-setup({ endpoint: Deno.env.get("MIGAS_TEST_ENDPOINT"), transport: "rest" });
+setup({ endpoint: Deno.env.get("MIGAS_TEST_ENDPOINT"), protocol: "rest" });
 const run = track("nipreps/fmriprep", "24.1.0");
 await run.started;
 console.log("started");

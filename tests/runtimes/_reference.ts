@@ -67,7 +67,7 @@ export async function verifyRecorded(
   runs = 1,
 ): Promise<void> {
   const label = report.label;
-  assert.equal(report.mkstats.apiUrl, `${base}/api/v1`);
+  assert.equal(report.mkstats.endpoint, `${base}/api/v1`);
   assert.ok(report.mkstats.tokenLength > 0);
   assert.deepEqual(report.mkstats.ping, { ok: true });
   assert.deepEqual(report.mkstats.event, { ok: true });

@@ -129,7 +129,7 @@ async function resendFrom(state: string): Promise<Record<string, unknown>[]> {
       deviceId: "dev_crash",
       deviceModel: "crash-test",
       firmwareVersion: "1.0.0",
-      endpointUrl: base,
+      endpoint: base,
       storage,
       flushMinIntervalMs: 0,
     });
