@@ -10,18 +10,13 @@
  */
 
 import type { Context, Hono, Next } from "hono";
+import { invalidArgument } from "../core/validate.ts";
 
 /** Which origins may call the public routes, resolved from `ServerOptions.cors`. */
 export interface CorsSettings {
   /** `"*"` for any origin, else the exact origins allowed (possibly none). */
   readonly origins: "*" | ReadonlySet<string>;
 }
-
-/** Throws the server's option error for `field`; `app.ts` passes its own. */
-export type OptionFailure = (field: string, requirement: string, current: string) => never;
-
-/** Describes a wrong option value for an error message; `app.ts` passes its own. */
-export type OptionDescription = (value: unknown) => string;
 
 /**
  * The public routes and their methods, as paths of the app itself. Anything
@@ -59,28 +54,27 @@ const EXPOSED_HEADERS = "retry-after";
 /** How long a browser may cache a preflight, in seconds (Chromium caps it at 7200). */
 const MAX_AGE_SECONDS = "7200";
 
+function fail(field: string, rule: string, current: unknown): never {
+  // An origin is public by nature, so a wrong one is shown to help the operator
+  throw invalidArgument("create server", field, rule, current, { reveal: true });
+}
+
 /**
  * Reads `ServerOptions.cors`.
  *
  * @param value The option as given.
- * @param fail Throws the server's option error.
- * @param describe Describes a wrong value for that error.
  * @returns The settings; any origin when unset.
- * @throws {InvalidArgumentError} Through `fail`, when the option is malformed.
+ * @throws {InvalidArgumentError} When the option is malformed.
  */
-export function corsSettings(
-  value: unknown,
-  fail: OptionFailure,
-  describe: OptionDescription,
-): CorsSettings {
+export function corsSettings(value: unknown): CorsSettings {
   if (value === undefined) return { origins: "*" };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    fail("cors", "an object", describe(value));
+    fail("cors", "an object", value);
   }
   const origins = (value as { origins?: unknown }).origins ?? "*";
   if (origins === "*") return { origins };
   if (!Array.isArray(origins)) {
-    fail("cors.origins", "'*' or an array of origins", describe(origins));
+    fail("cors.origins", "'*' or an array of origins", origins);
   }
   const allowed = new Set<string>();
   origins.forEach((origin: unknown, index) => {
@@ -89,7 +83,7 @@ export function corsSettings(
       fail(
         field,
         "an origin such as 'https://app.example', without path or slash",
-        describe(origin),
+        origin,
       );
     }
     allowed.add(origin);

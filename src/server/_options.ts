@@ -6,7 +6,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { integer, invalidArgument } from "../core/validate.ts";
 import type { HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
@@ -23,19 +23,10 @@ import type { ServerStore } from "./store.ts";
 
 const DEFAULT_TOKEN_TTL_MS = 90 * 86_400_000;
 
-function fail(field: string, requirement: string, current: string): never {
-  throw new InvalidArgumentError(
-    field,
-    `Cannot create server as '${field}' must be ${requirement}: current ${current}`,
-  );
-}
+const ACTION = "create server";
 
-function show(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value === null) {
-    return `value is ${String(value)}`;
-  }
-  if (typeof value === "string") return `value is ${JSON.stringify(value)}`;
-  return `type is ${typeof value}`;
+function fail(field: string, requirement: string, value: unknown): never {
+  throw invalidArgument(ACTION, field, requirement, value);
 }
 
 function integerOption(
@@ -45,11 +36,7 @@ function integerOption(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(field, `an integer in ${min}..${max}`, show(value));
-  }
-  return value;
+  return integer(ACTION, field, value, fallback, { min, max });
 }
 
 function limiterOptions(
@@ -59,14 +46,14 @@ function limiterOptions(
   refillPerSecond: number,
 ): Required<RateLimitOptions> {
   if (value === undefined) return { capacity, refillPerSecond };
-  if (typeof value !== "object" || value === null) fail(field, "an object", show(value));
+  if (typeof value !== "object" || value === null) fail(field, "an object", value);
   const c = value.capacity ?? capacity;
   const r = value.refillPerSecond ?? refillPerSecond;
   if (typeof c !== "number" || !(c >= 1)) {
-    fail(`${field}.capacity`, "at least 1, or Infinity to disable", show(c));
+    fail(`${field}.capacity`, "at least 1, or Infinity to disable", c);
   }
   if (typeof r !== "number" || !(r > 0) || !Number.isFinite(r)) {
-    fail(`${field}.refillPerSecond`, "a positive finite number", show(r));
+    fail(`${field}.refillPerSecond`, "a positive finite number", r);
   }
   return { capacity: c, refillPerSecond: r };
 }
@@ -75,15 +62,15 @@ const HONCH_MIN_BYTES = 4096;
 
 function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
   if (value === undefined) value = {};
-  if (typeof value !== "object" || value === null) fail("honch", "an object", show(value));
+  if (typeof value !== "object" || value === null) fail("honch", "an object", value);
   const keys = value.projectKeys ?? [];
-  if (!Array.isArray(keys)) fail("honch.projectKeys", "an array of strings", show(keys));
+  if (!Array.isArray(keys)) fail("honch.projectKeys", "an array of strings", keys);
   const projectKeyHashes = keys.map((key, index) => {
     const field = `honch.projectKeys[${index}]`;
-    if (typeof key !== "string") fail(field, "a string", show(key));
+    if (typeof key !== "string") fail(field, "a string", key);
     // Only the length is reported: the key itself never appears in a message.
     if (key.length === 0 || /\s/.test(key)) {
-      fail(field, "a non-empty string without whitespace", `length is ${key.length}`);
+      fail(field, "a non-empty string without whitespace", key);
     }
     return sha256Bytes(key);
   });
@@ -115,28 +102,28 @@ function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
 
 function stringList(field: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value)) fail(field, "an array of strings", show(value));
+  if (!Array.isArray(value)) fail(field, "an array of strings", value);
   value.forEach((item, index) => {
-    if (typeof item !== "string") fail(`${field}[${index}]`, "a string", show(item));
+    if (typeof item !== "string") fail(`${field}[${index}]`, "a string", item);
   });
   return [...value];
 }
 
 function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
   if (value === undefined) value = {};
-  if (typeof value !== "object" || value === null) fail("migas", "an object", show(value));
+  if (typeof value !== "object" || value === null) fail("migas", "an object", value);
   const projectsOption = value.projects ?? [];
   if (!Array.isArray(projectsOption)) {
-    fail("migas.projects", "an array of projects", show(projectsOption));
+    fail("migas.projects", "an array of projects", projectsOption);
   }
   const projects = projectsOption.map((entry, index): MigasProjectSeed => {
     const field = `migas.projects[${index}]`;
-    if (typeof entry !== "object" || entry === null) fail(field, "an object", show(entry));
+    if (typeof entry !== "object" || entry === null) fail(field, "an object", entry);
     if (typeof entry.project !== "string" || !entry.project.includes("/")) {
-      fail(`${field}.project`, "a string as 'owner/repo'", show(entry.project));
+      fail(`${field}.project`, "a string as 'owner/repo'", entry.project);
     }
     if (entry.latestVersion !== undefined && typeof entry.latestVersion !== "string") {
-      fail(`${field}.latestVersion`, "a string", show(entry.latestVersion));
+      fail(`${field}.latestVersion`, "a string", entry.latestVersion);
     }
     return {
       project: entry.project,
@@ -146,7 +133,7 @@ function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
   });
   const rateLimit = value.rateLimit ?? {};
   if (typeof rateLimit !== "object" || rateLimit === null) {
-    fail("migas.rateLimit", "an object", show(rateLimit));
+    fail("migas.rateLimit", "an object", rateLimit);
   }
   const maxRequests = rateLimit.maxRequests ?? 1000;
   if (
@@ -154,7 +141,7 @@ function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
     !(maxRequests === Infinity || (Number.isInteger(maxRequests) && maxRequests >= 1 &&
       maxRequests <= 1_000_000))
   ) {
-    fail("migas.rateLimit.maxRequests", "an integer in 1..1000000, or Infinity", show(maxRequests));
+    fail("migas.rateLimit.maxRequests", "an integer in 1..1000000, or Infinity", maxRequests);
   }
   return {
     projects,
@@ -225,7 +212,7 @@ function storeOption(value: unknown): ServerStore {
     fail(
       "store",
       "a ServerStore (for a SQLite file, `new SqliteStore(path)` from '@edgewire/sdk/server/sqlite')",
-      value.length === 0 ? "value is an empty string" : "value is a string",
+      value,
     );
   }
   const missing = missingStoreMethods(value);
@@ -235,7 +222,7 @@ function storeOption(value: unknown): ServerStore {
       `a ServerStore, with every method of its interfaces (missing ${
         missing.slice(0, 3).join(", ")
       }${missing.length > 3 ? ", …" : ""})`,
-      show(value),
+      value,
     );
   }
   return value as ServerStore;
@@ -250,19 +237,19 @@ function storeOption(value: unknown): ServerStore {
  */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) {
-    fail("options", "an object", show(options));
+    fail("options", "an object", options);
   }
   const secret = options.secret;
   if (secret !== undefined) {
-    if (typeof secret !== "string") fail("secret", "a string", show(secret));
+    if (typeof secret !== "string") fail("secret", "a string", secret);
     // Only the length is reported: the secret itself never appears in a message.
-    if (secret.length < 32) fail("secret", "at least 32 characters", `length is ${secret.length}`);
+    if (secret.length < 32) fail("secret", "at least 32 characters", secret);
   }
   const adminKey = options.adminKey;
   if (adminKey !== undefined) {
-    if (typeof adminKey !== "string") fail("adminKey", "a string", show(adminKey));
+    if (typeof adminKey !== "string") fail("adminKey", "a string", adminKey);
     if (adminKey.length === 0 || /\s/.test(adminKey)) {
-      fail("adminKey", "a non-empty string without whitespace", `length is ${adminKey.length}`);
+      fail("adminKey", "a non-empty string without whitespace", adminKey);
     }
   }
   const difficulty = integerOption("difficulty", options.difficulty, 4, 1, 16);
@@ -288,14 +275,14 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     Number.MAX_SAFE_INTEGER,
   );
   if (options.now !== undefined && typeof options.now !== "function") {
-    fail("now", "a function returning milliseconds", show(options.now));
+    fail("now", "a function returning milliseconds", options.now);
   }
   if (options.clientAddress !== undefined && typeof options.clientAddress !== "function") {
-    fail("clientAddress", "a function", show(options.clientAddress));
+    fail("clientAddress", "a function", options.clientAddress);
   }
   const rateLimit = options.rateLimit ?? {};
   if (typeof rateLimit !== "object" || rateLimit === null) {
-    fail("rateLimit", "an object", show(rateLimit));
+    fail("rateLimit", "an object", rateLimit);
   }
   const idempotency: IdempotencySettings = {
     windowMs: integerOption(
@@ -322,7 +309,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   };
   const honch = honchSettings(options.honch);
   const migas = migasSettings(options.migas);
-  const cors = corsSettings(options.cors, fail, show);
+  const cors = corsSettings(options.cors);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
   const userNow = options.now;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { integer, invalidArgument, optionalFunction, positiveNumber } from "../core/validate.ts";
 
 /** Options of a {@linkcode TokenBucketLimiter}. */
 export interface TokenBucketOptions {
@@ -84,39 +84,14 @@ export class TokenBucketLimiter {
    * @throws {InvalidArgumentError} When an option is out of range.
    */
   constructor(options: TokenBucketOptions = {}) {
+    const action = "create TokenBucketLimiter";
     const capacity = options.capacity ?? 30;
-    const refill = options.refillPerSecond ?? 0.5;
-    const maxBuckets = options.maxBuckets ?? 10000;
     if (typeof capacity !== "number" || !(capacity >= 1)) {
-      throw new InvalidArgumentError(
-        "capacity",
-        `Cannot create TokenBucketLimiter as 'capacity' must be at least 1 or Infinity: current value is ${
-          String(capacity)
-        }`,
-      );
+      throw invalidArgument(action, "capacity", "at least 1 or Infinity", capacity);
     }
-    if (typeof refill !== "number" || !(refill > 0) || !Number.isFinite(refill)) {
-      throw new InvalidArgumentError(
-        "refillPerSecond",
-        `Cannot create TokenBucketLimiter as 'refillPerSecond' must be a positive finite number: current value is ${
-          String(refill)
-        }`,
-      );
-    }
-    if (!Number.isSafeInteger(maxBuckets) || maxBuckets < 1) {
-      throw new InvalidArgumentError(
-        "maxBuckets",
-        `Cannot create TokenBucketLimiter as 'maxBuckets' must be a positive integer: current value is ${
-          String(maxBuckets)
-        }`,
-      );
-    }
-    if (options.now !== undefined && typeof options.now !== "function") {
-      throw new InvalidArgumentError(
-        "now",
-        "Cannot create TokenBucketLimiter as 'now' must be a function returning milliseconds",
-      );
-    }
+    const refill = positiveNumber(action, "refillPerSecond", options.refillPerSecond, 0.5);
+    const maxBuckets = integer(action, "maxBuckets", options.maxBuckets, 10000);
+    optionalFunction(action, "now", options.now);
     this.#capacity = capacity;
     this.#refillPerSecond = refill;
     this.#maxBuckets = maxBuckets;

@@ -180,7 +180,7 @@ Deno.test("invalid options are refused once, naming the option and never echoing
     [
       { difficulty: 20 },
       "difficulty",
-      "Cannot create server as 'difficulty' must be an integer in 1..16: current value is 20",
+      "Cannot create server as 'difficulty' must be an integer from 1 to 16: current value is 20",
     ],
     [{ difficulty: 1.5 }, "difficulty", ""],
     [{ challengeTtlMs: 0 }, "challengeTtlMs", ""],
@@ -189,7 +189,7 @@ Deno.test("invalid options are refused once, naming the option and never echoing
     [
       { secret: "short-secret-value" },
       "secret",
-      "Cannot create server as 'secret' must be at least 32 characters: current length is 18",
+      "Cannot create server as 'secret' must be at least 32 characters: current value is a string of 18 characters",
     ],
     [{ adminKey: "" }, "adminKey", ""],
     [{ adminKey: "has space" }, "adminKey", ""],
@@ -197,7 +197,7 @@ Deno.test("invalid options are refused once, naming the option and never echoing
     [
       { store: "edgewire.db" as never },
       "store",
-      "Cannot create server as 'store' must be a ServerStore (for a SQLite file, `new SqliteStore(path)` from '@edgewire/sdk/server/sqlite'): current value is a string",
+      "Cannot create server as 'store' must be a ServerStore (for a SQLite file, `new SqliteStore(path)` from '@edgewire/sdk/server/sqlite'): current value is a string of 11 characters",
     ],
     [{ store: {} as never }, "store", ""],
     [{ now: 1 as never }, "now", ""],
