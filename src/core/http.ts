@@ -11,6 +11,8 @@
 
 import { AbortedError, HttpError, NetworkError, TimeoutError } from "./errors.ts";
 import { positiveNumber } from "./validate.ts";
+import { Deadline } from "./deadline.ts";
+import { decodeBody, describeUrl, messageOf } from "./_http_text.ts";
 
 /** Options of {@linkcode postJson} and {@linkcode postBytes}. */
 export interface RequestOptions {
@@ -201,65 +203,43 @@ export async function postRaw(
     DEFAULT_TIMEOUT_MS,
   );
   const doFetch = options.fetch ?? globalThis.fetch;
-  const path = describe(url);
+  const path = describeUrl(url);
   if (options.signal?.aborted) {
     throw new AbortedError(`Cannot POST ${path} as its signal was aborted`, {
       cause: options.signal.reason,
     });
   }
 
-  // One controller for both causes, so the body read below is bounded too
-  const controller = new AbortController();
-  let timedOut = false;
+  // One deadline for the request and the body read, holding even when fetch ignores its signal
+  const deadline = new Deadline(timeoutMs, {
+    signal: options.signal,
+    onTimeout: (ms) => new TimeoutError(`Cannot finish POST ${path} within ${ms} ms`, ms),
+    onAbort: (reason) =>
+      new AbortedError(`POST ${path} stopped as its signal was aborted`, { cause: reason }),
+  });
   const failure = (error: unknown): Error => {
-    if (timedOut) {
-      return new TimeoutError(`Cannot finish POST ${path} within ${timeoutMs} ms`, timeoutMs, {
-        cause: error,
-      });
-    }
-    if (options.signal?.aborted) {
-      return new AbortedError(`POST ${path} stopped as its signal was aborted`, {
-        cause: options.signal.reason,
-      });
-    }
+    if (error instanceof TimeoutError || error instanceof AbortedError) return error;
+    if (deadline.signal.aborted) return deadline.signal.reason as Error;
     return new NetworkError(`Cannot reach ${path}: ${messageOf(error)}`, { cause: error });
   };
-  // A fetch that ignores its signal must not hold the caller past the deadline:
-  // every await below races this promise, which settles when either cause fires
-  let stop: (error: Error) => void = () => {};
-  const stopped = new Promise<never>((_resolve, reject) => (stop = reject));
-  stopped.catch(() => {});
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-    stop(failure(undefined));
-  }, timeoutMs);
-  const onAbort = () => {
-    controller.abort();
-    stop(failure(options.signal?.reason));
-  };
-  options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  let response: Response | undefined;
   try {
+    let response: Response;
     try {
-      response = await Promise.race([
-        doFetch(url, {
-          method: "POST",
-          headers: { ...options.headers, "content-type": contentType },
-          body: body as BodyInit,
-          signal: controller.signal,
-          keepalive: options.keepalive,
-        }),
-        stopped,
-      ]);
+      response = await deadline.race(doFetch(url, {
+        method: "POST",
+        headers: { ...options.headers, "content-type": contentType },
+        body: body as BodyInit,
+        signal: deadline.signal,
+        keepalive: options.keepalive,
+      }));
     } catch (error) {
       throw failure(error);
     }
     let decoded: unknown;
     try {
-      decoded = decode(
-        await Promise.race([response.text(), stopped]),
+      decoded = decodeBody(
+        await deadline.race(response.text()),
         response.headers.get("content-type"),
       );
     } catch (error) {
@@ -277,8 +257,7 @@ export async function postRaw(
       ),
     };
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    deadline.end();
   }
 }
 
@@ -292,7 +271,7 @@ async function request<T>(
   if (answer.status < 200 || answer.status > 299) {
     const code = errorCode(answer.body);
     throw new HttpError(
-      `POST ${describe(url)} answered ${answer.status}${code === undefined ? "" : ` (${code})`}`,
+      `POST ${describeUrl(url)} answered ${answer.status}${code === undefined ? "" : ` (${code})`}`,
       answer.status,
       { code, retryAfterMs: answer.retryAfterMs, body: answer.body },
     );
@@ -300,34 +279,8 @@ async function request<T>(
   return { status: answer.status, headers: answer.headers, body: answer.body as T };
 }
 
-function decode(text: string, contentType: string | null): unknown {
-  if (text === "") return undefined;
-  if (contentType?.includes("json") || /^\s*[{[]/.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
-
 function errorCode(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const { error } = body as { error?: unknown };
   return typeof error === "string" ? error : undefined;
-}
-
-// Messages name the origin and path only: query strings may carry keys
-function describe(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin + parsed.pathname;
-  } catch {
-    return "the given URL";
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

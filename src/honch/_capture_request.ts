@@ -11,6 +11,8 @@
 
 import { NetworkError, TimeoutError } from "../core/errors.ts";
 import { type HttpAnswer, parseRetryAfter } from "../core/http.ts";
+import { Deadline } from "../core/deadline.ts";
+import { decodeBody, describeUrl, messageOf } from "../core/_http_text.ts";
 import type { HonchTransport, HonchTransportRequest } from "./transport.ts";
 
 /** A request without the signal, which {@linkcode sendCapture} makes. */
@@ -31,67 +33,33 @@ export async function sendCapture(
   request: CaptureRequest,
   now: () => number,
 ): Promise<HttpAnswer> {
-  const path = describe(request.url);
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new TimeoutError(
-    `Cannot finish POST ${path} within ${request.timeoutMs} ms`,
-    request.timeoutMs,
-  );
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(timeout);
-      reject(timeout);
-    }, request.timeoutMs);
+  const path = describeUrl(request.url, "the capture URL");
+  const deadline = new Deadline(request.timeoutMs, {
+    onTimeout: (ms) => new TimeoutError(`Cannot finish POST ${path} within ${ms} ms`, ms),
   });
   let response;
   try {
-    const call = Promise.resolve().then(() => transport({ ...request, signal: controller.signal }));
-    response = await Promise.race([call, deadline]);
+    const call = Promise.resolve().then(() => transport({ ...request, signal: deadline.signal }));
+    response = await deadline.race(call);
   } catch (error) {
-    if (error instanceof TimeoutError || controller.signal.aborted) {
-      throw error instanceof TimeoutError ? error : timeout;
-    }
-    if (error instanceof NetworkError) throw error;
+    if (deadline.timedOut) throw deadline.signal.reason;
+    if (error instanceof TimeoutError || error instanceof NetworkError) throw error;
     throw new NetworkError(`Cannot reach ${path}: ${messageOf(error)}`, { cause: error });
   } finally {
-    clearTimeout(timer);
+    deadline.end();
   }
   const status = (response as { status?: unknown } | undefined)?.status;
   if (typeof status !== "number" || !Number.isInteger(status)) {
     throw new NetworkError(`Cannot read the answer of POST ${path}: the transport gave no status`);
   }
+  const headers = toHeaders(response.headers);
   const answer: HttpAnswer = {
     status,
-    headers: toHeaders(response.headers),
-    body: decode(response.body),
-    retryAfterMs: parseRetryAfter(header(response.headers, "retry-after"), now()),
+    headers,
+    body: decodeBody(response.body),
+    retryAfterMs: parseRetryAfter(headers.get("retry-after"), now()),
   };
   return answer;
-}
-
-function header(
-  headers: Headers | Record<string, string> | undefined,
-  name: string,
-): string | undefined {
-  if (headers === undefined || headers === null) return undefined;
-  if (typeof (headers as Headers).get === "function") {
-    return (headers as Headers).get(name) ?? undefined;
-  }
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && typeof value === "string") return value;
-  }
-  return undefined;
-}
-
-// A JSON object or array given as text is parsed, as core postRaw() does; anything else is kept
-function decode(body: unknown): unknown {
-  if (typeof body !== "string" || !/^\s*[{[]/.test(body)) return body === "" ? undefined : body;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
 }
 
 function toHeaders(headers: Headers | Record<string, string> | undefined): Headers {
@@ -105,18 +73,4 @@ function toHeaders(headers: Headers | Record<string, string> | undefined): Heade
     }
   }
   return result;
-}
-
-// Messages name the origin and path only: a query string may carry a key.
-function describe(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin + parsed.pathname;
-  } catch {
-    return "the capture URL";
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

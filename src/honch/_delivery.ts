@@ -11,6 +11,7 @@
  * @module
  */
 
+import { describeUrl } from "../core/_http_text.ts";
 import { BackoffGate, type Jitter } from "../core/backoff.ts";
 import { capture, DeliveryEngine, type SendOutcome } from "../core/delivery/mod.ts";
 import { integer, invalidArgument } from "../core/validate.ts";
@@ -158,7 +159,7 @@ export class Delivery {
     this.#context = context;
     this.#queue = queue;
     this.#url = options.endpoint.replace(/\/+$/, "") + "/capture";
-    this.#path = describe(this.#url);
+    this.#path = describeUrl(this.#url, "the capture URL");
     this.#headers = {
       "content-type": CONTENT_TYPE,
       "x-honch-project-key": options.apiKey,
@@ -364,15 +365,5 @@ export class Delivery {
     };
     if (outcome.status !== undefined) step.status = outcome.status;
     this.#settled = step;
-  }
-}
-
-// Messages name the origin and path only: a query string may carry a key.
-function describe(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin + parsed.pathname;
-  } catch {
-    return "the capture URL";
   }
 }
