@@ -39,24 +39,6 @@ import type {
 } from "./results.ts";
 import { startTrack, type TrackHandle } from "./track.ts";
 
-// Re-exported where they were before the split, so imports of this file keep working
-export {
-  type BreadcrumbOptions,
-  DEFAULT_CHECK_INTERVAL_MS,
-  DEFAULT_MIGAS_ENDPOINT,
-  DEFAULT_MIGAS_TIMEOUT_MS,
-  MIGAS_CLIENT_VERSION,
-  type MigasLifecycle,
-  type MigasLogLevel,
-  type MigasOptions,
-  type MigasProtocol,
-  type MigasStatus,
-  OPTED_OUT_MESSAGE,
-  QUEUED_MESSAGE,
-  type UsageOptions,
-} from "./options.ts";
-export type { TrackHandle } from "./track.ts";
-
 function failure(): MigasFailure {
   return { success: false, errors: [{ message: OPTED_OUT_MESSAGE }] };
 }

@@ -33,15 +33,6 @@ import { normalizeEventName } from "./event_name.ts";
 import { type HeartbeatOptions, type HeartbeatReport, runHeartbeat } from "./heartbeat.ts";
 import type { MkStatsClientOptions, MkStatsResponse } from "./options.ts";
 
-// Re-exported where they were before the split, so imports of this file keep working
-export type { HeartbeatOptions, HeartbeatReport } from "./heartbeat.ts";
-export {
-  DEFAULT_ENDPOINT,
-  type MkStatsClientOptions,
-  type MkStatsResponse,
-  normalizeEndpoint,
-} from "./options.ts";
-
 /** The state of the event queue, from {@linkcode MkStatsClient.queueStats}. */
 export interface MkStatsQueueStats extends QueueStats {
   /** Events (counts summed) the server has accepted from flushes. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { createMigas, type MigasProtocol } from "../../src/migas/client.ts";
+import { createMigas } from "../../src/migas/client.ts";
+import type { MigasProtocol } from "../../src/migas/options.ts";
 import { formatUpdateNotice } from "../../src/migas/notice.ts";
 import { createServer } from "../../src/server/mod.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { MkStatsClient, type MkStatsClientOptions } from "../../src/mkstats/client.ts";
+import { MkStatsClient } from "../../src/mkstats/client.ts";
+import type { MkStatsClientOptions } from "../../src/mkstats/options.ts";
 import { generateDeviceFingerprint, generateUserHash } from "../../src/mkstats/identity.ts";
 import { solvePow } from "../../src/pow/solve.ts";
 import { recordingFetch, type Running, startServer } from "./_server.ts";

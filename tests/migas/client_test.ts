@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { buildSchema, parse, print, validate } from "graphql";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
-import { createMigas, type MigasOptions } from "../../src/migas/client.ts";
+import { createMigas } from "../../src/migas/client.ts";
+import type { MigasOptions } from "../../src/migas/options.ts";
 import {
   envOf,
   fakeFetch,

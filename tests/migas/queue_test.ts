@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { createMigas, type MigasOptions, QUEUED_MESSAGE } from "../../src/migas/client.ts";
+import { createMigas } from "../../src/migas/client.ts";
+import { type MigasOptions, QUEUED_MESSAGE } from "../../src/migas/options.ts";
 import { envOf, fakeFetch, migasResponse, type SeenRequest, SpyStorage } from "./_helpers.ts";
 
 const PROJECT = "owner/tool";

@@ -1,6 +1,7 @@
 import { MemoryStorage } from "../../src/core/storage.ts";
 import assert from "node:assert/strict";
-import { createMigas, type MigasLifecycle } from "../../src/migas/client.ts";
+import { createMigas } from "../../src/migas/client.ts";
+import type { MigasLifecycle } from "../../src/migas/options.ts";
 import { envOf, fakeFetch, migasResponse } from "./_helpers.ts";
 
 function fakeLifecycle() {

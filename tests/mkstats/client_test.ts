@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { HttpError, InvalidArgumentError } from "../../src/core/errors.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
-import { MkStatsClient, type MkStatsClientOptions } from "../../src/mkstats/client.ts";
+import { MkStatsClient } from "../../src/mkstats/client.ts";
+import type { MkStatsClientOptions } from "../../src/mkstats/options.ts";
 import { MkStatsProtocolError } from "../../src/mkstats/errors.ts";
 import { generateUserHash } from "../../src/mkstats/identity.ts";
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { HttpError } from "../../src/core/errors.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
 import { MAX_EVENT_COUNT } from "../../src/mkstats/_policy.ts";
-import { MkStatsClient, type MkStatsClientOptions } from "../../src/mkstats/client.ts";
+import { MkStatsClient } from "../../src/mkstats/client.ts";
+import type { MkStatsClientOptions } from "../../src/mkstats/options.ts";
 
 interface Call {
   path: string;
