@@ -7,6 +7,7 @@
  * @module
  */
 
+import { resolveBackoffOption } from "../core/_backoff_option.ts";
 import type { Jitter } from "../core/backoff.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { pageOrigin } from "../core/runtime/mod.ts";
@@ -14,11 +15,9 @@ import { MemoryStorage, type Storage } from "../core/storage.ts";
 import {
   httpUrl,
   integer,
-  invalidArgument,
   nonEmptyString,
   optionalFunction,
   optionalObject,
-  positiveNumber,
 } from "../core/validate.ts";
 import { SPACING_DISABLED } from "./_delivery.ts";
 import { MAX_CONTEXT_BYTES, MAX_DISTINCT_ID_BYTES } from "./_properties.ts";
@@ -87,27 +86,7 @@ export function resolveOptions(options: HonchClientOptions): ResolvedOptions {
       "Cannot create HonchClient as 'endpoint' is not set and there is no page origin to default to: pass your capture endpoint, such as \"https://collector.example.com\"",
     );
   }
-  const backoff = optionalObject<NonNullable<HonchClientOptions["backoff"]>>(
-    ACTION,
-    "backoff",
-    options.backoff,
-  ) ?? {};
-  const initialMs = positiveNumber(ACTION, "backoff.initialMs", backoff.initialMs, 1000);
-  const maxMs = positiveNumber(ACTION, "backoff.maxMs", backoff.maxMs, 300_000);
-  if (maxMs < initialMs) {
-    throw invalidArgument(
-      ACTION,
-      "backoff.maxMs",
-      `at least 'backoff.initialMs' (${initialMs})`,
-      maxMs,
-    );
-  }
-  const jitter = backoff.jitter ?? HONCH_JITTER;
-  if (jitter !== "full" && !(typeof jitter === "number" && jitter >= 0 && jitter <= 1)) {
-    throw invalidArgument(ACTION, "backoff.jitter", '"full" or a number from 0 to 1', jitter, {
-      reveal: true,
-    });
-  }
+  const backoff = resolveBackoffOption(ACTION, options.backoff, HONCH_JITTER);
   const fetchImpl = optionalFunction<typeof fetch>(ACTION, "fetch", options.fetch);
   return {
     apiKey: nonEmptyString(ACTION, "apiKey", options.apiKey),
@@ -136,7 +115,7 @@ export function resolveOptions(options: HonchClientOptions): ResolvedOptions {
       max: SPACING_DISABLED,
     }),
     flushEventThreshold: integer(ACTION, "flushEventThreshold", options.flushEventThreshold, 20),
-    backoff: { initialMs, maxMs, jitter },
+    backoff,
     batteryLowThreshold: integer(
       ACTION,
       "batteryLowThreshold",

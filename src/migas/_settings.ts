@@ -8,6 +8,7 @@
  * @module
  */
 
+import { resolveBackoffOption } from "../core/_backoff_option.ts";
 import type { Jitter } from "../core/backoff.ts";
 import { configDirectory, privateFileStorage, readEnv } from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
@@ -120,11 +121,6 @@ export function resolveSettings(options: MigasOptions): MigasSettings {
     options.endpoint ?? env("MIGAS_ENDPOINT"),
     DEFAULT_MIGAS_ENDPOINT,
   );
-  const backoff = optionalObject<NonNullable<MigasOptions["backoff"]>>(
-    ACTION,
-    "backoff",
-    options.backoff,
-  ) ?? {};
   // migas-py keeps the user id in a private file; so do we where the runtime has files
   const folder = configDirectory();
   const storage = optionalObject<Storage>(ACTION, "storage", options.storage, [
@@ -150,11 +146,7 @@ export function resolveSettings(options: MigasOptions): MigasSettings {
       DEFAULT_CHECK_INTERVAL_MS,
     ),
     maxQueuedEvents: integer(ACTION, "maxQueuedEvents", options.maxQueuedEvents, 100),
-    backoff: {
-      initialMs: positiveNumber(ACTION, "backoff.initialMs", backoff.initialMs, 1000),
-      maxMs: positiveNumber(ACTION, "backoff.maxMs", backoff.maxMs, 300_000),
-      jitter: backoff.jitter,
-    },
+    backoff: resolveBackoffOption(ACTION, options.backoff),
     storage,
     now: optionalFunction<() => number>(ACTION, "now", options.now) ?? Date.now,
     randomUUID: optionalFunction<() => string>(ACTION, "randomUUID", options.randomUUID) ??

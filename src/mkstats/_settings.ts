@@ -7,6 +7,7 @@
  */
 
 import { BackoffGate } from "../core/backoff.ts";
+import { resolveBackoffOption } from "../core/_backoff_option.ts";
 import { DEFAULT_TIMEOUT_MS } from "../core/http.ts";
 import { readEnv } from "../core/runtime/mod.ts";
 import { MemoryStorage, type Storage } from "../core/storage.ts";
@@ -75,11 +76,7 @@ export function resolveSettings(options: MkStatsClientOptions): MkStatsSettings 
   const pluginId = text("pluginId", options.pluginId);
   const endpoint = options.endpoint ?? readEnv("MKSTATS_API_URL") ?? DEFAULT_ENDPOINT;
   const now = optionalFunction<() => number>(ACTION, "now", options.now) ?? Date.now;
-  const backoff = optionalObject<NonNullable<MkStatsClientOptions["backoff"]>>(
-    ACTION,
-    "backoff",
-    options.backoff,
-  ) ?? {};
+  const backoff = resolveBackoffOption(ACTION, options.backoff);
   const deviceId = options.deviceId === undefined ? undefined : text("deviceId", options.deviceId);
   return {
     pluginId,
@@ -100,9 +97,7 @@ export function resolveSettings(options: MkStatsClientOptions): MkStatsSettings 
     fetch: optionalFunction<typeof fetch>(ACTION, "fetch", options.fetch),
     now,
     gate: new BackoffGate({
-      initialMs: positiveNumber(ACTION, "backoff.initialMs", backoff.initialMs, 1000),
-      maxMs: positiveNumber(ACTION, "backoff.maxMs", backoff.maxMs, 300_000),
-      jitter: backoff.jitter,
+      ...backoff,
       random: optionalFunction<() => number>(ACTION, "random", options.random),
       now,
     }),
