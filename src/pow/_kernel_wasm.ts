@@ -24,7 +24,7 @@ import { layoutJob } from "./_layout.ts";
 import { compress, partialRounds } from "./_sha256.ts";
 import { WASM_LANES, WASM_MEMORY as M, wasmModuleBytes } from "./_kernel_wasm_module.ts";
 
-/** A `run_<first>` export: see `emitVariant` in `scripts/gen_pow_wasm.ts`. */
+/** A `run_<first>` export: see `emitVariant` in `scripts/_wasm_kernel_variants.ts`. */
 type VariantFunction = (v: number, vEnd: number) => number;
 
 /** The `run` export: see `generateWasmModule` in `scripts/gen_pow_wasm.ts`. */
