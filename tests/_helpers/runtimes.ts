@@ -161,7 +161,7 @@ export function ignoredUnlessRequired(...runtimes: LocatedRuntime[]): boolean {
  * ```
  */
 export function requireBinary(runtime: LocatedRuntime): string {
-  assert.ok(runtime.binary, runtime.missing);
+  assert.ok(runtime.binary, runtime.missing ?? `${runtime.title} is missing`);
   return runtime.binary;
 }
 

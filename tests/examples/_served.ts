@@ -102,7 +102,7 @@ export async function exercise(
   honch.track("served", { n: 1 });
   const flushed = await honch.flush({ deadlineMs: 5000 });
   await honch.shutdown({ deadlineMs: 5000 });
-  assert.equal(flushed.remaining, 0, flushed.error?.message);
+  assert.equal(flushed.remaining, 0, flushed.error?.message ?? "events left queued");
   const { events } = await adminGet(
     base,
     `/api/honch/events?project_key=${honchKey}&limit=100`,

@@ -79,15 +79,15 @@ Deno.test("$crash backtraces are trimmed by whole frames to fit maxEventBytes", 
 
 Deno.test("the error hook installs once, reports $crash, never cancels the event and uninstalls", async () => {
   const target = new EventTarget();
-  const seen: Event[] = [];
-  target.addEventListener("error", (event) => seen.push(event));
+  let seen = 0;
+  target.addEventListener("error", () => seen++);
   const { client, capture } = harness({}, target);
   assert.equal(client.installErrorHook(), true);
   assert.equal(client.installErrorHook(), true);
   const event = new ErrorEvent("error", { error: new TypeError("boom"), cancelable: true });
   target.dispatchEvent(event);
   assert.equal(event.defaultPrevented, false);
-  assert.equal(seen.length, 1);
+  assert.equal(seen, 1);
   const rejection = new Event("unhandledrejection");
   Object.defineProperty(rejection, "reason", { value: "plain reason" });
   target.dispatchEvent(rejection);

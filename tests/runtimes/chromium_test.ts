@@ -144,7 +144,7 @@ Deno.test({
   } from another origin, with WebAssembly and under a CSP that forbids it`,
   ignore: ignoredUnlessRequired(CHROMIUM),
   async fn() {
-    assert.ok(VERSION, CHROMIUM.missing);
+    assert.ok(VERSION, CHROMIUM.missing ?? "Chromium is missing");
     await using reference = startReference();
     await using pages = servePages(await bundlePage());
     assert.notEqual(new URL(pages.origin).origin, new URL(reference.base).origin);
