@@ -16,6 +16,7 @@ import * as validate from "../../src/server/_validate.ts";
 // Emitter is not an entry point yet (its client is still to come); its errors are checked already
 import * as emitterMqtt from "../../src/emitter/mqtt/mod.ts";
 import * as emitterSecurity from "../../src/emitter/security/mod.ts";
+import * as emitterClient from "../../src/emitter/errors.ts";
 
 /** Each package entry point's exports by its name, and the server's private validation module. */
 export const ERROR_MODULES = {
@@ -28,4 +29,5 @@ export const ERROR_MODULES = {
   "server/_validate.ts": validate,
   "emitter/mqtt (internal)": emitterMqtt,
   "emitter/security (internal)": emitterSecurity,
+  "emitter/errors (internal)": emitterClient,
 } as Record<string, Record<string, unknown>>;

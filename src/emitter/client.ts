@@ -1,0 +1,415 @@
+/**
+ * {@linkcode EmitterClient}: Emitter's publish and subscribe over MQTT 3.1.1
+ * on the standard `WebSocket`, so it runs unchanged in Deno, Bun, Node 22,
+ * browsers and Workers. It keeps the connection alive, notices a dead one,
+ * reconnects with capped jittered backoff and then resubscribes, resends
+ * unacknowledged QoS 1 publishes and flushes the bounded offline queue, in
+ * that order.
+ *
+ * @module
+ */
+
+import { BackoffGate } from "../core/backoff.ts";
+import { Deadline } from "../core/deadline.ts";
+import { delay } from "../core/delay.ts";
+import { AbortedError, EdgewireError, NetworkError, TimeoutError } from "../core/errors.ts";
+import type { QueueStats } from "../core/queue.ts";
+import { integer } from "../core/validate.ts";
+import { MqttConnection } from "./_connection.ts";
+import { deferred, within } from "./_deferred.ts";
+import { Events } from "./_events.ts";
+import { Outbox, type Outgoing } from "./_outbox.ts";
+import { type ResolvedEmitterOptions, resolveEmitterOptions } from "./_resolve_options.ts";
+import { matchesSubscription, publishTopic, subscribeTopic } from "./_topic.ts";
+import { EmitterConnectError, EmitterSubscribeError } from "./errors.ts";
+import { EmitterMessage } from "./message.ts";
+import { MqttProtocolError } from "./mqtt/errors.ts";
+import type { MqttConnackPacket, MqttPacket, MqttPublishPacket } from "./mqtt/packets.ts";
+import type {
+  EmitterClientOptions,
+  EmitterConnectOptions,
+  EmitterEvents,
+  EmitterPublishRequest,
+  EmitterSubscribeRequest,
+  EmitterUnsubscribeRequest,
+} from "./options.ts";
+import { EmitterSubscription } from "./subscription.ts";
+
+interface Entry {
+  key: string;
+  topic: string;
+  subscription: EmitterSubscription;
+  acked: Promise<void>;
+  settle: (error?: Error) => void;
+}
+
+const encoder = new TextEncoder();
+
+function payloadOf(message: unknown): Uint8Array {
+  if (message instanceof Uint8Array) return message;
+  return encoder.encode(typeof message === "string" ? message : JSON.stringify(message));
+}
+
+/**
+ * An Emitter client on one WebSocket at a time.
+ *
+ * @example Publish and receive on one channel
+ * ```ts
+ * import { EmitterClient } from "./client.ts";
+ *
+ * const client = new EmitterClient({ endpoint: "ws://127.0.0.1:8080/" });
+ * await client.connect();
+ * const chat = await client.subscribe({ key: "CHANNEL_KEY", channel: "chat/" });
+ * await client.publish({ key: "CHANNEL_KEY", channel: "chat/", message: { hi: 1 }, qos: 1 });
+ * for await (const message of chat) console.log(message.asObject());
+ * ```
+ */
+export class EmitterClient {
+  readonly #o: ResolvedEmitterOptions;
+  readonly #gate: BackoffGate;
+  readonly #outbox: Outbox;
+  readonly #events = new Events<EmitterEvents>();
+  readonly #acks = new Map<number, (packet: MqttPacket) => void>();
+  readonly #entries = new Map<string, Entry>();
+  #connection: MqttConnection | undefined;
+  #connack: { resolve: (p: MqttConnackPacket) => void; reject: (e: Error) => void } | undefined;
+  #connected = false;
+  #stopped = true;
+  #reconnecting: AbortController | undefined;
+  #dialing: Promise<void> | undefined;
+  #nextId = 0;
+
+  /**
+   * Creates a client; nothing is dialled until {@linkcode EmitterClient.connect}.
+   *
+   * @param options The endpoint, keepalive, deadlines, backoff, queue bounds and injected services.
+   * @throws {InvalidArgumentError} When an option is unusable, naming it.
+   */
+  constructor(options: EmitterClientOptions = {}) {
+    this.#o = resolveEmitterOptions(options);
+    this.#gate = new BackoffGate({ ...this.#o.backoff, random: this.#o.random, now: this.#o.now });
+    this.#outbox = new Outbox(this.#o.maxQueuedEvents, this.#o.maxQueuedBytes);
+  }
+
+  /** Whether the broker accepted the current connection. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Adds a listener for one event.
+   *
+   * @param event `connect`, `disconnect`, `message` or `error`.
+   * @param listener Called with the event's arguments; what it throws goes to `error`.
+   * @returns A function that removes the listener.
+   * @throws Never.
+   */
+  on<E extends keyof EmitterEvents>(event: E, listener: EmitterEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Dials the endpoint and sends CONNECT; resolves on CONNACK 0. After a
+   * connection once succeeded, losing it starts reconnection until
+   * {@linkcode EmitterClient.disconnect}.
+   *
+   * @param options A signal that stops the attempt.
+   * @returns Once connected.
+   * @throws {EmitterConnectError} When CONNACK is not 0.
+   * @throws {TimeoutError} When the socket or CONNACK takes longer than `timeoutMs`.
+   * @throws {AbortedError} When the signal aborts.
+   * @throws {NetworkError} When the socket cannot open or closes first.
+   */
+  async connect(options: EmitterConnectOptions = {}): Promise<void> {
+    if (this.#connected) return;
+    this.#stopped = false;
+    await this.#dialOnce(options.signal);
+  }
+
+  /**
+   * Sends DISCONNECT and closes the socket; stops reconnection, ends every
+   * subscription's iterator and fails outstanding QoS 1 publishes. Queued
+   * QoS 0 publishes stay queued for the next `connect()`.
+   *
+   * @returns Once closed.
+   * @throws Never.
+   */
+  disconnect(): Promise<void> {
+    this.#stopped = true;
+    this.#reconnecting?.abort();
+    this.#reconnecting = undefined;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    const wasConnected = this.#connected;
+    this.#connected = false;
+    connection?.send({ type: "disconnect" });
+    connection?.close();
+    const stopped = new NetworkError("Cannot finish as the client disconnected", {
+      code: "disconnected",
+    });
+    this.#outbox.failWaiting(stopped);
+    this.#acks.clear();
+    for (const entry of this.#entries.values()) {
+      entry.settle(stopped);
+      entry.subscription.end();
+    }
+    this.#entries.clear();
+    if (wasConnected) this.#events.emit("disconnect", undefined);
+    return Promise.resolve();
+  }
+
+  /**
+   * Publishes a message. Offline, it waits in the bounded queue.
+   *
+   * @param request Key, channel, message and options (`ttl`, `me`, `retain`, `qos`).
+   * @returns For QoS 0 once sent or queued; for QoS 1 once the broker's PUBACK arrives.
+   * @throws {EmitterError} When the key or channel breaks Emitter's rules (its own status and text).
+   * @throws {InvalidArgumentError} When `ttl` or `qos` is out of range.
+   * @throws {TimeoutError} When a QoS 1 PUBACK takes longer than `timeoutMs`.
+   */
+  async publish(request: EmitterPublishRequest): Promise<void> {
+    const { topic } = publishTopic(request);
+    const qos = integer("publish", "qos", request.qos, 0, { min: 0, max: 1 }) as 0 | 1;
+    const packet: MqttPublishPacket = {
+      type: "publish",
+      topic,
+      payload: payloadOf(request.message),
+      qos,
+      retain: request.retain === true,
+      dup: false,
+    };
+    if (qos === 0) {
+      if (!this.#connected || !this.#connection?.send(packet)) this.#outbox.enqueue({ packet });
+      return;
+    }
+    const done = deferred();
+    const item: Outgoing = { packet, settle: done.settle };
+    if (this.#connected) this.#outbox.sendQos1(item, this.#allocateId(), this.#send);
+    else if (!this.#outbox.enqueue(item)) {
+      throw new EdgewireError(
+        `Cannot queue a ${packet.payload.length}-byte publish as it exceeds 'maxQueuedBytes'`,
+        { code: "oversize" },
+      );
+    }
+    await within(done.promise, this.#o.timeoutMs, "a PUBACK", () => this.#outbox.cancel(item));
+  }
+
+  /**
+   * Subscribes to a channel; resolves on the broker's SUBACK (made again on
+   * every reconnection). Offline, it is sent once connected.
+   *
+   * @param request Key, channel and replay options (`last`, `from`, `until`).
+   * @returns The subscription, an async iterator of its messages.
+   * @throws {EmitterError} When the key or channel breaks Emitter's rules.
+   * @throws {EmitterSubscribeError} When the broker refuses it (SUBACK 0x80).
+   * @throws {TimeoutError} When SUBACK takes longer than `timeoutMs`.
+   */
+  async subscribe(request: EmitterSubscribeRequest): Promise<EmitterSubscription> {
+    const { topic, channel } = subscribeTopic(request);
+    const id = `${request.key}/${channel}`;
+    let entry = this.#entries.get(id);
+    if (entry === undefined) {
+      const { promise, settle } = deferred();
+      const subscription = new EmitterSubscription(channel, this.#o.maxQueuedEvents);
+      entry = { key: request.key, topic, subscription, acked: promise, settle };
+      this.#entries.set(id, entry);
+      if (this.#connected) this.#sendSubscribe(id, entry);
+    }
+    const current = entry;
+    await within(current.acked, this.#o.timeoutMs, "a SUBACK", () => this.#drop(id, current));
+    return current.subscription;
+  }
+
+  /**
+   * Drops a subscription and ends its iterator; resolves on UNSUBACK, or at
+   * once when offline.
+   *
+   * @param request The key and channel it was made with.
+   * @returns Once the broker acknowledged it.
+   * @throws {EmitterError} When the key or channel breaks Emitter's rules.
+   * @throws {TimeoutError} When UNSUBACK takes longer than `timeoutMs`.
+   */
+  async unsubscribe(request: EmitterUnsubscribeRequest): Promise<void> {
+    const { topic, channel } = subscribeTopic({ key: request.key, channel: request.channel });
+    const id = `${request.key}/${channel}`;
+    const entry = this.#entries.get(id);
+    if (entry !== undefined) this.#drop(id, entry);
+    if (!this.#connected) return;
+    const packetId = this.#allocateId();
+    const done = deferred();
+    this.#acks.set(packetId, () => done.settle());
+    this.#connection?.send({ type: "unsubscribe", packetId, topics: [entry?.topic ?? topic] });
+    await within(done.promise, this.#o.timeoutMs, "an UNSUBACK", () => this.#acks.delete(packetId));
+  }
+
+  /**
+   * The offline queue's counts: queued publishes and bytes, and drops by reason.
+   *
+   * @returns The statistics.
+   * @throws Never.
+   */
+  queueStats(): QueueStats {
+    return this.#outbox.stats();
+  }
+
+  /** One dial at a time: a second caller waits for the one under way. */
+  #dialOnce(signal: AbortSignal | undefined): Promise<void> {
+    this.#dialing ??= this.#dial(signal).finally(() => (this.#dialing = undefined));
+    return this.#dialing;
+  }
+
+  async #dial(signal: AbortSignal | undefined): Promise<void> {
+    const deadline = new Deadline(this.#o.timeoutMs, {
+      signal,
+      onTimeout: (ms) =>
+        new TimeoutError(`Cannot connect to the Emitter broker within ${ms} ms`, ms),
+      onAbort: (reason) => new AbortedError("Connecting to Emitter was aborted", { cause: reason }),
+    });
+    const connection = new MqttConnection(this.#o, {
+      packet: (packet) => this.#onPacket(connection, packet),
+      closed: (error) => this.#onClosed(connection, error),
+    });
+    this.#connection = connection;
+    try {
+      await deadline.race(connection.opened);
+      const connack = new Promise<MqttConnackPacket>((resolve, reject) => {
+        this.#connack = { resolve, reject };
+      });
+      connection.send({
+        type: "connect",
+        protocolVersion: 4,
+        clientId: this.#o.clientId,
+        cleanSession: true,
+        keepAlive: this.#o.keepaliveSeconds,
+        username: this.#o.username,
+      });
+      const answer = await deadline.race(connack);
+      if (answer.returnCode !== 0) throw new EmitterConnectError(answer.returnCode);
+    } catch (error) {
+      if (this.#connection === connection) this.#connection = undefined;
+      connection.close(error instanceof EdgewireError ? error : undefined);
+      throw error;
+    } finally {
+      deadline.end();
+      this.#connack = undefined;
+    }
+    this.#connected = true;
+    this.#gate.succeeded();
+    connection.startKeepalive();
+    this.#resume(connection);
+    this.#events.emit("connect");
+  }
+
+  /** After CONNACK: resubscribe, resend unacknowledged QoS 1, flush the queue, in order. */
+  #resume(connection: MqttConnection): void {
+    for (const [id, entry] of this.#entries) this.#sendSubscribe(id, entry);
+    this.#outbox.resume((packet) => connection.send(packet), () => this.#allocateId());
+  }
+
+  readonly #send = (packet: MqttPublishPacket): boolean => this.#connection?.send(packet) ?? false;
+
+  #sendSubscribe(id: string, entry: Entry): void {
+    const packetId = this.#allocateId();
+    this.#acks.set(packetId, (packet) => {
+      if (packet.type !== "suback") return;
+      if (packet.granted[0] === 0x80) {
+        this.#drop(id, entry);
+        entry.settle(new EmitterSubscribeError(entry.subscription.channel));
+      } else {
+        entry.settle();
+      }
+    });
+    this.#connection?.send({
+      type: "subscribe",
+      packetId,
+      subscriptions: [{ topic: entry.topic, qos: 0 }],
+    });
+  }
+
+  #drop(id: string, entry: Entry): void {
+    if (this.#entries.get(id) === entry) this.#entries.delete(id);
+    entry.subscription.end();
+  }
+
+  #allocateId(): number {
+    do {
+      this.#nextId = this.#nextId % 65535 + 1;
+    } while (this.#acks.has(this.#nextId) || this.#outbox.holds(this.#nextId));
+    return this.#nextId;
+  }
+
+  #onPacket(connection: MqttConnection, packet: MqttPacket): void {
+    if (connection !== this.#connection) return;
+    switch (packet.type) {
+      case "connack":
+        this.#connack?.resolve(packet);
+        return;
+      case "publish": {
+        if (packet.qos === 1 && packet.packetId !== undefined) {
+          connection.send({ type: "puback", packetId: packet.packetId });
+        }
+        const message = new EmitterMessage(packet.topic, packet.payload);
+        this.#events.emit("message", message);
+        for (const entry of this.#entries.values()) {
+          if (matchesSubscription(entry.key, entry.subscription.channel, packet.topic)) {
+            entry.subscription.deliver(message);
+          }
+        }
+        return;
+      }
+      case "puback":
+        this.#outbox.acknowledge(packet.packetId);
+        return;
+      case "suback":
+      case "unsuback": {
+        const handler = this.#acks.get(packet.packetId);
+        this.#acks.delete(packet.packetId);
+        handler?.(packet);
+        return;
+      }
+      default:
+        // PINGRESP and anything else only proves the peer alive, which the connection noted
+        return;
+    }
+  }
+
+  #onClosed(connection: MqttConnection, error: EdgewireError | undefined): void {
+    this.#connack?.reject(error ?? new NetworkError("The Emitter connection closed"));
+    if (connection !== this.#connection) return;
+    this.#connection = undefined;
+    this.#acks.clear();
+    const wasConnected = this.#connected;
+    this.#connected = false;
+    if (error instanceof MqttProtocolError) this.#events.emit("error", error);
+    if (!wasConnected || this.#stopped) return;
+    this.#events.emit("disconnect", error);
+    void this.#reconnect();
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#reconnecting !== undefined) return;
+    const controller = new AbortController();
+    this.#reconnecting = controller;
+    try {
+      while (!this.#stopped && !this.#connected) {
+        await delay(this.#gate.failed(), { signal: controller.signal });
+        if (this.#connected) return;
+        try {
+          await this.#dialOnce(controller.signal);
+        } catch (error) {
+          if (controller.signal.aborted) return;
+          this.#events.emit(
+            "error",
+            error instanceof EdgewireError
+              ? error
+              : new NetworkError("Cannot reconnect to Emitter", { cause: error }),
+          );
+        }
+      }
+    } catch {
+      // The wait was aborted by disconnect()
+    } finally {
+      if (this.#reconnecting === controller) this.#reconnecting = undefined;
+    }
+  }
+}
