@@ -4,7 +4,8 @@
  * browsers and Workers. It keeps the connection alive, notices a dead one,
  * reconnects with capped jittered backoff and then resubscribes, resends
  * unacknowledged QoS 1 publishes and flushes the bounded offline queue, in
- * that order.
+ * that order. The broker's API calls (`keygen`, `keyban`, `link`, `me`,
+ * `presence`) return promises of their answers, correlated by packet id.
  *
  * @module
  */
@@ -19,6 +20,16 @@ import { MqttConnection } from "./_connection.ts";
 import { deferred, within } from "./_deferred.ts";
 import { Events } from "./_events.ts";
 import { Outbox, type Outgoing } from "./_outbox.ts";
+import {
+  type ApiBody,
+  type ApiName,
+  ApiRequests,
+  keybanBody,
+  keygenBody,
+  linkBody,
+  linkName,
+  presenceBody,
+} from "./_requests.ts";
 import { type ResolvedEmitterOptions, resolveEmitterOptions } from "./_resolve_options.ts";
 import { matchesSubscription, publishTopic, subscribeTopic } from "./_topic.ts";
 import { EmitterConnectError, EmitterSubscribeError } from "./errors.ts";
@@ -26,9 +37,20 @@ import { EmitterMessage } from "./message.ts";
 import { MqttProtocolError } from "./mqtt/errors.ts";
 import type { MqttConnackPacket, MqttPacket, MqttPublishPacket } from "./mqtt/packets.ts";
 import type {
+  EmitterCallOptions,
   EmitterClientOptions,
   EmitterConnectOptions,
   EmitterEvents,
+  EmitterKeybanRequest,
+  EmitterKeybanResponse,
+  EmitterKeygenRequest,
+  EmitterKeygenResponse,
+  EmitterLinkPublishRequest,
+  EmitterLinkRequest,
+  EmitterLinkResponse,
+  EmitterMeResponse,
+  EmitterPresenceRequest,
+  EmitterPresenceResponse,
   EmitterPublishRequest,
   EmitterSubscribeRequest,
   EmitterUnsubscribeRequest,
@@ -71,6 +93,7 @@ export class EmitterClient {
   readonly #events = new Events<EmitterEvents>();
   readonly #acks = new Map<number, (packet: MqttPacket) => void>();
   readonly #entries = new Map<string, Entry>();
+  readonly #requests: ApiRequests;
   #connection: MqttConnection | undefined;
   #connack: { resolve: (p: MqttConnackPacket) => void; reject: (e: Error) => void } | undefined;
   #connected = false;
@@ -89,6 +112,22 @@ export class EmitterClient {
     this.#o = resolveEmitterOptions(options);
     this.#gate = new BackoffGate({ ...this.#o.backoff, random: this.#o.random, now: this.#o.now });
     this.#outbox = new Outbox(this.#o.maxQueuedEvents, this.#o.maxQueuedBytes);
+    this.#requests = new ApiRequests(
+      (topic, payload) => {
+        const packetId = this.#connected ? this.#allocateId() : 0;
+        const packet = {
+          type: "publish",
+          topic,
+          payload,
+          qos: 1,
+          retain: false,
+          dup: false,
+        } as const;
+        return packetId > 0 && this.#send({ ...packet, packetId }) ? packetId : undefined;
+      },
+      this.#o.timeoutMs,
+      (event) => this.#events.emit("presence", event),
+    );
   }
 
   /** Whether the broker accepted the current connection. */
@@ -99,7 +138,7 @@ export class EmitterClient {
   /**
    * Adds a listener for one event.
    *
-   * @param event `connect`, `disconnect`, `message` or `error`.
+   * @param event `connect`, `disconnect`, `message`, `presence` or `error`.
    * @param listener Called with the event's arguments; what it throws goes to `error`.
    * @returns A function that removes the listener.
    * @throws Never.
@@ -148,6 +187,7 @@ export class EmitterClient {
       code: "disconnected",
     });
     this.#outbox.failWaiting(stopped);
+    this.#requests.failAll(stopped);
     this.#acks.clear();
     for (const entry of this.#entries.values()) {
       entry.settle(stopped);
@@ -168,7 +208,23 @@ export class EmitterClient {
    * @throws {TimeoutError} When a QoS 1 PUBACK takes longer than `timeoutMs`.
    */
   async publish(request: EmitterPublishRequest): Promise<void> {
-    const { topic } = publishTopic(request);
+    await this.#publish(publishTopic(request).topic, request);
+  }
+
+  /**
+   * Publishes a message through a link made with {@linkcode EmitterClient.link}
+   * (its topic is the link's name); offline, it waits in the bounded queue.
+   *
+   * @param request The link's name, the message, `retain` and `qos`.
+   * @returns For QoS 0 once sent or queued; for QoS 1 once the broker's PUBACK arrives.
+   * @throws {EmitterError} 400 with the broker's text when the link is not 1 or 2 letters or digits.
+   * @throws {TimeoutError} When a QoS 1 PUBACK takes longer than `timeoutMs`.
+   */
+  async publishWithLink(request: EmitterLinkPublishRequest): Promise<void> {
+    await this.#publish(linkName(request.link), request);
+  }
+
+  async #publish(topic: string, request: EmitterPublishRequest | EmitterLinkPublishRequest) {
     const qos = integer("publish", "qos", request.qos, 0, { min: 0, max: 1 }) as 0 | 1;
     const packet: MqttPublishPacket = {
       type: "publish",
@@ -240,6 +296,75 @@ export class EmitterClient {
     this.#acks.set(packetId, () => done.settle());
     this.#connection?.send({ type: "unsubscribe", packetId, topics: [entry?.topic ?? topic] });
     await within(done.promise, this.#o.timeoutMs, "an UNSUBACK", () => this.#acks.delete(packetId));
+  }
+
+  /**
+   * Asks the broker for a new key (`emitter/keygen/`). The calls below share
+   * these rules: they need a connection, and wait for the answer whose `req`
+   * is their packet id for `timeoutMs`.
+   *
+   * @param request The master key or a key with extend, channel, rights (`rwslpex`), ttl, signal.
+   * @returns The new key and its channel.
+   * @throws {EmitterError} With the broker's status and message (never the key) when it refuses.
+   * @throws {TimeoutError} When no answer comes within `timeoutMs`.
+   * @throws {AbortedError} When the signal aborts.
+   * @throws {NetworkError} When not connected, or the connection ends first.
+   */
+  keygen(request: EmitterKeygenRequest): Promise<EmitterKeygenResponse> {
+    return this.#call("keygen", () => keygenBody(request), request);
+  }
+
+  /**
+   * Bans or unbans a key (`emitter/keyban/`), as {@linkcode EmitterClient.keygen} calls.
+   *
+   * @param request The master key, the target key, `banned`, and the call's signal and timeout.
+   * @returns Whether the target is now banned.
+   * @throws {EmitterError} With the broker's status and message when it refuses.
+   * @throws {TimeoutError | AbortedError | NetworkError} As for keygen.
+   */
+  keyban(request: EmitterKeybanRequest): Promise<EmitterKeybanResponse> {
+    return this.#call("keyban", () => keybanBody(request), request);
+  }
+
+  /**
+   * Makes a 1 or 2 character link to a channel for this connection (`emitter/link/`).
+   *
+   * @param request Key, channel, link name, `subscribe`, `private`, `ttl`, `me`, signal, timeout.
+   * @returns The link's name and channel.
+   * @throws {EmitterError} 400 for a bad link name before sending; the broker's refusals.
+   * @throws {TimeoutError | AbortedError | NetworkError} As for keygen.
+   */
+  link(request: EmitterLinkRequest): Promise<EmitterLinkResponse> {
+    return this.#call("link", () => linkBody(request), request);
+  }
+
+  /**
+   * Asks who this connection is (`emitter/me/`).
+   *
+   * @param options The call's signal and timeout.
+   * @returns The connection's id and its links.
+   * @throws {EmitterError} With the broker's status and message when it refuses.
+   * @throws {TimeoutError | AbortedError | NetworkError} As for keygen.
+   */
+  me(options: EmitterCallOptions = {}): Promise<EmitterMeResponse> {
+    return this.#call("me", () => ({ secrets: [] }), options);
+  }
+
+  /**
+   * Asks who is on a channel and starts or stops its `presence` events (`emitter/presence/`).
+   *
+   * @param request Key (with presence), channel, `status`, `changes`, signal, timeout.
+   * @returns The members when `status` is true, else only the status.
+   * @throws {EmitterError} With the broker's status and message when it refuses.
+   * @throws {TimeoutError | AbortedError | NetworkError} As for keygen.
+   */
+  presence(request: EmitterPresenceRequest): Promise<EmitterPresenceResponse> {
+    return this.#call("presence", () => presenceBody(request), request);
+  }
+
+  /** Builds the body first, so a refusal before sending rejects rather than throws. */
+  async #call<T>(name: ApiName, body: () => ApiBody, options: EmitterCallOptions): Promise<T> {
+    return await this.#requests.call<T>(name, body(), options);
   }
 
   /**
@@ -334,7 +459,10 @@ export class EmitterClient {
   #allocateId(): number {
     do {
       this.#nextId = this.#nextId % 65535 + 1;
-    } while (this.#acks.has(this.#nextId) || this.#outbox.holds(this.#nextId));
+    } while (
+      this.#acks.has(this.#nextId) || this.#outbox.holds(this.#nextId) ||
+      this.#requests.holds(this.#nextId)
+    );
     return this.#nextId;
   }
 
@@ -348,6 +476,7 @@ export class EmitterClient {
         if (packet.qos === 1 && packet.packetId !== undefined) {
           connection.send({ type: "puback", packetId: packet.packetId });
         }
+        if (this.#requests.receive(packet.topic, packet.payload)) return;
         const message = new EmitterMessage(packet.topic, packet.payload);
         this.#events.emit("message", message);
         for (const entry of this.#entries.values()) {
@@ -378,6 +507,7 @@ export class EmitterClient {
     if (connection !== this.#connection) return;
     this.#connection = undefined;
     this.#acks.clear();
+    this.#requests.failAll(error ?? new NetworkError("The Emitter connection closed"));
     const wasConnected = this.#connected;
     this.#connected = false;
     if (error instanceof MqttProtocolError) this.#events.emit("error", error);

@@ -1,6 +1,7 @@
 /**
- * The options of `EmitterClient` and the shapes of its requests:
- * publish, subscribe and unsubscribe, and the events it emits. Every field of
+ * The options of `EmitterClient` and the shapes of its requests: publish,
+ * subscribe and unsubscribe, the broker's API calls (`keygen`, `keyban`,
+ * `link`, `me`, `presence`) and their answers, and the events it emits. Every field of
  * the client options is optional and checked once, at construction.
  *
  * @module
@@ -48,7 +49,8 @@ export interface EmitterClientOptions {
   keepaliveSeconds?: number;
   /**
    * The deadline, in milliseconds, of `connect()` (socket and CONNACK), of a
-   * QoS 1 publish (its PUBACK) and of subscribe and unsubscribe (their acks).
+   * QoS 1 publish (its PUBACK), of subscribe and unsubscribe (their acks) and
+   * of the API calls (their answers).
    *
    * @default 10000
    */
@@ -145,6 +147,152 @@ export interface EmitterEvents {
   disconnect: (error: EdgewireError | undefined) => void;
   /** A message arrived on any subscription. */
   message: (message: EmitterMessage) => void;
+  /** Someone subscribed to or unsubscribed from a channel whose changes were asked for. */
+  presence: (event: EmitterPresenceEvent) => void;
   /** Something went wrong outside any call: a malformed packet, a failed reconnection. */
   error: (error: EdgewireError) => void;
+}
+
+/** How long one API call waits for its answer, and what stops it. */
+export interface EmitterCallOptions {
+  /** Stops waiting (`AbortedError`) when it aborts. */
+  signal?: AbortSignal;
+  /** The deadline of the answer, in milliseconds; the client's `timeoutMs` by default. */
+  timeoutMs?: number;
+}
+
+/** A key to generate (`emitter/keygen/`). */
+export interface EmitterKeygenRequest extends EmitterCallOptions {
+  /** The master (secret) key, or a key with the extend permission for a private channel. */
+  key: string;
+  /** The channel the key is for, such as `chat/` or `chat/#/`. */
+  channel: string;
+  /** The rights, letters of `rwslpex` (read, write, store, load, presence, extend, execute). */
+  type: string;
+  /** Seconds until the key expires; 0 (default) for never. */
+  ttl?: number;
+}
+
+/** The broker's answer to keygen. */
+export interface EmitterKeygenResponse {
+  /** 200. */
+  status: number;
+  /** The new key. */
+  key: string;
+  /** The channel it is for (for a private channel, with the connection's id). */
+  channel: string;
+}
+
+/** A key to ban or unban (`emitter/keyban/`). */
+export interface EmitterKeybanRequest extends EmitterCallOptions {
+  /** The master (secret) key. */
+  secret: string;
+  /** The key to ban or unban. */
+  target: string;
+  /** `true` bans it, `false` lifts the ban. */
+  banned: boolean;
+}
+
+/** The broker's answer to keyban. */
+export interface EmitterKeybanResponse {
+  /** 200. */
+  status: number;
+  /** Whether the key is now banned. */
+  banned: boolean;
+}
+
+/** A link to make (`emitter/link/`): a 1 or 2 character alias of a channel for this connection. */
+export interface EmitterLinkRequest extends EmitterCallOptions {
+  /** The channel key. */
+  key: string;
+  /** The channel, such as `chat/room1/`; a missing final `/` is added. */
+  channel: string;
+  /** The link's name, 1 or 2 letters or digits. */
+  name: string;
+  /** Whether the connection also subscribes to the channel. */
+  subscribe: boolean;
+  /** Whether the link is to this connection's private channel (the key needs extend). */
+  private?: boolean;
+  /** How long the broker stores messages published through the link, in seconds. */
+  ttl?: number;
+  /** `false` asks the broker not to echo messages published through the link. */
+  me?: boolean;
+}
+
+/** The broker's answer to link. */
+export interface EmitterLinkResponse {
+  /** 200. */
+  status: number;
+  /** The link's name. */
+  name: string;
+  /** The linked channel, without its key. */
+  channel: string;
+}
+
+/** The broker's answer to me: who this connection is. */
+export interface EmitterMeResponse {
+  /** 200 (left out by some brokers). */
+  status?: number;
+  /** The connection's id, which names its private channels. */
+  id: string;
+  /** The connection's links, name to channel. */
+  links: Record<string, string>;
+}
+
+/** A presence request (`emitter/presence/`). */
+export interface EmitterPresenceRequest extends EmitterCallOptions {
+  /** A channel key with the presence permission (and without extend). */
+  key: string;
+  /** The channel. */
+  channel: string;
+  /** Whether to get who is subscribed now. @default true */
+  status?: boolean;
+  /** `true` starts, `false` stops the `presence` events of this channel; left out, no change. */
+  changes?: boolean;
+}
+
+/** One connection present on a channel. */
+export interface EmitterPresenceMember {
+  /** The connection's id. */
+  id: string;
+  /** The MQTT user name it connected with, when it gave one. */
+  username?: string;
+}
+
+/** The broker's answer to presence; with `status: false` asked, only `status`. */
+export interface EmitterPresenceResponse {
+  /** 200. */
+  status: number;
+  /** `"status"` when the members are listed. */
+  event?: "status";
+  /** The unix second of the answer. */
+  time?: number;
+  /** The channel. */
+  channel?: string;
+  /** Who is subscribed. */
+  who?: EmitterPresenceMember[];
+}
+
+/** A presence change the broker announces on `emitter/presence/`. */
+export interface EmitterPresenceEvent {
+  /** Whether someone subscribed or unsubscribed. */
+  event: "subscribe" | "unsubscribe";
+  /** The unix second of the change. */
+  time: number;
+  /** The channel. */
+  channel: string;
+  /** Who. */
+  who: EmitterPresenceMember;
+}
+
+/** A message to publish through a link made with `link()`. */
+export interface EmitterLinkPublishRequest {
+  /** The link's name, 1 or 2 letters or digits. */
+  link: string;
+  /** The payload: text as UTF-8, bytes as they are, anything else as JSON. */
+  message: string | Uint8Array | object;
+  /** Whether the broker keeps it as the channel's retained message. */
+  retain?: boolean;
+  /** 0 (default) or 1: resolve on the broker's PUBACK. */
+  qos?: 0 | 1;
 }

@@ -3,12 +3,23 @@
  * behind it that speaks MQTT through the real codec: it answers CONNECT,
  * SUBSCRIBE, UNSUBSCRIBE, QoS 1 PUBLISH and PINGREQ as told, records every
  * packet the client sends, and lets a test write raw bytes (split, joined or
- * malformed) into the client's socket.
+ * malformed) into the client's socket. Like the real broker it answers the
+ * API requests on `emitter/<name>/` to the asking socket, with no
+ * subscription, `req` set to the packet id and before the PUBACK: keygen
+ * through the real security module under a fresh license, the others in the
+ * real broker's shapes.
  *
  * @module
  */
 
 import { MqttDecoder } from "../../src/emitter/mqtt/decoder.ts";
+import {
+  EMITTER_STATUS,
+  keygen,
+  newLicense,
+  readKeygenRequest,
+  singleContractProvider,
+} from "../../src/emitter/security/mod.ts";
 import { encodePacket } from "../../src/emitter/mqtt/encoder.ts";
 import type {
   MqttConnackCode,
@@ -26,6 +37,15 @@ export interface FakeBrokerBehaviour {
   puback: boolean;
   /** Whether PINGREQ gets a PINGRESP. */
   pingresp: boolean;
+  /** Whether API answers wait in `held` until the test sends them. */
+  holdAnswers: boolean;
+}
+
+/** An API answer the broker holds back. */
+export interface HeldAnswer {
+  socket: FakeSocket;
+  topic: string;
+  answer: Record<string, unknown>;
 }
 
 /** One socket the client opened. */
@@ -96,7 +116,13 @@ export class FakeBroker {
     suback: 0,
     puback: true,
     pingresp: true,
+    holdAnswers: false,
   };
+  /** The license the broker's keys are made under, and its master key. */
+  readonly license = newLicense();
+  /** API answers held back while `behaviour.holdAnswers` is set. */
+  readonly held: HeldAnswer[] = [];
+  readonly #links = new Map<FakeSocket, Record<string, string>>();
   /** Whether new sockets open at once (else the test calls `accept()`). */
   autoAccept = true;
   readonly WebSocket: typeof WebSocket;
@@ -146,10 +172,69 @@ export class FakeBroker {
       });
     } else if (packet.type === "unsubscribe") {
       socket.reply({ type: "unsuback", packetId: packet.packetId });
-    } else if (packet.type === "publish" && packet.qos === 1 && b.puback) {
-      socket.reply({ type: "puback", packetId: packet.packetId! });
+    } else if (packet.type === "publish") {
+      if (packet.topic.startsWith("emitter/")) this.#api(socket, packet.topic, packet);
+      if (packet.qos === 1 && b.puback) {
+        socket.reply({ type: "puback", packetId: packet.packetId! });
+      }
     } else if (packet.type === "pingreq" && b.pingresp) {
       socket.reply({ type: "pingresp" });
     }
+  }
+
+  /** Sends a held answer. */
+  send(held: HeldAnswer): void {
+    held.socket.reply({
+      type: "publish",
+      topic: held.topic,
+      payload: new TextEncoder().encode(JSON.stringify(held.answer)),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+  }
+
+  #api(socket: FakeSocket, topic: string, packet: { payload: Uint8Array; packetId?: number }) {
+    const name = topic.split("/")[1];
+    const text = new TextDecoder().decode(packet.payload);
+    const body = text === "" ? {} : JSON.parse(text);
+    const connectionId = `conn-${this.sockets.indexOf(socket) + 1}`;
+    let answer: Record<string, unknown>;
+    if (name === "keygen") {
+      const request = readKeygenRequest(packet.payload);
+      const { license } = this.license;
+      const result = request === undefined
+        ? { ok: false as const, error: EMITTER_STATUS.badRequest }
+        : keygen({
+          cipher: license.cipher(),
+          contracts: singleContractProvider(license),
+          connectionId,
+        }, request);
+      answer = result.ok
+        ? { status: 200, key: result.key, channel: result.channel }
+        : { ...result.error };
+    } else if (name === "me") {
+      answer = { status: 200, id: connectionId, links: this.#links.get(socket) ?? {} };
+    } else if (name === "link") {
+      const links = this.#links.get(socket) ?? {};
+      this.#links.set(socket, links);
+      links[body.name] = body.channel;
+      answer = { status: 200, name: body.name, channel: body.channel };
+    } else if (name === "keyban") {
+      answer = { status: 200, banned: body.banned };
+    } else if (name === "presence") {
+      const who = [{ id: connectionId, username: "ana" }];
+      answer = body.status === false
+        ? { status: 200 }
+        : { status: 200, time: 1700000000, event: "status", channel: body.channel, who };
+    } else {
+      answer = { ...EMITTER_STATUS.notFound };
+      topic = "emitter/error/";
+    }
+    // The real broker leaves `req` out for a QoS 0 request (packet id 0)
+    if (packet.packetId !== undefined) answer = { req: packet.packetId, ...answer };
+    const held = { socket, topic, answer };
+    if (this.behaviour.holdAnswers) this.held.push(held);
+    else this.send(held);
   }
 }

@@ -1,0 +1,266 @@
+/**
+ * The broker's API calls (`keygen`, `keyban`, `link`, `me`, `presence`): their
+ * JSON bodies, checked before sending, published at QoS 1 to
+ * `emitter/<name>/`, and their answers, which the broker sends back on the same
+ * topic (or on `emitter/error/`) to the asking connection, without a
+ * subscription, with `req` set to the request's packet identifier. Presence
+ * changes on `emitter/presence/` become `presence` events.
+ *
+ * @module
+ */
+
+import { Deadline } from "../core/deadline.ts";
+import { AbortedError, NetworkError, TimeoutError } from "../core/errors.ts";
+import { integer, invalidArgument } from "../core/validate.ts";
+import { publishTopic } from "./_topic.ts";
+import { EMITTER_STATUS, EmitterError } from "./security/errors.ts";
+import type {
+  EmitterCallOptions,
+  EmitterKeybanRequest,
+  EmitterKeygenRequest,
+  EmitterLinkRequest,
+  EmitterPresenceEvent,
+  EmitterPresenceRequest,
+} from "./options.ts";
+
+/** The API calls that get an answer. */
+export type ApiName = "keygen" | "keyban" | "link" | "me" | "presence";
+
+/** A JSON body to send (none for `me`) and the secrets in it, kept out of error messages. */
+export interface ApiBody {
+  body?: unknown;
+  secrets: string[];
+}
+
+/** Sends a QoS 1 publish; returns its packet identifier, or `undefined` when offline. */
+export type ApiSend = (topic: string, payload: Uint8Array) => number | undefined;
+
+interface Pending {
+  name: ApiName;
+  secrets: string[];
+  resolve: (answer: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const LINK = /^[a-zA-Z0-9]{1,2}$/;
+const ANSWER_TOPIC = /^emitter\/(keygen|keyban|link|me|presence|error)\/?$/;
+
+function keyOf(value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new EmitterError(EMITTER_STATUS.unauthorized);
+  }
+  return value;
+}
+
+function flag(action: string, field: string, value: unknown, fallback?: boolean) {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "boolean") throw invalidArgument(action, field, "a boolean", value);
+  return value;
+}
+
+/**
+ * The body of keygen: `{key, channel, type, ttl}`.
+ *
+ * @throws {EmitterError} 401 for an empty key, 400 for a channel or type Emitter refuses.
+ * @throws {InvalidArgumentError} When `ttl` is not an integer of 0 or more.
+ */
+export function keygenBody(request: EmitterKeygenRequest): ApiBody {
+  const key = keyOf(request.key);
+  const { channel } = request;
+  if (typeof channel !== "string" || channel === "") {
+    throw new EmitterError(EMITTER_STATUS.targetInvalid);
+  }
+  if (typeof request.type !== "string" || !/^[rwslpex]*$/.test(request.type)) {
+    throw new EmitterError(EMITTER_STATUS.badRequest);
+  }
+  const ttl = integer("keygen", "ttl", request.ttl, 0, { min: 0 });
+  return { body: { key, channel, type: request.type, ttl }, secrets: [key] };
+}
+
+/**
+ * The body of keyban: `{secret, target, banned}`.
+ *
+ * @throws {EmitterError} 401 for an empty secret or target.
+ * @throws {InvalidArgumentError} When `banned` is not a boolean.
+ */
+export function keybanBody(request: EmitterKeybanRequest): ApiBody {
+  const secret = keyOf(request.secret);
+  const target = keyOf(request.target);
+  const banned = flag("keyban", "banned", request.banned);
+  return { body: { secret, target, banned }, secrets: [secret, target] };
+}
+
+/**
+ * The body of link: `{key, channel, name, private, subscribe}`, the channel
+ * without its key and with its options (`?me=0&ttl=N`).
+ *
+ * @throws {EmitterError} 400 for a link name that is not 1 or 2 letters or digits
+ * or a channel Emitter refuses, 401 for an empty key, 403 for wildcards.
+ * @throws {InvalidArgumentError} When `subscribe`, `private` or `ttl` is unusable.
+ */
+export function linkBody(request: EmitterLinkRequest): ApiBody {
+  linkName(request.name);
+  const key = keyOf(request.key);
+  const { topic } = publishTopic({ ...request, key });
+  return {
+    body: {
+      key,
+      channel: topic.slice(key.length + 1),
+      name: request.name,
+      private: flag("link", "private", request.private, false),
+      subscribe: flag("link", "subscribe", request.subscribe),
+    },
+    secrets: [key],
+  };
+}
+
+/**
+ * The body of presence: `{key, channel, status, changes}`, `changes` only when given.
+ *
+ * @throws {EmitterError} 401 for an empty key, 400 for a channel Emitter refuses.
+ * @throws {InvalidArgumentError} When `status` or `changes` is not a boolean.
+ */
+export function presenceBody(request: EmitterPresenceRequest): ApiBody {
+  const key = keyOf(request.key);
+  const { channel } = publishTopic({ key, channel: request.channel });
+  const status = flag("presence", "status", request.status, true);
+  const changes = request.changes === undefined
+    ? undefined
+    : flag("presence", "changes", request.changes);
+  return { body: { key, channel, status, changes }, secrets: [key] };
+}
+
+/**
+ * Checks a link name, the topic `publishWithLink` publishes to.
+ *
+ * @returns The name.
+ * @throws {EmitterError} 400 with the broker's text when it is not 1 or 2 letters or digits.
+ */
+export function linkName(name: unknown): string {
+  if (typeof name !== "string" || !LINK.test(name)) {
+    throw new EmitterError(EMITTER_STATUS.linkInvalid);
+  }
+  return name;
+}
+
+function hide(message: string, secrets: string[]): string {
+  let text = message;
+  for (const secret of secrets) text = text.split(secret).join("[key]");
+  return text;
+}
+
+/** The calls waiting for an answer, by packet identifier. */
+export class ApiRequests {
+  readonly #pending = new Map<number, Pending>();
+  readonly #send: ApiSend;
+  readonly #timeoutMs: number;
+  readonly #onPresence: (event: EmitterPresenceEvent) => void;
+
+  /**
+   * @param send Publishes at QoS 1 on the current connection.
+   * @param timeoutMs The client's deadline, for calls that give none.
+   * @param onPresence Where presence changes go.
+   */
+  constructor(
+    send: ApiSend,
+    timeoutMs: number,
+    onPresence: (event: EmitterPresenceEvent) => void,
+  ) {
+    this.#send = send;
+    this.#timeoutMs = timeoutMs;
+    this.#onPresence = onPresence;
+  }
+
+  /** Whether a packet identifier is held by a call waiting for its answer. */
+  holds(packetId: number): boolean {
+    return this.#pending.has(packetId);
+  }
+
+  /**
+   * Sends one call and waits for its answer.
+   *
+   * @throws {EmitterError} When the broker answers with a status of 400 or more.
+   * @throws {TimeoutError} When no answer comes in time.
+   * @throws {AbortedError} When the signal aborts.
+   * @throws {NetworkError} When offline, or the connection ends first.
+   */
+  async call<T>(name: ApiName, api: ApiBody, options: EmitterCallOptions): Promise<T> {
+    const timeoutMs = integer(name, "timeoutMs", options.timeoutMs, this.#timeoutMs);
+    const aborted = (reason: unknown) =>
+      new AbortedError(`The Emitter '${name}' request was aborted`, { cause: reason });
+    if (options.signal?.aborted) throw aborted(options.signal.reason);
+    const payload = api.body === undefined
+      ? new Uint8Array()
+      : encoder.encode(JSON.stringify(api.body));
+    const packetId = this.#send(`emitter/${name}/`, payload);
+    if (packetId === undefined) {
+      throw new NetworkError(
+        `Cannot send the Emitter '${name}' request as the client is not connected: call connect() first`,
+        { code: "not_connected" },
+      );
+    }
+    let entry: Pending | undefined;
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      entry = { name, secrets: api.secrets, resolve, reject };
+      this.#pending.set(packetId, entry);
+    });
+    const deadline = new Deadline(timeoutMs, {
+      signal: options.signal,
+      onTimeout: (ms) =>
+        new TimeoutError(
+          `Cannot get the answer to '${name}' from the Emitter broker within ${ms} ms`,
+          ms,
+        ),
+      onAbort: aborted,
+    });
+    try {
+      return await deadline.race(answer) as T;
+    } finally {
+      deadline.end();
+      if (this.#pending.get(packetId) === entry) this.#pending.delete(packetId);
+    }
+  }
+
+  /**
+   * Takes a message the broker published, when it is an API answer.
+   *
+   * @returns `true` for the API's topics (consumed, answered or ignored), else `false`.
+   */
+  receive(topic: string, payload: Uint8Array): boolean {
+    const match = ANSWER_TOPIC.exec(topic);
+    if (match === null) return false;
+    let answer: unknown;
+    try {
+      answer = JSON.parse(decoder.decode(payload));
+    } catch {
+      return true; // Not an answer anyone can wait for
+    }
+    if (typeof answer !== "object" || answer === null || Array.isArray(answer)) return true;
+    const fields = answer as Record<string, unknown>;
+    if (
+      match[1] === "presence" && (fields.event === "subscribe" || fields.event === "unsubscribe")
+    ) {
+      this.#onPresence(fields as unknown as EmitterPresenceEvent);
+      return true;
+    }
+    const pending = typeof fields.req === "number" ? this.#pending.get(fields.req) : undefined;
+    if (pending === undefined || (match[1] !== pending.name && match[1] !== "error")) return true;
+    this.#pending.delete(fields.req as number);
+    const { status, message } = fields;
+    if (typeof status === "number" && status >= 400) {
+      const text = typeof message === "string" ? hide(message, pending.secrets) : "";
+      pending.reject(new EmitterError({ status, message: text }));
+    } else {
+      pending.resolve(fields);
+    }
+    return true;
+  }
+
+  /** Fails every waiting call: their answers cannot come on another connection. */
+  failAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}
