@@ -115,3 +115,17 @@ function matches(wanted: string[], got: string[]): boolean {
   }
   return wanted.length === got.length;
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * The bytes a message is published as: bytes as they are, text as UTF-8,
+ * anything else as JSON.
+ *
+ * @param message What the caller publishes.
+ * @returns The payload.
+ */
+export function messagePayload(message: unknown): Uint8Array {
+  if (message instanceof Uint8Array) return message;
+  return encoder.encode(typeof message === "string" ? message : JSON.stringify(message));
+}

@@ -31,8 +31,9 @@ import {
   presenceBody,
 } from "./_requests.ts";
 import { type ResolvedEmitterOptions, resolveEmitterOptions } from "./_resolve_options.ts";
-import { matchesSubscription, publishTopic, subscribeTopic } from "./_topic.ts";
-import { EmitterConnectError, EmitterSubscribeError } from "./errors.ts";
+import { type SubscriptionEntry, Subscriptions } from "./_subscriptions.ts";
+import { messagePayload, publishTopic, subscribeTopic } from "./_topic.ts";
+import { EmitterConnectError } from "./errors.ts";
 import { EmitterMessage } from "./message.ts";
 import { MqttProtocolError } from "./mqtt/errors.ts";
 import type { MqttConnackPacket, MqttPacket, MqttPublishPacket } from "./mqtt/packets.ts";
@@ -55,22 +56,7 @@ import type {
   EmitterSubscribeRequest,
   EmitterUnsubscribeRequest,
 } from "./options.ts";
-import { EmitterSubscription } from "./subscription.ts";
-
-interface Entry {
-  key: string;
-  topic: string;
-  subscription: EmitterSubscription;
-  acked: Promise<void>;
-  settle: (error?: Error) => void;
-}
-
-const encoder = new TextEncoder();
-
-function payloadOf(message: unknown): Uint8Array {
-  if (message instanceof Uint8Array) return message;
-  return encoder.encode(typeof message === "string" ? message : JSON.stringify(message));
-}
+import type { EmitterSubscription } from "./subscription.ts";
 
 /**
  * An Emitter client on one WebSocket at a time.
@@ -92,7 +78,7 @@ export class EmitterClient {
   readonly #outbox: Outbox;
   readonly #events = new Events<EmitterEvents>();
   readonly #acks = new Map<number, (packet: MqttPacket) => void>();
-  readonly #entries = new Map<string, Entry>();
+  readonly #subscriptions: Subscriptions;
   readonly #requests: ApiRequests;
   #connection: MqttConnection | undefined;
   #connack: { resolve: (p: MqttConnackPacket) => void; reject: (e: Error) => void } | undefined;
@@ -112,6 +98,7 @@ export class EmitterClient {
     this.#o = resolveEmitterOptions(options);
     this.#gate = new BackoffGate({ ...this.#o.backoff, random: this.#o.random, now: this.#o.now });
     this.#outbox = new Outbox(this.#o.maxQueuedEvents, this.#o.maxQueuedBytes);
+    this.#subscriptions = new Subscriptions(this.#o.maxQueuedEvents);
     this.#requests = new ApiRequests(
       (topic, payload) => {
         const packetId = this.#connected ? this.#allocateId() : 0;
@@ -189,11 +176,7 @@ export class EmitterClient {
     this.#outbox.failWaiting(stopped);
     this.#requests.failAll(stopped);
     this.#acks.clear();
-    for (const entry of this.#entries.values()) {
-      entry.settle(stopped);
-      entry.subscription.end();
-    }
-    this.#entries.clear();
+    this.#subscriptions.clear(stopped);
     if (wasConnected) this.#events.emit("disconnect", undefined);
     return Promise.resolve();
   }
@@ -229,7 +212,7 @@ export class EmitterClient {
     const packet: MqttPublishPacket = {
       type: "publish",
       topic,
-      payload: payloadOf(request.message),
+      payload: messagePayload(request.message),
       qos,
       retain: request.retain === true,
       dup: false,
@@ -262,18 +245,11 @@ export class EmitterClient {
    */
   async subscribe(request: EmitterSubscribeRequest): Promise<EmitterSubscription> {
     const { topic, channel } = subscribeTopic(request);
-    const id = `${request.key}/${channel}`;
-    let entry = this.#entries.get(id);
-    if (entry === undefined) {
-      const { promise, settle } = deferred();
-      const subscription = new EmitterSubscription(channel, this.#o.maxQueuedEvents);
-      entry = { key: request.key, topic, subscription, acked: promise, settle };
-      this.#entries.set(id, entry);
-      if (this.#connected) this.#sendSubscribe(id, entry);
-    }
-    const current = entry;
-    await within(current.acked, this.#o.timeoutMs, "a SUBACK", () => this.#drop(id, current));
-    return current.subscription;
+    const { entry, made } = this.#subscriptions.open(request.key, channel, topic);
+    if (made && this.#connected) this.#sendSubscribe(entry);
+    const drop = () => this.#subscriptions.drop(entry);
+    await within(entry.acked, this.#o.timeoutMs, "a SUBACK", drop);
+    return entry.subscription;
   }
 
   /**
@@ -287,9 +263,8 @@ export class EmitterClient {
    */
   async unsubscribe(request: EmitterUnsubscribeRequest): Promise<void> {
     const { topic, channel } = subscribeTopic({ key: request.key, channel: request.channel });
-    const id = `${request.key}/${channel}`;
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) this.#drop(id, entry);
+    const entry = this.#subscriptions.find(request.key, channel);
+    if (entry !== undefined) this.#subscriptions.drop(entry);
     if (!this.#connected) return;
     const packetId = this.#allocateId();
     const done = deferred();
@@ -427,33 +402,22 @@ export class EmitterClient {
 
   /** After CONNACK: resubscribe, resend unacknowledged QoS 1, flush the queue, in order. */
   #resume(connection: MqttConnection): void {
-    for (const [id, entry] of this.#entries) this.#sendSubscribe(id, entry);
+    for (const entry of this.#subscriptions.all()) this.#sendSubscribe(entry);
     this.#outbox.resume((packet) => connection.send(packet), () => this.#allocateId());
   }
 
   readonly #send = (packet: MqttPublishPacket): boolean => this.#connection?.send(packet) ?? false;
 
-  #sendSubscribe(id: string, entry: Entry): void {
+  #sendSubscribe(entry: SubscriptionEntry): void {
     const packetId = this.#allocateId();
     this.#acks.set(packetId, (packet) => {
-      if (packet.type !== "suback") return;
-      if (packet.granted[0] === 0x80) {
-        this.#drop(id, entry);
-        entry.settle(new EmitterSubscribeError(entry.subscription.channel));
-      } else {
-        entry.settle();
-      }
+      if (packet.type === "suback") this.#subscriptions.acknowledge(entry, packet.granted[0]);
     });
     this.#connection?.send({
       type: "subscribe",
       packetId,
       subscriptions: [{ topic: entry.topic, qos: 0 }],
     });
-  }
-
-  #drop(id: string, entry: Entry): void {
-    if (this.#entries.get(id) === entry) this.#entries.delete(id);
-    entry.subscription.end();
   }
 
   #allocateId(): number {
@@ -479,11 +443,7 @@ export class EmitterClient {
         if (this.#requests.receive(packet.topic, packet.payload)) return;
         const message = new EmitterMessage(packet.topic, packet.payload);
         this.#events.emit("message", message);
-        for (const entry of this.#entries.values()) {
-          if (matchesSubscription(entry.key, entry.subscription.channel, packet.topic)) {
-            entry.subscription.deliver(message);
-          }
-        }
+        this.#subscriptions.deliver(message, packet.topic);
         return;
       }
       case "puback":
