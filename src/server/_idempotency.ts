@@ -21,7 +21,7 @@
 
 import type { ServerContext } from "./_context.ts";
 import { sha256Hex } from "./_context.ts";
-import type { IdempotentAnswer } from "./shared/idempotency_store.ts";
+import type { IdempotentAnswer } from "./common/idempotency_store.ts";
 import type { ServerStore } from "./store.ts";
 
 /** The request header that carries the key. */

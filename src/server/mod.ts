@@ -41,13 +41,13 @@ export type {
 export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from "./rate_limit.ts";
 export { MemoryStore } from "./memory/memory_store.ts";
 export type { ServerStore } from "./store.ts";
-export type { SharedStore } from "./shared/store.ts";
+export type { SharedStore } from "./common/store.ts";
 export type {
   IdempotencyClaim,
   IdempotencyClaimResult,
   IdempotencyStore,
   IdempotentAnswer,
-} from "./shared/idempotency_store.ts";
+} from "./common/idempotency_store.ts";
 export type {
   DailyActiveCount,
   EventCountRecord,

@@ -10,7 +10,7 @@
 import type { HonchStore } from "./honch/store.ts";
 import type { MigasStore } from "./migas/store.ts";
 import type { MkStatsStore } from "./mkstats/store.ts";
-import type { SharedStore } from "./shared/store.ts";
+import type { SharedStore } from "./common/store.ts";
 
 /**
  * Where the reference server keeps its state: the shared settings and spent

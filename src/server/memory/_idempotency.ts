@@ -10,7 +10,7 @@ import type {
   IdempotencyClaimResult,
   IdempotencyStore,
   IdempotentAnswer,
-} from "../shared/idempotency_store.ts";
+} from "../common/idempotency_store.ts";
 import type { Lifetime } from "./_lifetime.ts";
 
 interface Row {

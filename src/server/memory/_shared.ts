@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SharedStore } from "../shared/store.ts";
+import type { SharedStore } from "../common/store.ts";
 import { memoryIdempotency } from "./_idempotency.ts";
 import type { Lifetime } from "./_lifetime.ts";
 

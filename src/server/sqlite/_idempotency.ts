@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { IdempotencyClaimResult, IdempotencyStore } from "../shared/idempotency_store.ts";
+import type { IdempotencyClaimResult, IdempotencyStore } from "../common/idempotency_store.ts";
 import type { SqliteConnection } from "./_connection.ts";
 
 const SCHEMA = `

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SharedStore } from "../shared/store.ts";
+import type { SharedStore } from "../common/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { sqliteIdempotency } from "./_idempotency.ts";
 
