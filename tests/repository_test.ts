@@ -65,7 +65,8 @@ async function* walk(dir: string): AsyncGenerator<string> {
 Deno.test("the check flags a test that reads the vectors beside the repository", () => {
   const file = join(ROOT, "tests/honch/example_test.ts");
   const text =
-    'await Deno.readTextFile(new URL("../../../shared/vectors/a.json", import.meta.url));';
+    // Built from parts so this file does not itself name the sibling folder it refuses
+    `await Deno.readTextFile(new URL("${"../../../"}${"shared"}/vectors/a.json", import.meta.url));`;
   assert.deepEqual(outsideReferences(ROOT, file, text).map((o) => o.line), [1, 1]);
   assert.deepEqual(
     outsideReferences(ROOT, join(ROOT, ".ci/run"), "cat /work/shared/DESIGN.md").length,
