@@ -10,7 +10,7 @@
  */
 
 import { EdgewireError } from "../src/core/errors.ts";
-import type { MigasProjectOptions } from "../src/server/mod.ts";
+import type { MigasProjectOptions, ServerOptions } from "../src/server/mod.ts";
 
 /** One environment variable of `deno task serve`, for the banner and the docs. */
 export interface ServeVariable {
@@ -450,4 +450,49 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
     `Listening on ${url} (Ctrl-C stops it)`,
   );
   return lines;
+}
+
+/**
+ * The `createServer` options a configuration asks for, the store apart (each
+ * runtime opens its own): shared by `deno task serve` and the Node example.
+ *
+ * @param config What {@linkcode readServeConfig} read.
+ * @returns The admin key, difficulty, Honch keys and migas projects.
+ *
+ * @example
+ * ```ts
+ * import { readServeConfig, serverOptions } from "./_serve_config.ts";
+ *
+ * const config = readServeConfig(() => undefined, { os: "linux" });
+ * console.log(serverOptions(config).difficulty); // 4
+ * ```
+ */
+export function serverOptions(
+  config: ServeConfig,
+): Pick<ServerOptions, "adminKey" | "difficulty" | "honch" | "migas"> {
+  return {
+    adminKey: config.adminKey,
+    difficulty: config.difficulty,
+    honch: { projectKeys: config.honchProjectKeys },
+    migas: { projects: config.migasProjects },
+  };
+}
+
+/**
+ * The line printed when the database cannot be made or opened, with what to do.
+ *
+ * @param what What failed, such as `open the database /data/edgewire.db`.
+ * @param error Why.
+ * @returns The message.
+ *
+ * @example
+ * ```ts
+ * import { databaseProblem } from "./_serve_config.ts";
+ *
+ * console.log(databaseProblem("open the database x.db", new Error("read-only")));
+ * ```
+ */
+export function databaseProblem(what: string, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return `Cannot ${what} (${reason}): set EDGEWIRE_DB to a writable file path, or to :memory:`;
 }

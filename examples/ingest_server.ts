@@ -12,11 +12,13 @@
 import { createServer } from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import {
+  databaseProblem,
   dataDirectory,
   formatBanner,
   readServeConfig,
   type ServeConfig,
   ServeConfigError,
+  serverOptions,
 } from "./_serve_config.ts";
 
 function quit(lines: string[]): never {
@@ -40,10 +42,7 @@ if (config.storeIsDefault) {
   try {
     await Deno.mkdir(directory, { recursive: true });
   } catch (error) {
-    quit([
-      `Cannot create ${directory} for the database (${reason(error)}): ` +
-      "set EDGEWIRE_DB to a writable file path, or to :memory:",
-    ]);
+    quit([databaseProblem(`create ${directory} for the database`, error)]);
   }
 }
 
@@ -52,19 +51,10 @@ let store: SqliteStore;
 try {
   store = new SqliteStore(config.store);
 } catch (error) {
-  quit([
-    `Cannot open the database ${config.store} (${reason(error)}): ` +
-    "set EDGEWIRE_DB to a writable file path, or to :memory:",
-  ]);
+  quit([databaseProblem(`open the database ${config.store}`, error)]);
 }
 
-const server = createServer({
-  store,
-  adminKey: config.adminKey,
-  difficulty: config.difficulty,
-  honch: { projectKeys: config.honchProjectKeys },
-  migas: { projects: config.migasProjects },
-});
+const server = createServer({ store, ...serverOptions(config) });
 
 const controller = new AbortController();
 // Listening for signals before the banner says the server is up, so none is missed

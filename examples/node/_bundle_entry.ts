@@ -11,8 +11,10 @@
 export { createServer } from "../../src/server/mod.ts";
 export { SqliteStore } from "../../src/server/sqlite/mod.ts";
 export {
+  databaseProblem,
   dataDirectory,
   formatBanner,
   readServeConfig,
   ServeConfigError,
+  serverOptions,
 } from "../_serve_config.ts";

@@ -18,10 +18,12 @@ import process from "node:process";
 import { serve } from "@hono/node-server";
 import {
   createServer,
+  databaseProblem,
   dataDirectory,
   formatBanner,
   readServeConfig,
   ServeConfigError,
+  serverOptions,
   SqliteStore,
 } from "#edgewire";
 
@@ -47,18 +49,12 @@ try {
   if (config.storeIsDefault) mkdirSync(dataDirectory(env, os), { recursive: true });
   store = new SqliteStore(config.store);
 } catch (error) {
-  quit([
-    `Cannot open the database ${config.store} (${reason(error)}): ` +
-    "set EDGEWIRE_DB to a writable file path, or to :memory:",
-  ]);
+  quit([databaseProblem(`open the database ${config.store}`, error)]);
 }
 
 const server = createServer({
   store,
-  adminKey: config.adminKey,
-  difficulty: config.difficulty,
-  honch: { projectKeys: config.honchProjectKeys },
-  migas: { projects: config.migasProjects },
+  ...serverOptions(config),
   // Rate limits are per client address; on Node it is on the incoming socket
   clientAddress: (_request, bindings) => bindings?.incoming?.socket?.remoteAddress,
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { HttpError, InvalidArgumentError } from "../../src/core/errors.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
 import { MkStatsClient } from "../../src/mkstats/client.ts";
-import type { MkStatsClientOptions } from "../../src/mkstats/options.ts";
+import { client } from "./_client.ts";
 import { MkStatsProtocolError } from "../../src/mkstats/errors.ts";
 import { generateUserHash } from "../../src/mkstats/identity.ts";
 
@@ -20,20 +20,6 @@ function scripted(routes: Record<string, Route>) {
     return route ? route(body) : Response.json({ error: "not_found" }, { status: 404 });
   };
   return { fetch, calls, count: (path: string) => calls.filter((c) => c.path === path).length };
-}
-
-function client(
-  fetch: typeof globalThis.fetch,
-  extra: Partial<MkStatsClientOptions> = {},
-): MkStatsClient {
-  return new MkStatsClient({
-    pluginId: "my_plugin",
-    pluginVersion: "1.0.0",
-    deviceId: "stable-device-id",
-    endpoint: "http://mkstats.test/api",
-    fetch,
-    ...extra,
-  });
 }
 
 const ok = () => Response.json({ ok: true });

@@ -3,7 +3,7 @@ import { HttpError } from "../../src/core/errors.ts";
 import { MemoryStorage } from "../../src/core/storage.ts";
 import { MAX_EVENT_COUNT } from "../../src/mkstats/_policy.ts";
 import { MkStatsClient } from "../../src/mkstats/client.ts";
-import type { MkStatsClientOptions } from "../../src/mkstats/options.ts";
+import { client } from "./_client.ts";
 
 interface Call {
   path: string;
@@ -26,20 +26,6 @@ function scripted(answer?: (call: Call) => Response | undefined) {
   };
   const events = () => calls.filter((c) => c.path === "/event");
   return { fetch, calls, events };
-}
-
-function client(
-  fetch: typeof globalThis.fetch,
-  extra: Partial<MkStatsClientOptions> = {},
-): MkStatsClient {
-  return new MkStatsClient({
-    pluginId: "my_plugin",
-    pluginVersion: "1.0.0",
-    deviceId: "stable-device-id",
-    endpoint: "http://mkstats.test/api",
-    fetch,
-    ...extra,
-  });
 }
 
 /** Queues 50 names, 150 counts in all. */

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
+import { solve } from "./_mkstats_routes_fixtures.ts";
 
 const COMMON = {
   plugin_id: "demo",
@@ -13,15 +12,6 @@ const COMMON = {
   user_hash: "a".repeat(64),
   device_fingerprint: "b".repeat(64),
 };
-const encoder = new TextEncoder();
-
-function solve(challenge: string, difficulty: number): string {
-  const zeros = "0".repeat(difficulty);
-  for (let n = 0;; n++) {
-    const nonce = n.toString(16);
-    if (hex.encode(sha256(encoder.encode(`${challenge}:${nonce}`))).startsWith(zeros)) return nonce;
-  }
-}
 
 function post(server: EdgewireServer, path: string, body: unknown, env?: unknown) {
   return server.fetch(

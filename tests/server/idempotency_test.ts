@@ -1,27 +1,9 @@
 import assert from "node:assert/strict";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { hex } from "@scure/base";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { COMMON, solve } from "./_mkstats_routes_fixtures.ts";
 
 const ADMIN = "admin-key-for-tests-only";
-const COMMON = {
-  plugin_id: "pill_kstati",
-  version: "1.0.0",
-  client_name: "exteraGram",
-  client_version: "12.3.1",
-  user_hash: "a".repeat(64),
-  device_fingerprint: "b".repeat(64),
-};
-const encoder = new TextEncoder();
-
-function solve(challenge: string, difficulty: number): string {
-  const zeros = "0".repeat(difficulty);
-  for (let n = 0;; n++) {
-    const nonce = n.toString(16);
-    if (hex.encode(sha256(encoder.encode(`${challenge}:${nonce}`))).startsWith(zeros)) return nonce;
-  }
-}
 
 function start(options: ServerOptions = {}) {
   const clock = { time: Date.UTC(2025, 0, 15, 12) };
