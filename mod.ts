@@ -2,10 +2,11 @@
  * Edgewire: standards-only clients for telemetry and realtime messaging
  * that run unchanged on Deno, Bun, Node, Cloudflare Workers and browsers,
  * plus the shared core they are built from: `MkStatsClient` and the
- * proof-of-work solver, `HonchClient` with the Honch wire codec, and migas
- * under the `migas` namespace (`migas.setup()`). Each service also has its own
- * entry point (`@edgewire/sdk/mkstats`, `@edgewire/sdk/pow`,
- * `@edgewire/sdk/honch`, `@edgewire/sdk/migas`, `@edgewire/sdk/server`).
+ * proof-of-work solver, `HonchClient` with the Honch wire codec, migas
+ * under the `migas` namespace (`migas.setup()`), and `EmitterClient` for
+ * Emitter's publish and subscribe. Each service also has its own entry point
+ * (`@edgewire/sdk/mkstats`, `@edgewire/sdk/pow`, `@edgewire/sdk/honch`,
+ * `@edgewire/sdk/migas`, `@edgewire/sdk/emitter`, `@edgewire/sdk/server`).
  *
  * @example
  * ```ts
@@ -85,3 +86,38 @@ export {
   type WireValue,
   wireValueToJson,
 } from "./src/honch/mod.ts";
+export {
+  type BackoffOption,
+  EMITTER_STATUS,
+  type EmitterCallOptions,
+  EmitterClient,
+  type EmitterClientOptions,
+  EmitterConnectError,
+  type EmitterConnectOptions,
+  EmitterError,
+  type EmitterEvents,
+  EmitterHistoryMessage,
+  type EmitterHistoryRequest,
+  type EmitterKeybanRequest,
+  type EmitterKeybanResponse,
+  type EmitterKeygenRequest,
+  type EmitterKeygenResponse,
+  type EmitterLinkPublishRequest,
+  type EmitterLinkRequest,
+  type EmitterLinkResponse,
+  type EmitterMeResponse,
+  EmitterMessage,
+  type EmitterPresenceEvent,
+  type EmitterPresenceMember,
+  type EmitterPresenceRequest,
+  type EmitterPresenceResponse,
+  type EmitterPublishRequest,
+  type EmitterShareSubscribeRequest,
+  type EmitterStatus,
+  EmitterSubscribeError,
+  type EmitterSubscribeRequest,
+  EmitterSubscription,
+  type EmitterUnsubscribeRequest,
+  MqttProtocolError,
+  type MqttProtocolProblem,
+} from "./src/emitter/mod.ts";

@@ -14,6 +14,12 @@ Deno.test("the root export holds every client module and the shared core the REA
   assert.equal(typeof root.migas.setup, "function");
   assert.equal(typeof root.migas.track, "function");
   assert.equal(typeof root.migas.createMigas, "function");
+  // Emitter: the client, its messages and its errors
+  assert.equal(typeof root.EmitterClient, "function");
+  assert.equal(typeof root.EmitterMessage, "function");
+  assert.equal(typeof root.EmitterHistoryMessage, "function");
+  assert.equal(typeof root.EmitterSubscription, "function");
+  assert.ok(new root.EmitterError(root.EMITTER_STATUS.notFound) instanceof root.EdgewireError);
   // the shared core
   for (const name of ["EdgewireError", "HttpError", "BoundedQueue", "MemoryStorage", "Backoff"]) {
     assert.equal(typeof (root as Record<string, unknown>)[name], "function", name);

@@ -1,5 +1,6 @@
 /**
- * The broker's API calls (`keygen`, `keyban`, `link`, `me`, `presence`): their
+ * The broker's API calls (`keygen`, `keyban`, `link`, `me`, `presence`,
+ * `history`): their
  * JSON bodies, checked before sending, published at QoS 1 to
  * `emitter/<name>/`, and their answers, which the broker sends back on the same
  * topic (or on `emitter/error/`) to the asking connection, without a
@@ -10,12 +11,14 @@
  */
 
 import { Deadline } from "../core/deadline.ts";
-import { AbortedError, NetworkError, TimeoutError } from "../core/errors.ts";
+import { AbortedError, EdgewireError, NetworkError, TimeoutError } from "../core/errors.ts";
 import { integer, invalidArgument } from "../core/validate.ts";
-import { publishTopic } from "./_topic.ts";
+import { publishTopic, subscribeTopic } from "./_topic.ts";
+import { EmitterHistoryMessage } from "./message.ts";
 import { EMITTER_STATUS, EmitterError } from "./security/errors.ts";
 import type {
   EmitterCallOptions,
+  EmitterHistoryRequest,
   EmitterKeybanRequest,
   EmitterKeygenRequest,
   EmitterLinkRequest,
@@ -24,7 +27,7 @@ import type {
 } from "./options.ts";
 
 /** The API calls that get an answer. */
-export type ApiName = "keygen" | "keyban" | "link" | "me" | "presence";
+export type ApiName = "keygen" | "keyban" | "link" | "me" | "presence" | "history";
 
 /** A JSON body to send (none for `me`) and the secrets in it, kept out of error messages. */
 export interface ApiBody {
@@ -45,7 +48,8 @@ interface Pending {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const LINK = /^[a-zA-Z0-9]{1,2}$/;
-const ANSWER_TOPIC = /^emitter\/(keygen|keyban|link|me|presence|error)\/?$/;
+const ANSWER_TOPIC = /^emitter\/(keygen|keyban|link|me|presence|history|error)\/?$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function keyOf(value: unknown): string {
   if (typeof value !== "string" || value === "") {
@@ -130,6 +134,63 @@ export function presenceBody(request: EmitterPresenceRequest): ApiBody {
     ? undefined
     : flag("presence", "changes", request.changes);
   return { body: { key, channel, status, changes }, secrets: [key] };
+}
+
+/**
+ * The body of history: `{key, channel, startFromID}`, where `channel` is the
+ * whole topic with its key and options (`key/a/?last=5`), as the broker
+ * parses it, and `startFromID` is only there when given.
+ *
+ * @throws {EmitterError} 401 for an empty key, 400 for a channel Emitter refuses.
+ * @throws {InvalidArgumentError} When `last`, `from`, `until` or `startFromId` is unusable.
+ */
+export function historyBody(request: EmitterHistoryRequest): ApiBody {
+  const key = keyOf(request.key);
+  const { topic } = subscribeTopic({ ...request, key });
+  const start = request.startFromId;
+  if (start !== undefined && (typeof start !== "string" || start === "" || !BASE64.test(start))) {
+    throw invalidArgument("history", "startFromId", "the id of a message history returned", start);
+  }
+  return { body: { key, channel: topic, startFromID: start }, secrets: [key] };
+}
+
+function base64Bytes(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Reads history's answer, `{messages: [{id, channel, payload}]}` with the id
+ * and payload in base64 (`null` for none), into messages.
+ *
+ * @returns The messages, in the broker's order.
+ * @throws {EdgewireError} `invalid_answer` when the answer does not have that shape.
+ */
+export function historyMessages(answer: Record<string, unknown>): EmitterHistoryMessage[] {
+  const { messages } = answer;
+  const invalid = (why: string) =>
+    new EdgewireError(
+      `Cannot read the Emitter broker's history answer as ${why}: check that the broker is Emitter`,
+      { code: "invalid_answer" },
+    );
+  if (messages === null || messages === undefined) return [];
+  if (!Array.isArray(messages)) throw invalid("'messages' is not a list");
+  return messages.map((message: unknown) => {
+    const { id, channel, payload } = (message ?? {}) as Record<string, unknown>;
+    const text = (value: unknown) => (value === null || value === undefined ? "" : value);
+    const idText = text(id);
+    const payloadText = text(payload);
+    if (
+      typeof channel !== "string" || typeof idText !== "string" ||
+      typeof payloadText !== "string" ||
+      !BASE64.test(idText) || !BASE64.test(payloadText)
+    ) {
+      throw invalid("a message lacks a channel, or its id or payload is not base64");
+    }
+    return new EmitterHistoryMessage(idText, channel, base64Bytes(payloadText));
+  });
 }
 
 /**

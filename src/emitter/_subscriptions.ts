@@ -1,5 +1,6 @@
 /**
- * The client's table of subscriptions: one entry per key and channel, each
+ * The client's table of subscriptions: one entry per key, channel and share
+ * group (none for a plain subscription), each
  * with its {@linkcode EmitterSubscription} and the promise of its SUBACK.
  * The client sends the packets; this file keeps the entries, settles them
  * from SUBACK, delivers messages to the ones that match, and ends them.
@@ -15,7 +16,7 @@ import { EmitterSubscription } from "./subscription.ts";
 
 /** One subscription as the client keeps it. */
 export interface SubscriptionEntry {
-  /** The table's id for it: key and channel. */
+  /** The table's id for it: key, share group and channel. */
   id: string;
   /** The channel key it was made with. */
   key: string;
@@ -27,6 +28,11 @@ export interface SubscriptionEntry {
   acked: Promise<void>;
   /** Settles `acked`, with an error when the broker refused. */
   settle: (error?: Error) => void;
+}
+
+/** A plain subscription and one in a share group are two entries, even on one channel. */
+function idOf(key: string, channel: string, group: string | undefined): string {
+  return group === undefined ? `${key}/${channel}` : `${key}/$share/${group}/${channel}`;
 }
 
 /** Every subscription of one client. */
@@ -42,12 +48,17 @@ export class Subscriptions {
   }
 
   /**
-   * The entry for a key and channel, made when there is none yet.
+   * The entry for a key, channel and share group, made when there is none yet.
    *
    * @returns The entry, and whether it was just made (and so needs a SUBSCRIBE).
    */
-  open(key: string, channel: string, topic: string): { entry: SubscriptionEntry; made: boolean } {
-    const id = `${key}/${channel}`;
+  open(
+    key: string,
+    channel: string,
+    topic: string,
+    group?: string,
+  ): { entry: SubscriptionEntry; made: boolean } {
+    const id = idOf(key, channel, group);
     const existing = this.#entries.get(id);
     if (existing !== undefined) return { entry: existing, made: false };
     const { promise, settle } = deferred();
@@ -57,9 +68,9 @@ export class Subscriptions {
     return { entry, made: true };
   }
 
-  /** The entry for a key and channel, if any. */
-  find(key: string, channel: string): SubscriptionEntry | undefined {
-    return this.#entries.get(`${key}/${channel}`);
+  /** The entry for a key, channel and share group, if any. */
+  find(key: string, channel: string, group?: string): SubscriptionEntry | undefined {
+    return this.#entries.get(idOf(key, channel, group));
   }
 
   /** Every entry, to subscribe again after a reconnection. */

@@ -1,8 +1,9 @@
 /**
  * Emitter topics as the official SDKs build them: `key/channel/` and then the
  * options after `?` (`me=0`, `ttl=N` on publish; `last`, `from`, `until` on
- * subscribe), checked with the broker's own parser before anything is sent;
- * and the match of a delivered topic against a subscription.
+ * subscribe), and `key/$share/group/channel/` for a share group, checked with
+ * the broker's own parser before anything is sent; and the match of a
+ * delivered topic against a subscription.
  *
  * @module
  */
@@ -83,6 +84,41 @@ export function subscribeTopic(
   }
   const built = build("subscribe", request.key, request.channel, options);
   return { topic: built.topic, channel: built.channel };
+}
+
+/**
+ * The topic of a subscription in a share group: `key/$share/group/channel/`
+ * with the options of {@linkcode subscribeTopic}. The broker hands each
+ * message of the channel to one member of each group.
+ *
+ * @param request The key, channel, group and replay options.
+ * @returns The topic and the channel pattern (without `$share/group/`).
+ * @throws {EmitterError} 401 for an empty key or one with `/`, 400 for a channel Emitter
+ * refuses or a group that is not one plain channel segment (no `/`, no wildcard).
+ * @throws {InvalidArgumentError} When `last`, `from` or `until` is out of range.
+ */
+export function shareTopic(
+  request: {
+    key: unknown;
+    channel: unknown;
+    group: unknown;
+    last?: unknown;
+    from?: unknown;
+    until?: unknown;
+  },
+): BuiltTopic {
+  const { topic, channel } = subscribeTopic(request);
+  const { group } = request;
+  const segment = typeof group === "string" ? parseChannel(`g/${group}/`) : undefined;
+  if (segment?.type !== "static" || segment.query.length !== 1) {
+    throw new EmitterError(EMITTER_STATUS.badRequest, {
+      cause: new Error(
+        "Cannot subscribe as the share group is not one channel segment: use letters, digits and '-._:'",
+      ),
+    });
+  }
+  const key = request.key as string;
+  return { topic: `${key}/$share/${group}/${topic.slice(key.length + 1)}`, channel };
 }
 
 function segments(text: string): string[] {

@@ -4,26 +4,28 @@
  * browsers and Workers. It keeps the connection alive, notices a dead one,
  * reconnects with capped jittered backoff and then resubscribes, resends
  * unacknowledged QoS 1 publishes and flushes the bounded offline queue, in
- * that order. The broker's API calls (`keygen`, `keyban`, `link`, `me`,
- * `presence`) return promises of their answers, correlated by packet id.
+ * that order. Subscriptions may join a share group. The broker's API calls
+ * (`keygen`, `keyban`, `link`, `me`, `presence`, `history`) return promises of
+ * their answers, correlated by packet id.
  *
  * @module
  */
 
 import { BackoffGate } from "../core/backoff.ts";
-import { Deadline } from "../core/deadline.ts";
-import { delay } from "../core/delay.ts";
-import { AbortedError, EdgewireError, NetworkError, TimeoutError } from "../core/errors.ts";
+import { EdgewireError, NetworkError } from "../core/errors.ts";
 import type { QueueStats } from "../core/queue.ts";
 import { integer } from "../core/validate.ts";
-import { MqttConnection } from "./_connection.ts";
+import type { MqttConnection } from "./_connection.ts";
 import { deferred, within } from "./_deferred.ts";
+import { dialMqtt } from "./_dial.ts";
 import { Events } from "./_events.ts";
 import { Outbox, type Outgoing } from "./_outbox.ts";
 import {
   type ApiBody,
   type ApiName,
   ApiRequests,
+  historyBody,
+  historyMessages,
   keybanBody,
   keygenBody,
   linkBody,
@@ -31,17 +33,18 @@ import {
   presenceBody,
 } from "./_requests.ts";
 import { type ResolvedEmitterOptions, resolveEmitterOptions } from "./_resolve_options.ts";
+import { Reconnector } from "./_reconnector.ts";
 import { type SubscriptionEntry, Subscriptions } from "./_subscriptions.ts";
-import { messagePayload, publishTopic, subscribeTopic } from "./_topic.ts";
-import { EmitterConnectError } from "./errors.ts";
-import { EmitterMessage } from "./message.ts";
+import { messagePayload, publishTopic, shareTopic, subscribeTopic } from "./_topic.ts";
+import { type EmitterHistoryMessage, EmitterMessage } from "./message.ts";
 import { MqttProtocolError } from "./mqtt/errors.ts";
-import type { MqttConnackPacket, MqttPacket, MqttPublishPacket } from "./mqtt/packets.ts";
+import type { MqttPacket, MqttPublishPacket } from "./mqtt/packets.ts";
 import type {
   EmitterCallOptions,
   EmitterClientOptions,
   EmitterConnectOptions,
   EmitterEvents,
+  EmitterHistoryRequest,
   EmitterKeybanRequest,
   EmitterKeybanResponse,
   EmitterKeygenRequest,
@@ -53,6 +56,7 @@ import type {
   EmitterPresenceRequest,
   EmitterPresenceResponse,
   EmitterPublishRequest,
+  EmitterShareSubscribeRequest,
   EmitterSubscribeRequest,
   EmitterUnsubscribeRequest,
 } from "./options.ts";
@@ -81,10 +85,9 @@ export class EmitterClient {
   readonly #subscriptions: Subscriptions;
   readonly #requests: ApiRequests;
   #connection: MqttConnection | undefined;
-  #connack: { resolve: (p: MqttConnackPacket) => void; reject: (e: Error) => void } | undefined;
   #connected = false;
   #stopped = true;
-  #reconnecting: AbortController | undefined;
+  readonly #reconnector: Reconnector;
   #dialing: Promise<void> | undefined;
   #nextId = 0;
 
@@ -115,6 +118,12 @@ export class EmitterClient {
       this.#o.timeoutMs,
       (event) => this.#events.emit("presence", event),
     );
+    this.#reconnector = new Reconnector({
+      gate: this.#gate,
+      done: () => this.#stopped || this.#connected,
+      dial: (signal) => this.#dialOnce(signal),
+      failed: (error) => this.#events.emit("error", error),
+    });
   }
 
   /** Whether the broker accepted the current connection. */
@@ -162,8 +171,7 @@ export class EmitterClient {
    */
   disconnect(): Promise<void> {
     this.#stopped = true;
-    this.#reconnecting?.abort();
-    this.#reconnecting = undefined;
+    this.#reconnector.stop();
     const connection = this.#connection;
     this.#connection = undefined;
     const wasConnected = this.#connected;
@@ -245,7 +253,29 @@ export class EmitterClient {
    */
   async subscribe(request: EmitterSubscribeRequest): Promise<EmitterSubscription> {
     const { topic, channel } = subscribeTopic(request);
-    const { entry, made } = this.#subscriptions.open(request.key, channel, topic);
+    return await this.#subscribe(request.key, channel, topic, undefined);
+  }
+
+  /**
+   * Subscribes in a share group (`key/$share/group/channel/`): the broker hands
+   * each message of the channel to one member of the group, so the group's
+   * members share the work. Emitter checks the key against the share topic, so
+   * make it for `$share/<group>/<channel>/`. Otherwise as {@linkcode EmitterClient.subscribe}.
+   *
+   * @param request Key, channel, group (one channel segment) and replay options.
+   * @returns The subscription, an async iterator of the messages this member gets.
+   * @throws {EmitterError} 400 with the broker's text for a group that is not one
+   * channel segment, else as for subscribe.
+   * @throws {EmitterSubscribeError} When the broker refuses it (SUBACK 0x80).
+   * @throws {TimeoutError} When SUBACK takes longer than `timeoutMs`.
+   */
+  async subscribeWithGroup(request: EmitterShareSubscribeRequest): Promise<EmitterSubscription> {
+    const { topic, channel } = shareTopic(request);
+    return await this.#subscribe(request.key, channel, topic, request.group);
+  }
+
+  async #subscribe(key: string, channel: string, topic: string, group: string | undefined) {
+    const { entry, made } = this.#subscriptions.open(key, channel, topic, group);
     if (made && this.#connected) this.#sendSubscribe(entry);
     const drop = () => this.#subscriptions.drop(entry);
     await within(entry.acked, this.#o.timeoutMs, "a SUBACK", drop);
@@ -256,14 +286,17 @@ export class EmitterClient {
    * Drops a subscription and ends its iterator; resolves on UNSUBACK, or at
    * once when offline.
    *
-   * @param request The key and channel it was made with.
+   * @param request The key and channel it was made with, and its share group if any.
    * @returns Once the broker acknowledged it.
-   * @throws {EmitterError} When the key or channel breaks Emitter's rules.
+   * @throws {EmitterError} When the key, channel or group breaks Emitter's rules.
    * @throws {TimeoutError} When UNSUBACK takes longer than `timeoutMs`.
    */
   async unsubscribe(request: EmitterUnsubscribeRequest): Promise<void> {
-    const { topic, channel } = subscribeTopic({ key: request.key, channel: request.channel });
-    const entry = this.#subscriptions.find(request.key, channel);
+    const { key, group } = request;
+    const { topic, channel } = group === undefined
+      ? subscribeTopic({ key, channel: request.channel })
+      : shareTopic({ key, channel: request.channel, group });
+    const entry = this.#subscriptions.find(key, channel, group);
     if (entry !== undefined) this.#subscriptions.drop(entry);
     if (!this.#connected) return;
     const packetId = this.#allocateId();
@@ -337,6 +370,26 @@ export class EmitterClient {
     return this.#call("presence", () => presenceBody(request), request);
   }
 
+  /**
+   * Gets a channel's stored messages (`emitter/history/`), as {@linkcode EmitterClient.keygen} calls.
+   *
+   * @param request Key (with load), channel, `last` (the broker's default is 1), `from`,
+   * `until`, `startFromId` (an `id` from an earlier answer), signal, timeout.
+   * @returns The messages, with their ids, in the broker's order.
+   * @throws {EmitterError} With the broker's status and message when it refuses.
+   * @throws {InvalidArgumentError} When `last`, `from`, `until` or `startFromId` is unusable.
+   * @throws {EdgewireError} `invalid_answer` when the answer is not history's.
+   * @throws {TimeoutError | AbortedError | NetworkError} As for keygen.
+   */
+  async history(request: EmitterHistoryRequest): Promise<EmitterHistoryMessage[]> {
+    const answer = await this.#call<Record<string, unknown>>(
+      "history",
+      () => historyBody(request),
+      request,
+    );
+    return historyMessages(answer);
+  }
+
   /** Builds the body first, so a refusal before sending rejects rather than throws. */
   async #call<T>(name: ApiName, body: () => ApiBody, options: EmitterCallOptions): Promise<T> {
     return await this.#requests.call<T>(name, body(), options);
@@ -359,40 +412,15 @@ export class EmitterClient {
   }
 
   async #dial(signal: AbortSignal | undefined): Promise<void> {
-    const deadline = new Deadline(this.#o.timeoutMs, {
-      signal,
-      onTimeout: (ms) =>
-        new TimeoutError(`Cannot connect to the Emitter broker within ${ms} ms`, ms),
-      onAbort: (reason) => new AbortedError("Connecting to Emitter was aborted", { cause: reason }),
-    });
-    const connection = new MqttConnection(this.#o, {
-      packet: (packet) => this.#onPacket(connection, packet),
-      closed: (error) => this.#onClosed(connection, error),
-    });
-    this.#connection = connection;
-    try {
-      await deadline.race(connection.opened);
-      const connack = new Promise<MqttConnackPacket>((resolve, reject) => {
-        this.#connack = { resolve, reject };
-      });
-      connection.send({
-        type: "connect",
-        protocolVersion: 4,
-        clientId: this.#o.clientId,
-        cleanSession: true,
-        keepAlive: this.#o.keepaliveSeconds,
-        username: this.#o.username,
-      });
-      const answer = await deadline.race(connack);
-      if (answer.returnCode !== 0) throw new EmitterConnectError(answer.returnCode);
-    } catch (error) {
-      if (this.#connection === connection) this.#connection = undefined;
-      connection.close(error instanceof EdgewireError ? error : undefined);
+    let made: MqttConnection | undefined;
+    const connection = await dialMqtt(this.#o, signal, {
+      created: (c) => (this.#connection = made = c),
+      packet: (c, packet) => this.#onPacket(c, packet),
+      closed: (c, error) => this.#onClosed(c, error),
+    }).catch((error) => {
+      if (made !== undefined && this.#connection === made) this.#connection = undefined;
       throw error;
-    } finally {
-      deadline.end();
-      this.#connack = undefined;
-    }
+    });
     this.#connected = true;
     this.#gate.succeeded();
     connection.startKeepalive();
@@ -433,9 +461,6 @@ export class EmitterClient {
   #onPacket(connection: MqttConnection, packet: MqttPacket): void {
     if (connection !== this.#connection) return;
     switch (packet.type) {
-      case "connack":
-        this.#connack?.resolve(packet);
-        return;
       case "publish": {
         if (packet.qos === 1 && packet.packetId !== undefined) {
           connection.send({ type: "puback", packetId: packet.packetId });
@@ -463,7 +488,6 @@ export class EmitterClient {
   }
 
   #onClosed(connection: MqttConnection, error: EdgewireError | undefined): void {
-    this.#connack?.reject(error ?? new NetworkError("The Emitter connection closed"));
     if (connection !== this.#connection) return;
     this.#connection = undefined;
     this.#acks.clear();
@@ -473,33 +497,6 @@ export class EmitterClient {
     if (error instanceof MqttProtocolError) this.#events.emit("error", error);
     if (!wasConnected || this.#stopped) return;
     this.#events.emit("disconnect", error);
-    void this.#reconnect();
-  }
-
-  async #reconnect(): Promise<void> {
-    if (this.#reconnecting !== undefined) return;
-    const controller = new AbortController();
-    this.#reconnecting = controller;
-    try {
-      while (!this.#stopped && !this.#connected) {
-        await delay(this.#gate.failed(), { signal: controller.signal });
-        if (this.#connected) return;
-        try {
-          await this.#dialOnce(controller.signal);
-        } catch (error) {
-          if (controller.signal.aborted) return;
-          this.#events.emit(
-            "error",
-            error instanceof EdgewireError
-              ? error
-              : new NetworkError("Cannot reconnect to Emitter", { cause: error }),
-          );
-        }
-      }
-    } catch {
-      // The wait was aborted by disconnect()
-    } finally {
-      if (this.#reconnecting === controller) this.#reconnecting = undefined;
-    }
+    this.#reconnector.start();
   }
 }

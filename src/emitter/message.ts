@@ -1,6 +1,8 @@
 /**
  * {@linkcode EmitterMessage}: one message delivered on a subscription, with
- * its channel and its payload readable as text, JSON or bytes.
+ * its channel and its payload readable as text, JSON or bytes; and
+ * {@linkcode EmitterHistoryMessage}, a stored message a history request
+ * returned, which also has the broker's id.
  *
  * @module
  */
@@ -83,5 +85,34 @@ export class EmitterMessage {
    */
   asBinary(): Uint8Array {
     return this.#payload.slice();
+  }
+}
+
+/**
+ * A stored message from `EmitterClient.history()`: a message with the
+ * broker's id, which a later request passes as `startFromId` to page on.
+ *
+ * @example
+ * ```ts
+ * import { EmitterHistoryMessage } from "./message.ts";
+ *
+ * const message = new EmitterHistoryMessage("AAECAw==", "chat/", new Uint8Array([104, 105]));
+ * console.log(message.id, message.channel, message.asString()); // "AAECAw==" "chat/" "hi"
+ * ```
+ */
+export class EmitterHistoryMessage extends EmitterMessage {
+  /** The broker's id of the message, as it sent it (base64 text); opaque to the client. */
+  readonly id: string;
+
+  /**
+   * Wraps a stored message; the bytes are copied, so the message owns them.
+   *
+   * @param id The broker's id of the message.
+   * @param channel The channel it was published on, without its key.
+   * @param payload Its bytes.
+   */
+  constructor(id: string, channel: string, payload: Uint8Array) {
+    super(channel, payload);
+    this.id = id;
   }
 }

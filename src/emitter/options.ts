@@ -1,7 +1,8 @@
 /**
  * The options of `EmitterClient` and the shapes of its requests: publish,
- * subscribe and unsubscribe, the broker's API calls (`keygen`, `keyban`,
- * `link`, `me`, `presence`) and their answers, and the events it emits. Every field of
+ * subscribe (alone or in a share group) and unsubscribe, the broker's API
+ * calls (`keygen`, `keyban`, `link`, `me`, `presence`, `history`) and their
+ * answers, and the events it emits. Every field of
  * the client options is optional and checked once, at construction.
  *
  * @module
@@ -131,12 +132,24 @@ export interface EmitterSubscribeRequest {
   until?: number;
 }
 
+/**
+ * A subscription in a share group (`key/$share/group/channel/`): the broker
+ * hands each message of the channel to one member of each group, so a group
+ * of consumers shares the work.
+ */
+export interface EmitterShareSubscribeRequest extends EmitterSubscribeRequest {
+  /** The group's name: one channel segment (letters, digits, `-._:`; no `/`, no wildcard). */
+  group: string;
+}
+
 /** A subscription to drop. */
 export interface EmitterUnsubscribeRequest {
   /** The channel key it was made with. */
   key: string;
   /** The channel it was made with. */
   channel: string;
+  /** The share group it was made in, for one made with `subscribeWithGroup()`. */
+  group?: string;
 }
 
 /** The events of `EmitterClient` and what their listeners get. */
@@ -283,6 +296,22 @@ export interface EmitterPresenceEvent {
   channel: string;
   /** Who. */
   who: EmitterPresenceMember;
+}
+
+/** A history request (`emitter/history/`): the stored messages of a channel. */
+export interface EmitterHistoryRequest extends EmitterCallOptions {
+  /** A channel key with the load permission. */
+  key: string;
+  /** The channel, wildcards `+` and `#` allowed; a missing final `/` is added. */
+  channel: string;
+  /** How many of the newest stored messages to get (`last=`); the broker's default is 1. */
+  last?: number;
+  /** Only messages stored from this unix second (`from=`). */
+  from?: number;
+  /** Only messages stored until this unix second (`until=`). */
+  until?: number;
+  /** The `id` of a message of an earlier answer, to page on from it (`startFromID`). */
+  startFromId?: string;
 }
 
 /** A message to publish through a link made with `link()`. */

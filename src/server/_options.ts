@@ -6,7 +6,10 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../core/errors.ts";
 import { integer, invalidArgument } from "../core/validate.ts";
+import { parseLicense } from "../emitter/security/license.ts";
+import { type EmitterBrokerOptions, resolveBrokerOptions } from "./emitter/options.ts";
 import type { HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
@@ -163,6 +166,35 @@ function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
   };
 }
 
+function emitterOptions(value: EmitterBrokerOptions | undefined): EmitterBrokerOptions {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null) fail("emitter", "an object", value);
+  try {
+    resolveBrokerOptions(value);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    // The broker's own wording, with the field named as the server's caller wrote it
+    const field = `emitter.${error.argument}`;
+    throw new InvalidArgumentError(
+      field,
+      error.message.replace(/^Cannot [^']*'[^']*'/, `Cannot ${ACTION} as '${field}'`),
+    );
+  }
+  if (value.license !== undefined) {
+    try {
+      parseLicense(value.license);
+    } catch {
+      // Only the length is reported: a license is a secret
+      fail(
+        "emitter.license",
+        "an Emitter license (the EMITTER_LICENSE text), or unset to generate one",
+        value.license,
+      );
+    }
+  }
+  return { ...value };
+}
+
 function defaultClientAddress(_request: Request, env: unknown): string | undefined {
   if (typeof env !== "object" || env === null) return undefined;
   const remote = (env as { remoteAddr?: unknown }).remoteAddr;
@@ -199,6 +231,8 @@ export interface ResolvedOptions {
   installLimits: Required<RateLimitOptions>;
   /** The per-address limiter's burst and rate. */
   addressLimits: Required<RateLimitOptions>;
+  /** The Emitter broker's options, checked. */
+  emitter: EmitterBrokerOptions;
   /** The clock. */
   now: () => number;
   /** Finds the caller's address. */
@@ -310,6 +344,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const honch = honchSettings(options.honch);
   const migas = migasSettings(options.migas);
   const cors = corsSettings(options.cors);
+  const emitter = emitterOptions(options.emitter);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
   const userNow = options.now;
@@ -327,6 +362,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     migas,
     idempotency,
     cors,
+    emitter,
     installLimits,
     addressLimits,
     now: userNow === undefined ? () => Date.now() : () => userNow(),

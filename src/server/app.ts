@@ -10,6 +10,11 @@
 import { Hono } from "hono";
 import { hex } from "@scure/base";
 import type { ServerContext, ServerState } from "./_context.ts";
+import { singleContractProvider } from "../emitter/security/contract.ts";
+import { EmitterBroker } from "./emitter/broker.ts";
+import { keygenRoutes } from "./emitter/keygen_routes.ts";
+import { presenceRoutes } from "./emitter/presence_routes.ts";
+import { websocketUpgrade } from "./emitter/_websocket_upgrade.ts";
 import { installCors } from "./_cors.ts";
 import { resolveOptions } from "./_options.ts";
 import { RequestRejection } from "./_validate.ts";
@@ -29,13 +34,15 @@ const PRUNE_INTERVAL_MS = 60_000;
  * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
  * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
- * `GET /healthz`, JSON 404s, and JSON errors that never leak details. The
+ * `GET /healthz`, the Emitter broker (MQTT over WebSocket on any path with
+ * `Upgrade: websocket`, `POST /presence`, `GET`/`POST /keygen`; see
+ * `server.emitter`), JSON 404s, and JSON errors that never leak details. The
  * public routes answer CORS preflights (see `cors`); the admin routes never do.
  * Options are validated here, synchronously; the store is first used (and
  * the secret generated) on the first request. Without a `store`, state is
  * kept in a new {@linkcode MemoryStore}.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter and clock.
  * @returns The server; hand `server.fetch` to `Deno.serve`, `Bun.serve`, a Node adapter or a Worker.
  * @throws {InvalidArgumentError} When an option is out of range, or `store` is not a {@linkcode ServerStore}.
  *
@@ -101,10 +108,25 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       await target.pruneInstallTokens(time);
       await target.pruneHonch(time);
       await target.pruneIdempotencyKeys(time);
+      await target.pruneEmitter(time);
     },
   };
 
+  // Made on first use: a Worker may not draw random numbers (a new license) at module scope
+  let broker: EmitterBroker | undefined;
+  const emitter = (): EmitterBroker => {
+    if (broker !== undefined) return broker;
+    broker = new EmitterBroker({ ...settings.emitter, store });
+    // First used after close(): it refuses every connection rather than keep one open
+    if (closed) void broker.close();
+    return broker;
+  };
+  let keygen: Hono | undefined;
+  let presence: Hono | undefined;
+
   const app = new Hono();
+  // First of all: an upgrade on any path is an MQTT connection, as on the real broker
+  app.use("*", websocketUpgrade(emitter, (request, env) => context.clientAddress(request, env)));
   installCors(app, settings.cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
   const mkstats = mkstatsRoutes(context);
@@ -112,6 +134,19 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   app.route("/api", mkstats);
   app.route("/", honchRoutes(context));
   app.route("/", migasRoutes(context, settings.migas));
+  app.all("/keygen", (c) => {
+    const license = emitter().license;
+    keygen ??= keygenRoutes({
+      cipher: license.cipher(),
+      contracts: singleContractProvider(license),
+      now,
+    });
+    return keygen.fetch(c.req.raw, c.env);
+  });
+  app.post("/presence", (c) => {
+    presence ??= presenceRoutes(emitter());
+    return presence.fetch(c.req.raw, c.env);
+  });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((error) => {
     if (error instanceof RequestRejection) return error.toResponse();
@@ -121,6 +156,9 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
 
   return {
     app,
+    get emitter(): EmitterBroker {
+      return emitter();
+    },
     async fetch(request: Request, env?: unknown): Promise<Response> {
       if (closed) return closedRejection().toResponse();
       return await app.fetch(request, env);
@@ -129,6 +167,8 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       // Every caller, concurrent ones included, waits for the one real close.
       closing ??= (async () => {
         closed = true;
+        // The broker first: its sessions may still write stored messages to the store
+        await broker?.close();
         if (ready !== undefined) await ready.catch(() => {});
         await store.close();
       })();

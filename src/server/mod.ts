@@ -3,8 +3,10 @@
  * the Edgewire services: the mkStats plugin analytics API
  * (`/api/v1/handshake`, `/data`, `/event`, `/stats/:plugin_id`), Honch
  * capture (`POST /capture` with wire-v2 frames or JSON, and the admin read
- * `GET /api/honch/events`), and a migas server (usage breadcrumbs and
- * version checks over REST and GraphQL).
+ * `GET /api/honch/events`), a migas server (usage breadcrumbs and
+ * version checks over REST and GraphQL), and an Emitter broker
+ * ({@linkcode EmitterBroker}: MQTT over WebSocket on any path, `POST
+ * /presence`, `/keygen`; plain MQTT over TCP with {@linkcode serveMqttTcp}).
  *
  * State lives in a {@linkcode ServerStore}, one narrow interface per service
  * ({@linkcode SharedStore}, {@linkcode MkStatsStore}, {@linkcode HonchStore},
@@ -27,6 +29,28 @@
  */
 
 export { createServer } from "./app.ts";
+export {
+  type BrokerLink,
+  type BrokerSession,
+  EmitterBroker,
+  type EmitterBrokerStats,
+  type EmitterPresence,
+} from "./emitter/broker.ts";
+export type { EmitterBrokerOptions } from "./emitter/options.ts";
+export type { EmitterLicense, LicenseV1, LicenseV2 } from "../emitter/security/license.ts";
+export type { EmitterStatus } from "../emitter/security/errors.ts";
+export type { KeyCipher } from "../emitter/security/cipher.ts";
+export type { KEY_TARGET_ERRORS, SecurityKey } from "../emitter/security/key.ts";
+export type { ChannelOption, ChannelType, EmitterChannel } from "../emitter/security/channel.ts";
+export type { EmitterMessageQuery, EmitterStore, EmitterStoredMessage } from "./emitter/store.ts";
+export {
+  attachWebSocket,
+  type BrokerAcceptor,
+  MQTT_SUBPROTOCOLS,
+  selectMqttSubprotocol,
+} from "./emitter/websocket_link.ts";
+export { type MqttTcpOptions, type MqttTcpServer, serveMqttTcp } from "./emitter/mqtt_tcp.ts";
+export { bunWebSocketHandlers, type UpgradedWebSocket } from "../core/runtime/websocket_upgrade.ts";
 export type {
   CorsOptions,
   EdgewireServer,

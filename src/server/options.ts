@@ -6,6 +6,8 @@
  */
 
 import type { Hono } from "hono";
+import type { EmitterBroker } from "./emitter/broker.ts";
+import type { EmitterBrokerOptions } from "./emitter/options.ts";
 import type { ServerStore } from "./store.ts";
 
 /** The burst and refill rate of one rate limiter. */
@@ -256,6 +258,16 @@ export interface ServerOptions {
    */
   cors?: CorsOptions;
   /**
+   * The Emitter broker: MQTT 3.1.1 over WebSocket on any path (a request with
+   * `Upgrade: websocket`, subprotocol `mqttv3.1`, `mqttv3` or `mqtt`), `POST
+   * /presence` and `/keygen`, with stored messages and key bans in `store`.
+   * Without a `license`, one is generated in memory when the broker is first
+   * used, and its master key is `server.emitter.secret`.
+   *
+   * @default {} (a generated license, the real broker's limits)
+   */
+  emitter?: EmitterBrokerOptions;
+  /**
    * The clock, in milliseconds.
    *
    * @default Date.now
@@ -288,8 +300,16 @@ export interface EdgewireServer {
    */
   fetch(request: Request, env?: unknown): Promise<Response>;
   /**
-   * Closes the store. Calling it again does nothing; requests afterwards get
-   * 503 `server_closed`.
+   * The Emitter broker behind the WebSocket upgrade, `POST /presence` and
+   * `/keygen`: give it to `serveMqttTcp` for plain MQTT over TCP, or to
+   * `attachWebSocket` where the runtime upgrades outside `fetch` (Node's
+   * `upgrade` event). Made on first use, so a Worker may create the server at
+   * module scope.
+   */
+  readonly emitter: EmitterBroker;
+  /**
+   * Closes the Emitter broker (every MQTT connection), then the store.
+   * Calling it again does nothing; requests afterwards get 503 `server_closed`.
    *
    * @returns Once closed.
    */

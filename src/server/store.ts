@@ -11,10 +11,12 @@ import type { HonchStore } from "./honch/store.ts";
 import type { MigasStore } from "./migas/store.ts";
 import type { MkStatsStore } from "./mkstats/store.ts";
 import type { SharedStore } from "./common/store.ts";
+import type { EmitterStore } from "./emitter/store.ts";
 
 /**
  * Where the reference server keeps its state: the shared settings and spent
- * challenges, and the rows of mkStats, Honch and migas. Every method is
+ * challenges, the rows of mkStats, Honch and migas, and the Emitter broker's
+ * stored messages and key bans. Every method is
  * async, so a networked database can stand behind it; times are passed in by
  * the server, so a store never reads a clock of its own.
  *
@@ -27,7 +29,8 @@ import type { SharedStore } from "./common/store.ts";
  * await server.close(); // closes the store too
  * ```
  */
-export interface ServerStore extends SharedStore, MkStatsStore, HonchStore, MigasStore {}
+export interface ServerStore
+  extends SharedStore, MkStatsStore, HonchStore, MigasStore, EmitterStore {}
 
 /** Every method a {@linkcode ServerStore} has, to recognise one at run time. */
 export const STORE_METHODS: readonly (keyof ServerStore)[] = [
@@ -61,6 +64,11 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "listMigasProjects",
   "addMigasBreadcrumb",
   "countMigasUsage",
+  "storeEmitterMessage",
+  "queryEmitterMessages",
+  "setEmitterKeyBan",
+  "listEmitterKeyBans",
+  "pruneEmitter",
 ];
 
 /**

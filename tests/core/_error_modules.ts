@@ -13,10 +13,10 @@ import * as honch from "../../src/honch/mod.ts";
 import * as migas from "../../src/migas/mod.ts";
 import * as server from "../../src/server/mod.ts";
 import * as validate from "../../src/server/_validate.ts";
-// Emitter is not an entry point yet (its client is still to come); its errors are checked already
+import * as emitter from "../../src/emitter/mod.ts";
+// The Emitter codec and security modules are internal; their errors are checked all the same
 import * as emitterMqtt from "../../src/emitter/mqtt/mod.ts";
 import * as emitterSecurity from "../../src/emitter/security/mod.ts";
-import * as emitterClient from "../../src/emitter/errors.ts";
 
 /** Each package entry point's exports by its name, and the server's private validation module. */
 export const ERROR_MODULES = {
@@ -25,9 +25,9 @@ export const ERROR_MODULES = {
   "@edgewire/sdk/mkstats": mkstats,
   "@edgewire/sdk/honch": honch,
   "@edgewire/sdk/migas": migas,
+  "@edgewire/sdk/emitter": emitter,
   "@edgewire/sdk/server": server,
   "server/_validate.ts": validate,
   "emitter/mqtt (internal)": emitterMqtt,
   "emitter/security (internal)": emitterSecurity,
-  "emitter/errors (internal)": emitterClient,
 } as Record<string, Record<string, unknown>>;

@@ -7,7 +7,10 @@
  * API requests on `emitter/<name>/` to the asking socket, with no
  * subscription, `req` set to the packet id and before the PUBACK: keygen
  * through the real security module under a fresh license, the others in the
- * real broker's shapes.
+ * real broker's shapes (history from `stored`). With `behaviour.route` set it
+ * also delivers publishes to the sockets subscribed to their channel (one
+ * member per share group) and stores those with a `ttl`, and `serve()` puts it behind a real WebSocket
+ * server on 127.0.0.1, for clients in other runtimes.
  *
  * @module
  */
@@ -39,6 +42,23 @@ export interface FakeBrokerBehaviour {
   pingresp: boolean;
   /** Whether API answers wait in `held` until the test sends them. */
   holdAnswers: boolean;
+  /** Whether publishes reach the subscribed sockets (off: the test writes what arrives). */
+  route: boolean;
+}
+
+/** A message the broker keeps for history requests: the id as base64, as the broker sends it. */
+export interface FakeStoredMessage {
+  id: string;
+  channel: string;
+  payload: Uint8Array;
+}
+
+/** A subscription the broker routes to: the channel's segments and the share group, if any. */
+interface Route {
+  socket: FakeSocket;
+  topic: string;
+  segments: string[];
+  group: string | undefined;
 }
 
 /** An API answer the broker holds back. */
@@ -117,7 +137,12 @@ export class FakeBroker {
     puback: true,
     pingresp: true,
     holdAnswers: false,
+    route: false,
   };
+  /** The messages history answers with, oldest first. */
+  readonly stored: FakeStoredMessage[] = [];
+  readonly #routes: Route[] = [];
+  #shareTurn = 0;
   /** The license the broker's keys are made under, and its master key. */
   readonly license = newLicense();
   /** API answers held back while `behaviour.holdAnswers` is set. */
@@ -165,15 +190,23 @@ export class FakeBroker {
     if (packet.type === "connect" && b.connack !== undefined) {
       socket.reply({ type: "connack", sessionPresent: false, returnCode: b.connack });
     } else if (packet.type === "subscribe") {
+      for (const { topic } of packet.subscriptions) this.#subscribe(socket, topic);
       socket.reply({
         type: "suback",
         packetId: packet.packetId,
         granted: packet.subscriptions.map(() => b.suback),
       });
     } else if (packet.type === "unsubscribe") {
+      for (let i = this.#routes.length - 1; i >= 0; i--) {
+        const route = this.#routes[i];
+        if (route.socket === socket && packet.topics.includes(route.topic)) {
+          this.#routes.splice(i, 1);
+        }
+      }
       socket.reply({ type: "unsuback", packetId: packet.packetId });
     } else if (packet.type === "publish") {
       if (packet.topic.startsWith("emitter/")) this.#api(socket, packet.topic, packet);
+      else if (b.route) this.#route(socket, packet.topic, packet.payload);
       if (packet.qos === 1 && b.puback) {
         socket.reply({ type: "puback", packetId: packet.packetId! });
       }
@@ -213,6 +246,19 @@ export class FakeBroker {
       answer = result.ok
         ? { status: 200, key: result.key, channel: result.channel }
         : { ...result.error };
+    } else if (name === "history") {
+      const [key, ...rest] = String(body.channel).split("?")[0].split("/");
+      const channel = rest.join("/");
+      const last = Number(/[?&]last=(\d+)/.exec(String(body.channel))?.[1] ?? 1);
+      let found = this.stored.filter((m) => key !== "" && m.channel === channel);
+      const start = found.findIndex((m) => m.id === body.startFromID);
+      if (start >= 0) found = found.slice(start + 1);
+      const messages = found.slice(-last).map((m) => ({
+        id: m.id,
+        channel: m.channel,
+        payload: btoa(String.fromCharCode(...m.payload)),
+      }));
+      answer = { messages };
     } else if (name === "me") {
       answer = { status: 200, id: connectionId, links: this.#links.get(socket) ?? {} };
     } else if (name === "link") {
@@ -236,5 +282,83 @@ export class FakeBroker {
     const held = { socket, topic, answer };
     if (this.behaviour.holdAnswers) this.held.push(held);
     else this.send(held);
+  }
+
+  #subscribe(socket: FakeSocket, topic: string): void {
+    const parts = topic.split("?")[0].split("/").filter((part) => part !== "");
+    let group: string | undefined;
+    let segments = parts.slice(1);
+    if (segments[0] === "$share") {
+      group = segments[1];
+      segments = segments.slice(2);
+    }
+    this.#routes.push({ socket, topic, segments, group });
+  }
+
+  /** Delivers a publish as Emitter does: on its channel without key, to the matching sockets. */
+  #route(sender: FakeSocket, topic: string, payload: Uint8Array): void {
+    const [path, query = ""] = topic.split("?");
+    const segments = path.split("/").filter((part) => part !== "").slice(1);
+    const channel = `${segments.join("/")}/`;
+    // A time to live stores the message for history, under an id in the broker's base64 form
+    if (Number(/(?:^|&)ttl=(\d+)/.exec(query)?.[1] ?? 0) > 0) {
+      const id = btoa(String.fromCharCode(0, 0, 0, this.stored.length + 1));
+      this.stored.push({ id, channel, payload: payload.slice() });
+    }
+    const matching = this.#routes.filter((route) => {
+      if (query.split("&").includes("me=0") && route.socket === sender) return false;
+      return route.segments.every((want, i) =>
+        want === "#" || (i < segments.length && (want === "+" || want === segments[i]))
+      ) && (route.segments.at(-1) === "#" || route.segments.length === segments.length);
+    });
+    const chosen = new Set<FakeSocket>();
+    const groups = new Map<string, Route[]>();
+    for (const route of matching) {
+      if (route.group === undefined) chosen.add(route.socket);
+      else groups.set(route.group, [...(groups.get(route.group) ?? []), route]);
+    }
+    // One member of each group, in turn, so tests see the work shared deterministically
+    for (const members of groups.values()) {
+      chosen.add(members[this.#shareTurn++ % members.length].socket);
+    }
+    for (const socket of chosen) {
+      if (socket.readyState !== 1) continue;
+      socket.reply({ type: "publish", topic: channel, payload, qos: 0, retain: false, dup: false });
+    }
+  }
+
+  /**
+   * Serves the broker over real WebSockets on 127.0.0.1, any path, echoing
+   * the `mqtt` subprotocol; each connection is a socket of `sockets`.
+   *
+   * @returns The `ws:` URL, and the server to dispose of.
+   */
+  serve(): { url: string } & AsyncDisposable {
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+      const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",")
+        .map((name) => name.trim());
+      const protocol = ["mqttv3.1", "mqttv3", "mqtt"].find((name) => offered.includes(name));
+      const { socket: ws, response } = Deno.upgradeWebSocket(request, { protocol });
+      ws.binaryType = "arraybuffer";
+      const fake = new FakeSocket(this, request.url, protocol ?? "");
+      this.sockets.push(fake);
+      fake.onmessage = (event) => ws.readyState === 1 && ws.send(event.data);
+      fake.onclose = () => ws.close();
+      ws.onopen = () => fake.accept();
+      ws.onmessage = (event) => fake.send(new Uint8Array(event.data));
+      ws.onclose = () => {
+        fake.readyState = 3;
+        for (let i = this.#routes.length - 1; i >= 0; i--) {
+          if (this.#routes[i].socket === fake) this.#routes.splice(i, 1);
+        }
+      };
+      return response;
+    });
+    return {
+      url: `ws://127.0.0.1:${server.addr.port}/`,
+      async [Symbol.asyncDispose]() {
+        await server.shutdown();
+      },
+    };
   }
 }

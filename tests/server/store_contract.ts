@@ -1,7 +1,7 @@
 /**
  * The contract every {@linkcode ServerStore} keeps, as one suite:
  * `runStoreContract(name, make)` registers a test per behaviour of every
- * method of the shared, mkStats, Honch and migas interfaces, and, for a store
+ * method of the shared, mkStats, Honch, migas and Emitter interfaces, and, for a store
  * whose fixture can reopen it, that everything written survives a restart.
  * A new store (Postgres, …) only has to pass it.
  *
@@ -13,6 +13,7 @@ import { sharedContract } from "./_contract_shared.ts";
 import { mkstatsContract } from "./_contract_mkstats.ts";
 import { honchContract } from "./_contract_honch.ts";
 import { migasContract } from "./_contract_migas.ts";
+import { emitterContract } from "./_contract_emitter.ts";
 import {
   bytes,
   claim,
@@ -50,6 +51,7 @@ export function runStoreContract(name: string, make: () => Promise<StoreFixture>
   mkstatsContract(test);
   honchContract(test);
   migasContract(test);
+  emitterContract(test);
 
   test("everything written survives closing and reopening the store", async (fixture) => {
     if (fixture.reopen === undefined) return;

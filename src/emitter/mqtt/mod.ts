@@ -1,8 +1,9 @@
 /**
  * The MQTT 3.1.1 codec of the Emitter client and broker: packet types, the
  * encoder, the streaming decoder and its one error. MQTT 3.1 (`MQIsdp`) is
- * accepted too, as the real Emitter broker accepts it. Internal until the
- * Emitter client lands; not yet an entry point of the package.
+ * accepted too, as the real Emitter broker accepts it. Internal: of it the
+ * package's `emitter` entry point exports only `MqttProtocolError` and its
+ * `MqttProtocolProblem` codes.
  *
  * @example Round-trip a publish
  * ```ts

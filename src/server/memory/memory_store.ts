@@ -7,6 +7,7 @@
  */
 
 import type { ServerStore } from "../store.ts";
+import { memoryEmitter } from "./_emitter.ts";
 import { memoryHonch } from "./_honch.ts";
 import { Lifetime } from "./_lifetime.ts";
 import { memoryMigas } from "./_migas.ts";
@@ -15,7 +16,7 @@ import { memoryShared } from "./_shared.ts";
 
 /**
  * The methods of a {@linkcode MemoryStore}: every {@linkcode ServerStore}
- * method. The class takes them from its four parts, put together (and
+ * method. The class takes them from its parts, put together (and
  * type-checked) in its constructor.
  */
 export interface MemoryStore extends ServerStore {}
@@ -23,7 +24,8 @@ export interface MemoryStore extends ServerStore {}
 /**
  * A {@linkcode ServerStore} held in memory. Nothing survives the process, and
  * nothing is bounded but by what the server prunes (expired challenges,
- * tokens and partial uploads): use it for tests, demos and Workers that
+ * tokens, partial uploads and Emitter messages), except Emitter messages,
+ * also capped by count and bytes: use it for tests, demos and Workers that
  * forward what they capture, and a database store for anything kept.
  *
  * @example Serve from memory, as `createServer()` does by default
@@ -46,6 +48,7 @@ export class MemoryStore {
       ...memoryMkStats(life),
       ...memoryHonch(life),
       ...memoryMigas(life),
+      ...memoryEmitter(life),
     };
     Object.assign(this, store);
   }

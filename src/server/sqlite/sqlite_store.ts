@@ -10,6 +10,7 @@
 import { InvalidArgumentError } from "../../core/errors.ts";
 import type { ServerStore } from "../store.ts";
 import { SqliteConnection } from "./_connection.ts";
+import { sqliteEmitter } from "./_emitter.ts";
 import { sqliteHonch } from "./_honch.ts";
 import { sqliteMigas } from "./_migas.ts";
 import { sqliteMkStats } from "./_mkstats.ts";
@@ -17,7 +18,7 @@ import { sqliteShared } from "./_shared.ts";
 
 /**
  * The methods of a {@linkcode SqliteStore}: every {@linkcode ServerStore}
- * method. The class takes them from its four per-service parts, put together
+ * method. The class takes them from its per-service parts, put together
  * (and type-checked) in its constructor.
  */
 export interface SqliteStore extends ServerStore {}
@@ -59,7 +60,13 @@ export class SqliteStore {
     const db = new SqliteConnection(path);
     let store: ServerStore;
     try {
-      store = { ...sqliteShared(db), ...sqliteMkStats(db), ...sqliteHonch(db), ...sqliteMigas(db) };
+      store = {
+        ...sqliteShared(db),
+        ...sqliteMkStats(db),
+        ...sqliteHonch(db),
+        ...sqliteMigas(db),
+        ...sqliteEmitter(db),
+      };
     } catch (error) {
       void db.close();
       throw error;
