@@ -2,14 +2,16 @@
  * The settings of `deno task serve` (`examples/ingest_server.ts`), read from
  * `EDGEWIRE_*` environment variables by a pure function so they can be
  * tested without a process: host, port, database, admin key, proof-of-work
- * difficulty, Honch project keys and migas projects. What is missing and
- * needed (the admin key, a Honch project key) is generated, and the startup
+ * difficulty, Honch project keys, migas projects, the Emitter license and the
+ * plain MQTT port. What is missing and needed (the admin key, a Honch project
+ * key, an Emitter license with its master secret key) is generated, and the startup
  * banner that hands those over to the operator is built here too.
  *
  * @module
  */
 
 import { EdgewireError } from "../src/core/errors.ts";
+import { newLicense, parseLicense } from "../src/emitter/security/license.ts";
 import type { MigasProjectOptions, ServerOptions } from "../src/server/mod.ts";
 
 /** One environment variable of `deno task serve`, for the banner and the docs. */
@@ -53,6 +55,16 @@ export const SERVE_VARIABLES: readonly ServeVariable[] = [
     fallback: "none",
     meaning: "flagged versions as owner/repo@version, comma-separated",
   },
+  {
+    name: "EMITTER_LICENSE",
+    fallback: "one generated and printed once, with its master secret key",
+    meaning: "the Emitter broker's license, as the real broker reads it",
+  },
+  {
+    name: "EDGEWIRE_MQTT_PORT",
+    fallback: "none (MQTT over WebSocket only)",
+    meaning: "a port for plain MQTT over TCP; 0 picks a free one",
+  },
 ];
 
 /** The settings of `deno task serve`. */
@@ -73,8 +85,20 @@ export interface ServeConfig {
   honchProjectKeys: string[];
   /** The migas projects registered at start. */
   migasProjects: MigasProjectOptions[];
-  /** The keys generated because their variable was unset: to print once. */
-  generated: { adminKey?: string; honchProjectKey?: string };
+  /** The Emitter license, given or generated. */
+  emitterLicense: string;
+  /** The plain MQTT over TCP port, or `undefined` for none. */
+  mqttPort: number | undefined;
+  /**
+   * The keys generated because their variable was unset: to print once. The
+   * Emitter secret is the master key of a generated license.
+   */
+  generated: {
+    adminKey?: string;
+    honchProjectKey?: string;
+    emitterLicense?: string;
+    emitterSecret?: string;
+  };
 }
 
 /** Options of {@linkcode readServeConfig}. */
@@ -223,6 +247,27 @@ export function readServeConfig(
     honchProjectKeys = [generated.honchProjectKey];
   }
 
+  let emitterLicense = read("EMITTER_LICENSE");
+  if (emitterLicense === undefined) {
+    const made = newLicense((length) => random(new Uint8Array(length)));
+    emitterLicense = generated.emitterLicense = made.license.toString();
+    generated.emitterSecret = made.secret;
+  } else {
+    try {
+      parseLicense(emitterLicense);
+    } catch {
+      // Only the length is reported: a license is a secret
+      problems.push(
+        `EMITTER_LICENSE must be an Emitter license, such as the one printed at a start ` +
+          `without it: current value has ${emitterLicense.length} characters; ` +
+          "unset it to have one generated",
+      );
+    }
+  }
+  const mqttPort = read("EDGEWIRE_MQTT_PORT") === undefined
+    ? undefined
+    : integer("EDGEWIRE_MQTT_PORT", 0, 0, 65535, "such as 1883, or 0 for any free port");
+
   const migasProjects = readMigasProjects(
     read("EDGEWIRE_MIGAS_PROJECTS"),
     read("EDGEWIRE_MIGAS_BAD_VERSIONS"),
@@ -239,6 +284,8 @@ export function readServeConfig(
     difficulty,
     honchProjectKeys: [...new Set(honchProjectKeys)],
     migasProjects,
+    emitterLicense,
+    mqttPort,
     generated,
   };
 }
@@ -390,6 +437,13 @@ export const SERVE_ROUTES: readonly { module: string; route: string; access: str
     access: "open, for registered projects",
   },
   { module: "migas", route: "POST /api/admin/register", access: "admin key" },
+  {
+    module: "Emitter",
+    route: "MQTT over WebSocket on any path (subprotocol mqttv3.1, mqttv3 or mqtt)",
+    access: "channel keys",
+  },
+  { module: "Emitter", route: "POST /presence", access: "channel key with presence" },
+  { module: "Emitter", route: "GET  /keygen (form), POST /keygen", access: "master secret key" },
 ];
 
 /**
@@ -400,6 +454,7 @@ export const SERVE_ROUTES: readonly { module: string; route: string; access: str
  *
  * @param config The settings from {@linkcode readServeConfig}.
  * @param url The origin the server listens on, such as `http://127.0.0.1:8787`.
+ * @param mqttUrl The plain MQTT over TCP address, such as `mqtt://127.0.0.1:1883`, when it listens.
  * @returns The banner's lines.
  *
  * @example
@@ -410,7 +465,7 @@ export const SERVE_ROUTES: readonly { module: string; route: string; access: str
  * console.log(formatBanner(config, "http://127.0.0.1:8787").join("\n"));
  * ```
  */
-export function formatBanner(config: ServeConfig, url: string): string[] {
+export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string): string[] {
   const migas = config.migasProjects.map(({ project, latestVersion, badVersions }) =>
     [
       project,
@@ -418,15 +473,19 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
       badVersions?.length ? `, flagged ${badVersions.join(" ")}` : "",
     ].join("")
   );
+  const wsUrl = url.replace(/^http/, "ws");
   const lines = [
     "Edgewire reference server",
     `  database     ${config.store}${config.storeIsDefault ? " (default; set EDGEWIRE_DB)" : ""}`,
     `  difficulty   ${config.difficulty}`,
     `  Honch keys   ${config.honchProjectKeys.length} accepted`,
     `  migas        ${migas.length === 0 ? "no projects" : migas.join("; ")}`,
+    `  Emitter      ${wsUrl} (any path)${mqttUrl === undefined ? "" : `, ${mqttUrl}`}; license ${
+      config.generated.emitterLicense === undefined ? "from EMITTER_LICENSE" : "generated"
+    }`,
   ];
-  const { adminKey, honchProjectKey } = config.generated;
-  if (adminKey !== undefined || honchProjectKey !== undefined) {
+  const { adminKey, honchProjectKey, emitterLicense, emitterSecret } = config.generated;
+  if (adminKey !== undefined || honchProjectKey !== undefined || emitterLicense !== undefined) {
     lines.push(
       "",
       "Generated at this start and shown only now; export them to keep them across restarts:",
@@ -434,6 +493,13 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
     if (adminKey !== undefined) lines.push(`  EDGEWIRE_ADMIN_KEY=${adminKey}`);
     if (honchProjectKey !== undefined) {
       lines.push(`  EDGEWIRE_HONCH_PROJECT_KEYS=${honchProjectKey}`);
+    }
+    if (emitterLicense !== undefined) {
+      lines.push(
+        `  EMITTER_LICENSE=${emitterLicense}`,
+        "The Emitter master secret key of that license (it makes channel keys at /keygen; keep it private):",
+        `  ${emitterSecret}`,
+      );
     }
   }
   lines.push("", "Routes:");
@@ -446,6 +512,8 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
     `  mkStats  new MkStatsClient({ endpoint: "${url}/api", ... })`,
     `  Honch    new HonchClient({ endpoint: "${url}", apiKey: <a Honch key>, ... })`,
     `  migas    createMigas({ endpoint: "${url}" }), or MIGAS_ENDPOINT=${url}`,
+    `  Emitter  new EmitterClient({ endpoint: "${wsUrl}" }), or any MQTT client at ${wsUrl}` +
+      (mqttUrl === undefined ? "" : ` or ${mqttUrl}`),
     "",
     `Listening on ${url} (Ctrl-C stops it)`,
   );
@@ -457,7 +525,7 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
  * runtime opens its own): shared by `deno task serve` and the Node example.
  *
  * @param config What {@linkcode readServeConfig} read.
- * @returns The admin key, difficulty, Honch keys and migas projects.
+ * @returns The admin key, difficulty, Honch keys, migas projects and Emitter license.
  *
  * @example
  * ```ts
@@ -469,12 +537,13 @@ export function formatBanner(config: ServeConfig, url: string): string[] {
  */
 export function serverOptions(
   config: ServeConfig,
-): Pick<ServerOptions, "adminKey" | "difficulty" | "honch" | "migas"> {
+): Pick<ServerOptions, "adminKey" | "difficulty" | "honch" | "migas" | "emitter"> {
   return {
     adminKey: config.adminKey,
     difficulty: config.difficulty,
     honch: { projectKeys: config.honchProjectKeys },
     migas: { projects: config.migasProjects },
+    emitter: { license: config.emitterLicense },
   };
 }
 

@@ -1,15 +1,18 @@
 /**
  * Runs the reference server alone, for every module: `deno task serve`.
  * Settings come from `EDGEWIRE_*` environment variables (the table is in
- * the README and in `_serve_config.ts`); an admin key and a Honch project
- * key are generated when unset and printed once. A value it cannot use
+ * the README and in `_serve_config.ts`); an admin key, a Honch project key
+ * and an Emitter license (with its master secret key) are generated when
+ * unset and printed once. The Emitter broker answers MQTT over WebSocket on
+ * the HTTP port, and plain MQTT over TCP on `EDGEWIRE_MQTT_PORT` when it is
+ * set. A value it cannot use
  * stops it with exit code 2 and a line naming the variable. SIGINT (Ctrl-C)
  * and SIGTERM stop it cleanly: the HTTP server first, then the store.
  *
  * @module
  */
 
-import { createServer } from "../src/server/mod.ts";
+import { createServer, type MqttTcpServer, serveMqttTcp } from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import {
   databaseProblem,
@@ -70,6 +73,26 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   }
 }
 
+const hostOf = (hostname: string) => hostname.includes(":") ? `[${hostname}]` : hostname;
+
+// Plain MQTT over TCP first, so the banner can name its address
+let mqtt: MqttTcpServer | undefined;
+if (config.mqttPort !== undefined) {
+  try {
+    mqtt = await serveMqttTcp(server.emitter, {
+      hostname: config.hostname,
+      port: config.mqttPort,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    await server.close();
+    quit([
+      `Cannot listen for MQTT on ${config.hostname}:${config.mqttPort} (${reason(error)}): ` +
+      "stop what uses that port, or set EDGEWIRE_MQTT_PORT to another (0 picks a free one)",
+    ]);
+  }
+}
+
 let http: Deno.HttpServer<Deno.NetAddr>;
 try {
   http = Deno.serve({
@@ -77,11 +100,12 @@ try {
     port: config.port,
     signal: controller.signal,
     onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      console.log(formatBanner(config, `http://${host}:${port}`).join("\n"));
+      const mqttUrl = mqtt && `mqtt://${hostOf(mqtt.hostname)}:${mqtt.port}`;
+      console.log(formatBanner(config, `http://${hostOf(hostname)}:${port}`, mqttUrl).join("\n"));
     },
   }, server.fetch);
 } catch (error) {
+  await mqtt?.close();
   await server.close();
   const advice = error instanceof Deno.errors.AddrInUse
     ? "stop what uses that port, or set EDGEWIRE_PORT to another (0 picks a free one)"
@@ -90,6 +114,7 @@ try {
 }
 
 await http.finished;
+await mqtt?.close();
 await server.close();
 console.log("Stopped");
 // The signal listeners would keep the process alive

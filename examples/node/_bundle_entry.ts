@@ -3,12 +3,18 @@
  * reference server and its SQLite store (`@edgewire/sdk/server` and
  * `@edgewire/sdk/server/sqlite` once the package is installed from JSR) and
  * the settings module `deno task serve` uses, so `server.mjs` reads the same
- * `EDGEWIRE_*` variables.
+ * `EDGEWIRE_*` variables; and what it needs to carry MQTT from the `ws`
+ * package's sockets and a TCP port to the Emitter broker.
  *
  * @module
  */
 
-export { createServer } from "../../src/server/mod.ts";
+export {
+  attachWebSocket,
+  createServer,
+  selectMqttSubprotocol,
+  serveMqttTcp,
+} from "../../src/server/mod.ts";
 export { SqliteStore } from "../../src/server/sqlite/mod.ts";
 export {
   databaseProblem,

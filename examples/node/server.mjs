@@ -3,7 +3,7 @@
 // Needs Node 22.5 or newer: the SQLite store is node:sqlite, which Node 20
 // lacks. From this directory:
 //
-//   npm install      # @hono/node-server, for this example only
+//   npm install      # @hono/node-server and ws, for this example only
 //   npm run build    # bundles the server for Node into dist/ (needs deno)
 //   npm start        # the same EDGEWIRE_* variables as `deno task serve`
 //
@@ -12,17 +12,25 @@
 // "@edgewire/sdk/server" and SqliteStore from "@edgewire/sdk/server/sqlite";
 // "#edgewire" below is this directory's bundle of them, plus the settings
 // module of `deno task serve`.
+//
+// Node's HTTP server upgrades WebSockets outside `fetch`, on its `upgrade`
+// event: the `ws` package answers it, echoing the MQTT subprotocol the client
+// offered, and attachWebSocket hands each socket to the Emitter broker.
 
 import { mkdirSync } from "node:fs";
 import process from "node:process";
 import { serve } from "@hono/node-server";
+import { WebSocketServer } from "ws";
 import {
+  attachWebSocket,
   createServer,
   databaseProblem,
   dataDirectory,
   formatBanner,
   readServeConfig,
+  selectMqttSubprotocol,
   ServeConfigError,
+  serveMqttTcp,
   serverOptions,
   SqliteStore,
 } from "#edgewire";
@@ -59,13 +67,42 @@ const server = createServer({
   clientAddress: (_request, bindings) => bindings?.incoming?.socket?.remoteAddress,
 });
 
+const hostOf = (address) => (address.includes(":") ? `[${address}]` : address);
+
+// Plain MQTT over TCP first, so the banner can name its address
+let mqtt;
+if (config.mqttPort !== undefined) {
+  try {
+    mqtt = await serveMqttTcp(server.emitter, { hostname: config.hostname, port: config.mqttPort });
+  } catch (error) {
+    await server.close();
+    quit([
+      `Cannot listen for MQTT on ${config.hostname}:${config.mqttPort} (${reason(error)}): ` +
+      "stop what uses that port, or set EDGEWIRE_MQTT_PORT to another (0 picks a free one)",
+    ]);
+  }
+}
+
 const http = serve(
   { fetch: server.fetch, hostname: config.hostname, port: config.port },
   ({ address, port }) => {
-    const host = address.includes(":") ? `[${address}]` : address;
-    console.log(formatBanner(config, `http://${host}:${port}`).join("\n"));
+    const mqttUrl = mqtt && `mqtt://${hostOf(mqtt.hostname)}:${mqtt.port}`;
+    console.log(formatBanner(config, `http://${hostOf(address)}:${port}`, mqttUrl).join("\n"));
   },
 );
+
+// MQTT over WebSocket on any path, as the real broker: the first MQTT
+// subprotocol the client offered is echoed (none offered: none answered)
+const sockets = new WebSocketServer({
+  noServer: true,
+  handleProtocols: (offered) => selectMqttSubprotocol(offered) ?? false,
+});
+http.on("upgrade", (request, socket, head) => {
+  const address = request.socket.remoteAddress ?? "unknown";
+  sockets.handleUpgrade(request, socket, head, (ws) => {
+    attachWebSocket(server.emitter, ws, address);
+  });
+});
 http.on("error", async (error) => {
   await server.close();
   const advice = error.code === "EADDRINUSE"
@@ -80,7 +117,10 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping`);
-    // Finish the requests in flight, then close the store
+    // MQTT connections end now (they would hold the HTTP server open); then
+    // the requests in flight finish, and the store closes last
+    for (const ws of sockets.clients) ws.terminate();
+    mqtt?.close();
     http.close(async () => {
       await server.close();
       console.log("Stopped");

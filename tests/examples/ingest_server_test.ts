@@ -18,6 +18,7 @@ Deno.test({
       EDGEWIRE_HONCH_PROJECT_KEYS: "phc_first,phc_operator_chosen",
       EDGEWIRE_MIGAS_PROJECTS: "acme/tool@2.0.0,acme/other",
       EDGEWIRE_MIGAS_BAD_VERSIONS: "acme/tool@1.0.0",
+      EMITTER_LICENSE: "zT83oDV0DWY5_JysbSTPTDr8KB0AAAAAAAAAAAAAAAI:1",
       XDG_DATA_HOME: `${dir.path}/data`,
     });
     assert.match(served.banner, /difficulty +2/);

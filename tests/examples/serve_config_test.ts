@@ -55,8 +55,12 @@ Deno.test("every variable is read, trimmed, and given keys are neither generated
     EDGEWIRE_HONCH_PROJECT_KEYS: "phc_one, phc_two,phc_one",
     EDGEWIRE_MIGAS_PROJECTS: "nipreps/fmriprep@24.1.0, owner/tool ,x/y@v2.0.0",
     EDGEWIRE_MIGAS_BAD_VERSIONS: "nipreps/fmriprep@23.0.0,nipreps/fmriprep@23.1.0, owner/tool@0.1",
+    EMITTER_LICENSE: " zT83oDV0DWY5_JysbSTPTDr8KB0AAAAAAAAAAAAAAAI:1 ",
+    EDGEWIRE_MQTT_PORT: "1883",
   }));
   assert.equal(config.hostname, "0.0.0.0");
+  assert.equal(config.emitterLicense, "zT83oDV0DWY5_JysbSTPTDr8KB0AAAAAAAAAAAAAAAI:1");
+  assert.equal(config.mqttPort, 1883);
   assert.equal(config.port, 0);
   assert.equal(config.store, ":memory:");
   assert.equal(config.storeIsDefault, false);
@@ -166,9 +170,10 @@ Deno.test("the banner hands over generated keys once and never prints a supplied
     EDGEWIRE_HONCH_PROJECT_KEYS: "phc_operator",
     EDGEWIRE_MIGAS_PROJECTS: "a/b@2.0.0",
     EDGEWIRE_MIGAS_BAD_VERSIONS: "a/b@1.0.0",
+    EMITTER_LICENSE: "zT83oDV0DWY5_JysbSTPTDr8KB0AAAAAAAAAAAAAAAI:1",
   }));
   const banner = formatBanner(supplied, url).join("\n");
-  assert.doesNotMatch(banner, /operator-admin-key|phc_operator|Generated/);
+  assert.doesNotMatch(banner, /operator-admin-key|phc_operator|zT83oDV0|Generated/);
   assert.match(banner, /migas +a\/b latest 2\.0\.0, flagged 1\.0\.0/);
   for (const route of ["/api/v1/handshake", "/capture", "/api/honch/events", "/api/breadcrumb"]) {
     assert.ok(banner.includes(route), route);
@@ -180,8 +185,10 @@ Deno.test("the documented variables are exactly the ones read", async () => {
     new URL("../../examples/_serve_config.ts", import.meta.url),
   );
   const read = new Set(
-    [...source.matchAll(/(?:read|integer)\("(EDGEWIRE_[A-Z_]+)"/g)].map((match) => match[1]),
+    [...source.matchAll(/(?:read|integer)\("((?:EDGEWIRE|EMITTER)_[A-Z_]+)"/g)].map((match) =>
+      match[1]
+    ),
   );
-  assert.equal(read.size, 8);
+  assert.equal(read.size, 10);
   assert.deepEqual(new Set(SERVE_VARIABLES.map((v) => v.name)), read);
 });
