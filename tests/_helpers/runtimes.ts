@@ -108,6 +108,56 @@ export function locateRuntime(options: LocateOptions): LocatedRuntime {
 }
 
 /**
+ * Where the tests look for each runtime they run code under, for
+ * {@linkcode locateRuntime}: the ones .ci/run installs under `.tools/` come
+ * first, then the machine's.
+ */
+export const RUNTIMES = {
+  /** The machine's Node 20. */
+  node20: { title: "Node 20", candidates: ["/usr/bin/node", "node"], major: 20 },
+  /** The Node 22 that .ci/run installs. */
+  node22: {
+    title: "Node 22",
+    candidates: [`${REPOSITORY_ROOT}.tools/node22/node_modules/.bin/node`],
+    major: 22,
+  },
+  /** The first Node with `node:sqlite` (22.5+), which the Node example's SQLite store needs. */
+  nodeSqlite: {
+    title: "Node 22.5+",
+    candidates: [`${REPOSITORY_ROOT}.tools/node22/node_modules/.bin/node`, "node"],
+    accepts(version: string): boolean {
+      const [major, minor] = version.split(".").map(Number);
+      return major > 22 || (major === 22 && minor >= 5);
+    },
+  },
+  /** Bun. */
+  bun: { title: "Bun", candidates: [`${REPOSITORY_ROOT}.tools/node_modules/.bin/bun`, "bun"] },
+} satisfies Record<string, LocateOptions>;
+
+/**
+ * Whether a folder exists, such as a package under an example's `node_modules`.
+ *
+ * @param path The folder's path.
+ * @returns `true` when `path` is a folder, `false` when it is missing or is something else.
+ * @throws {Deno.errors.NotCapable} Without permission to read `path`.
+ *
+ * @example
+ * ```ts
+ * import { installed, REPOSITORY_ROOT } from "./runtimes.ts";
+ *
+ * console.log(installed(`${REPOSITORY_ROOT}examples/node/node_modules/ws`));
+ * ```
+ */
+export function installed(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    return false;
+  }
+}
+
+/**
  * Names a runtime with its version, for test names and assertion messages.
  *
  * @param runtime A runtime from {@linkcode locateRuntime}.

@@ -1,7 +1,7 @@
 /**
  * Starts a reference server process the way a person would (`deno task
- * serve`, or the Node example), waits for its listening line, and uses each
- * module's client against it.
+ * serve`, or the Node example built into a temporary copy), waits for its
+ * listening line, and uses each module's client against it.
  *
  * @module
  */
@@ -12,9 +12,34 @@ import { HonchClient } from "../../src/honch/mod.ts";
 import { type CheckProjectResult, createMigas, type MigasFailure } from "../../src/migas/mod.ts";
 import { MkStatsClient } from "../../src/mkstats/mod.ts";
 import { SERVE_VARIABLES } from "../../examples/_serve_config.ts";
-import { startChild } from "../_helpers/runtimes.ts";
+import {
+  bundle,
+  installed,
+  type LocatedRuntime,
+  locateRuntime,
+  REPOSITORY_ROOT,
+  REQUIRE_RUNTIMES,
+  requireBinary,
+  runChild,
+  RUNTIMES,
+  startChild,
+} from "../_helpers/runtimes.ts";
 
 const START_MS = 60_000;
+
+/** The script `deno task serve` runs. */
+const SERVE_SCRIPT = `${REPOSITORY_ROOT}examples/ingest_server.ts`;
+
+/** The Node example's folder, where .ci/run installs its `node_modules`. */
+const NODE_EXAMPLE = `${REPOSITORY_ROOT}examples/node`;
+
+let nodeFound: LocatedRuntime | undefined;
+/** The Node that runs the Node example (its SQLite store needs `node:sqlite`), found once asked for. */
+const nodeRuntime = () => nodeFound ??= locateRuntime(RUNTIMES.nodeSqlite);
+
+/** Which of `packages` the Node example's `node_modules` lacks. */
+const lacking = (packages: string[]) =>
+  packages.filter((name) => !installed(`${NODE_EXAMPLE}/node_modules/${name}`));
 
 /** Every serve variable empty (so unset), whatever the machine running the tests has set. */
 export const CLEARED = Object.fromEntries(SERVE_VARIABLES.map(({ name }) => [name, ""]));
@@ -56,6 +81,82 @@ export async function serveProcess(
     banner: started.banner,
     stop,
     [Symbol.asyncDispose]: () => stop("SIGKILL").then(),
+  };
+}
+
+/** Starts `deno task serve`'s script with `env` and waits until it listens. */
+export function serveTask(env: Record<string, string>): Promise<Served> {
+  return serveProcess(Deno.execPath(), ["run", "-A", SERVE_SCRIPT], env);
+}
+
+/** Runs `deno task serve`'s script with `env` to its end, for settings that stop it at once. */
+export async function serveTaskFails(
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr, timedOut } = await runChild(
+    Deno.execPath(),
+    ["run", "-A", SERVE_SCRIPT],
+    { env: { ...CLEARED, NO_COLOR: "1", ...env }, timeoutMs: START_MS },
+  );
+  assert.ok(!timedOut, `serve was still running after ${START_MS} ms: ${stdout}${stderr}`);
+  return { code, stdout, stderr };
+}
+
+/**
+ * The `Deno.test` options of a test of the Node example: ignored when its Node
+ * or one of `packages` is missing, unless EDGEWIRE_REQUIRE_RUNTIMES=1 (then
+ * it fails); and no resource sanitizer, as for every server process here.
+ */
+export function nodeExampleTest(
+  packages: string[],
+): Pick<Deno.TestDefinition, "ignore" | "sanitizeResources"> {
+  return {
+    ignore: !REQUIRE_RUNTIMES &&
+      (nodeRuntime().binary === undefined || lacking(packages).length > 0),
+    sanitizeResources: false,
+  };
+}
+
+/**
+ * Builds the Node example into a temporary folder (the bundle, its
+ * `package.json` and `server.mjs`, and a link to its `node_modules`), so a
+ * test writes nothing into the checkout, and serves it there with Node on
+ * port 0 with `env(dir)`. Fails when its Node or one of `packages` is
+ * missing. Disposing of it kills the server and removes the folder.
+ */
+export async function serveNodeExample(
+  packages: string[],
+  env: (dir: string) => Record<string, string>,
+): Promise<Served & { dir: string }> {
+  const node = requireBinary(nodeRuntime());
+  const missing = lacking(packages);
+  assert.deepEqual(missing, [], `examples/node lacks ${missing}; .ci/run runs npm ci there`);
+  const built = await bundle(`${NODE_EXAMPLE}/_bundle_entry.ts`, {
+    platform: "node",
+    output: "dist/edgewire.mjs",
+  });
+  const { dir } = built;
+  let served: Served;
+  try {
+    for (const file of ["package.json", "server.mjs"]) {
+      await Deno.copyFile(`${NODE_EXAMPLE}/${file}`, `${dir}/${file}`);
+    }
+    await Deno.symlink(`${NODE_EXAMPLE}/node_modules`, `${dir}/node_modules`);
+    served = await serveProcess(node, [`${dir}/server.mjs`], { EDGEWIRE_PORT: "0", ...env(dir) });
+  } catch (error) {
+    await built[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    ...served,
+    dir,
+    async [Symbol.asyncDispose]() {
+      try {
+        await served[Symbol.asyncDispose]();
+      } finally {
+        await built[Symbol.asyncDispose]();
+      }
+    },
   };
 }
 

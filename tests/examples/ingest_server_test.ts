@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import { CLEARED, exercise, serveProcess, tempDir } from "./_served.ts";
-
-const SCRIPT = new URL("../../examples/ingest_server.ts", import.meta.url).pathname;
-const serve = (env: Record<string, string>) =>
-  serveProcess(Deno.execPath(), ["run", "-A", SCRIPT], env);
+import { exercise, serveTask as serve, serveTaskFails, tempDir } from "./_served.ts";
 
 Deno.test({
   name: "deno task serve takes every setting from the environment and stops on SIGTERM",
@@ -73,22 +69,13 @@ Deno.test({
 });
 
 Deno.test("a bad variable stops serve with exit code 2 and a message naming it, no stack trace", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT],
-    env: {
-      ...CLEARED,
-      NO_COLOR: "1",
-      EDGEWIRE_DB: ":memory:",
-      EDGEWIRE_PORT: "eighty",
-      EDGEWIRE_MIGAS_BAD_VERSIONS: "acme/tool@1.0.0",
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stderr);
+  const { code, stdout, stderr: text } = await serveTaskFails({
+    EDGEWIRE_DB: ":memory:",
+    EDGEWIRE_PORT: "eighty",
+    EDGEWIRE_MIGAS_BAD_VERSIONS: "acme/tool@1.0.0",
+  });
   assert.equal(code, 2, text);
-  assert.equal(new TextDecoder().decode(stdout), "");
+  assert.equal(stdout, "");
   assert.deepEqual(text.trimEnd().split("\n"), [
     "Cannot start the Edgewire reference server:",
     '  - EDGEWIRE_PORT must be an integer in 0..65535, such as 8787, or 0 for any free port: current value is "eighty"',
@@ -100,14 +87,9 @@ Deno.test({
   name: "a database path serve cannot open stops it with exit code 2 naming EDGEWIRE_DB",
   async fn() {
     await using dir = await tempDir();
-    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SCRIPT],
-      env: { ...CLEARED, NO_COLOR: "1", EDGEWIRE_DB: `${dir.path}/missing/dir/x.db` },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(stderr);
+    const { code, stderr: text } = await serveTaskFails({
+      EDGEWIRE_DB: `${dir.path}/missing/dir/x.db`,
+    });
     assert.equal(code, 2, text);
     assert.match(text, /^Cannot open the database .*set EDGEWIRE_DB to a writable file path/);
     assert.doesNotMatch(text, /\n\s+at /, "no stack trace");

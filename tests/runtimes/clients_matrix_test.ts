@@ -12,16 +12,13 @@
 import assert from "node:assert/strict";
 import { type ClientsReport, exerciseClients } from "./_all_clients.ts";
 import { startReference, verifyRecorded } from "./_reference.ts";
+import { BUN, NODE20, NODE22, runBundled, runLabel, type Runtime } from "./_matrix.ts";
 import {
   basicEnv,
   bundle,
   describeRuntime,
   ignoredUnlessRequired,
-  type LocatedRuntime,
-  locateRuntime,
-  REPOSITORY_ROOT as ROOT,
   requireBinary,
-  runChild,
   startChild,
   type StartedChild,
 } from "../_helpers/runtimes.ts";
@@ -30,51 +27,17 @@ const CLIENT_RUN_MS = 120_000;
 const SERVER_START_MS = 30_000;
 const SERVER_STOP_MS = 10_000;
 
-/** A runtime binary found on this machine, or why it was not. */
-interface Runtime extends LocatedRuntime {
-  /** What `detectRuntime()` must report inside it. */
-  name: "node" | "bun";
-}
-
-const NODE20: Runtime = {
-  name: "node",
-  ...locateRuntime({ title: "Node 20", candidates: ["/usr/bin/node", "node"], major: 20 }),
-};
-const NODE22: Runtime = {
-  name: "node",
-  ...locateRuntime({
-    title: "Node 22",
-    candidates: [`${ROOT}.tools/node22/node_modules/.bin/node`],
-    major: 22,
-  }),
-};
-const BUN: Runtime = {
-  name: "bun",
-  ...locateRuntime({ title: "Bun", candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"] }),
-};
-
 /**
  * Runs the clients' bundle under `runtime` against `base` with `label`,
  * killed after {@linkcode CLIENT_RUN_MS}, and returns its report.
  */
-async function runClients(runtime: Runtime, base: string, label: string): Promise<ClientsReport> {
-  const binary = requireBinary(runtime);
-  await using built = await bundle(new URL("./_clients_entry.ts", import.meta.url), {
-    platform: "browser",
-  });
-  const output = await runChild(binary, [built.file], {
-    env: basicEnv({ EDGEWIRE_REFERENCE_URL: base, EDGEWIRE_RUN_LABEL: label }),
-    clearEnv: true,
-    timeoutMs: CLIENT_RUN_MS,
-  });
-  const stdout = output.stdout.trim();
-  const stderr = output.stderr.trim();
-  assert.ok(
-    output.success,
-    `${describeRuntime(runtime)} exited with ${output.code} ${output.signal ?? ""}: ${stderr}`,
+function runClients(runtime: Runtime, base: string, label: string): Promise<ClientsReport> {
+  return runBundled(
+    runtime,
+    new URL("./_clients_entry.ts", import.meta.url),
+    { EDGEWIRE_REFERENCE_URL: base, EDGEWIRE_RUN_LABEL: label },
+    CLIENT_RUN_MS,
   );
-  assert.equal(stderr, "", `${describeRuntime(runtime)} printed errors`);
-  return JSON.parse(stdout.split("\n").at(-1)!) as ClientsReport;
 }
 
 function assertRuntime(report: ClientsReport, runtime: Runtime, label: string): void {
@@ -134,7 +97,7 @@ for (const runtime of [NODE20, NODE22, BUN]) {
     ignore: ignoredUnlessRequired(runtime),
     async fn() {
       await using reference = startReference();
-      const label = `${runtime.name}_${runtime.version?.split(".")[0] ?? "missing"}`;
+      const label = runLabel(runtime);
       const report = await runClients(runtime, reference.base, label);
       assertRuntime(report, runtime, label);
       await verifyRecorded(reference.base, report);

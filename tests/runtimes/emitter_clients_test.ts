@@ -20,43 +20,20 @@ import { chromium } from "npm:playwright-core@^1.65";
 import type { EmitterReport } from "./_emitter_exercise.ts";
 import type { EmitterPageReport } from "./_emitter_page.ts";
 import { BROKER_KIND, type EmitterUnderTest, startEmitterBroker } from "./_emitter_broker.ts";
+import { BUN, NODE22, runBundled, runLabel } from "./_matrix.ts";
 import {
-  basicEnv,
   bundle,
   describeRuntime,
   ignoredUnlessRequired,
-  type LocatedRuntime,
   locateRuntime,
-  REPOSITORY_ROOT as ROOT,
-  REQUIRE_RUNTIMES,
   requireBinary,
-  runChild,
 } from "../_helpers/runtimes.ts";
-
-// deno-lint-ignore no-import-prefix
-const miniflare = await import("npm:miniflare@^4").catch((error: unknown) => error as Error);
+import { serveWorker, WORKERD_TEST } from "../_helpers/workerd.ts";
 
 const RUN_MS = 120_000;
 const AGAINST = BROKER_KIND === "fake" ? "the fake broker" : "the package's broker";
 const CHROMIUM_EXECUTABLE = Deno.env.get("EDGEWIRE_CHROMIUM") ?? "/usr/bin/chromium";
 
-/** A runtime binary found on this machine, and what `detectRuntime()` must report inside it. */
-interface Runtime extends LocatedRuntime {
-  name: "node" | "bun";
-}
-
-const NODE22: Runtime = {
-  name: "node",
-  ...locateRuntime({
-    title: "Node 22",
-    candidates: [`${ROOT}.tools/node22/node_modules/.bin/node`],
-    major: 22,
-  }),
-};
-const BUN: Runtime = {
-  name: "bun",
-  ...locateRuntime({ title: "Bun", candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"] }),
-};
 const CHROMIUM = locateRuntime({ title: "Chromium", candidates: [CHROMIUM_EXECUTABLE] });
 
 /** Checks one run's report, then what the broker saw of it. */
@@ -73,37 +50,23 @@ async function verify(broker: EmitterUnderTest, report: EmitterReport, label: st
   await broker.verify(label);
 }
 
-async function runBundled(runtime: Runtime, broker: EmitterUnderTest, label: string) {
-  const binary = requireBinary(runtime);
-  await using built = await bundle(new URL("./_emitter_entry.ts", import.meta.url), {
-    platform: "browser",
-  });
-  const output = await runChild(binary, [built.file], {
-    env: basicEnv({
-      EDGEWIRE_EMITTER_URL: broker.url,
-      EDGEWIRE_EMITTER_SECRET: broker.secret,
-      EDGEWIRE_RUN_LABEL: label,
-    }),
-    clearEnv: true,
-    timeoutMs: RUN_MS,
-  });
-  const stderr = output.stderr.trim();
-  assert.ok(
-    output.success,
-    `${describeRuntime(runtime)} exited with ${output.code} ${output.signal ?? ""}: ${stderr}`,
-  );
-  assert.equal(stderr, "", `${describeRuntime(runtime)} printed errors`);
-  return JSON.parse(output.stdout.trim().split("\n").at(-1)!) as EmitterReport;
-}
-
 for (const runtime of [NODE22, BUN]) {
   Deno.test({
     name: `the Emitter client runs unchanged under ${describeRuntime(runtime)} against ${AGAINST}`,
     ignore: ignoredUnlessRequired(runtime),
     async fn() {
       await using broker = await startEmitterBroker();
-      const label = `${runtime.name}_${runtime.version?.split(".")[0] ?? "missing"}`;
-      const report = await runBundled(runtime, broker, label);
+      const label = runLabel(runtime);
+      const report = await runBundled<EmitterReport>(
+        runtime,
+        new URL("./_emitter_entry.ts", import.meta.url),
+        {
+          EDGEWIRE_EMITTER_URL: broker.url,
+          EDGEWIRE_EMITTER_SECRET: broker.secret,
+          EDGEWIRE_RUN_LABEL: label,
+        },
+        RUN_MS,
+      );
       assert.equal(report.runtime.name, runtime.name);
       assert.equal(report.runtime.version, runtime.version);
       await verify(broker, report, label);
@@ -114,41 +77,19 @@ for (const runtime of [NODE22, BUN]) {
 Deno.test({
   name:
     `the Emitter client runs unchanged inside workerd, on its own WebSocket, against ${AGAINST}`,
-  ignore: miniflare instanceof Error && !REQUIRE_RUNTIMES,
-  // Miniflare's child process and sockets belong to Node's compatibility layer
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...WORKERD_TEST,
   async fn() {
-    if (miniflare instanceof Error) {
-      throw new Error(`Miniflare could not be loaded; .ci/run installs it: ${miniflare.message}`);
-    }
-    let script: string;
-    {
-      await using built = await bundle(new URL("./_emitter_worker.ts", import.meta.url), {
-        platform: "browser",
-      });
-      script = await Deno.readTextFile(built.file);
-    }
     await using broker = await startEmitterBroker();
-    const mf = new miniflare.Miniflare({
-      modules: true,
-      script,
-      // A fixed date, no flags: plain web standards, as deployed Workers get them
-      compatibilityDate: "2025-09-01",
-      compatibilityFlags: [],
-      bindings: { URL: broker.url, SECRET: broker.secret },
-      host: "127.0.0.1",
-      port: 0,
-    });
     let answer: { report: EmitterReport; nonStandard: string[] };
-    try {
-      const url = await mf.ready;
-      const response = await fetch(url, { signal: AbortSignal.timeout(RUN_MS) });
+    {
+      await using worker = await serveWorker(new URL("./_emitter_worker.ts", import.meta.url), {
+        URL: broker.url,
+        SECRET: broker.secret,
+      });
+      const response = await fetch(worker.url, { signal: AbortSignal.timeout(RUN_MS) });
       const text = await response.text();
       assert.equal(response.status, 200, text);
       answer = JSON.parse(text);
-    } finally {
-      await mf.dispose();
     }
     assert.deepEqual(answer.report.runtime, { name: "workerd", version: "" });
     assert.deepEqual(answer.nonStandard, []);

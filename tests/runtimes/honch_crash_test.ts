@@ -15,14 +15,13 @@ import assert from "node:assert/strict";
 import { HonchClient } from "../../src/honch/mod.ts";
 import { privateFileStorage } from "../../src/core/runtime/mod.ts";
 import { createServer } from "../../src/server/mod.ts";
+import { BUN, NODE20 } from "./_matrix.ts";
 import {
   basicEnv,
   bundle,
   describeRuntime,
   ignoredUnlessRequired,
   type LocatedRuntime,
-  locateRuntime,
-  REPOSITORY_ROOT as ROOT,
   requireBinary,
   runChild,
 } from "../_helpers/runtimes.ts";
@@ -46,15 +45,6 @@ const EXPECTED: Record<Mode, { name: string; message: string; source: string }> 
 };
 
 const DENO: LocatedRuntime = { title: "Deno", binary: Deno.execPath(), version: Deno.version.deno };
-const NODE20 = locateRuntime({
-  title: "Node 20",
-  candidates: ["/usr/bin/node", "node"],
-  major: 20,
-});
-const BUN = locateRuntime({
-  title: "Bun",
-  candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"],
-});
 
 /** What comes before the script file on the command line: Deno needs `run` and permissions. */
 function scriptArgs(runtime: LocatedRuntime): string[] {

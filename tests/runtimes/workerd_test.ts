@@ -9,22 +9,13 @@
  * bytes, so the proof-of-work handshake must have solved with a TypeScript
  * kernel.
  *
- * Miniflare runs inside this Deno process: Miniflare 4 needs Node 22 or later
- * and the machine's Node is 20, while Deno's npm support runs it as is.
- *
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { ClientsReport } from "./_all_clients.ts";
 import { startReference, verifyRecorded } from "./_reference.ts";
-import { bundle, REQUIRE_RUNTIMES } from "../_helpers/runtimes.ts";
-
-/** Miniflare, or why it could not be loaded. */
-// Named here rather than in deno.json so that `deno task demo` on a fresh clone
-// does not install workerd (about 200 MB) for a test it never runs
-// deno-lint-ignore no-import-prefix
-const miniflare = await import("npm:miniflare@^4").catch((error: unknown) => error as Error);
+import { serveWorker, WORKERD_TEST } from "../_helpers/workerd.ts";
 
 /** What the Worker answers: the clients' report and two facts about the runtime. */
 interface WorkerAnswer {
@@ -37,46 +28,21 @@ interface WorkerAnswer {
   clockStepMs: number;
 }
 
-async function bundleWorker(): Promise<string> {
-  await using built = await bundle(new URL("./_worker_entry.ts", import.meta.url), {
-    platform: "browser",
-  });
-  return await Deno.readTextFile(built.file);
-}
-
 Deno.test({
   name: "every client runs unchanged inside workerd and solves the handshake without WebAssembly",
-  ignore: miniflare instanceof Error && !REQUIRE_RUNTIMES,
-  // Miniflare's child process and sockets belong to Node's compatibility layer
-  sanitizeResources: false,
-  sanitizeOps: false,
+  ...WORKERD_TEST,
   async fn() {
-    if (miniflare instanceof Error) {
-      throw new Error(`Miniflare could not be loaded; .ci/run installs it: ${miniflare.message}`);
-    }
-    const script = await bundleWorker();
     await using reference = startReference();
-    const mf = new miniflare.Miniflare({
-      modules: true,
-      script,
-      // A fixed date, no flags: plain web standards, as deployed Workers get them
-      compatibilityDate: "2025-09-01",
-      compatibilityFlags: [],
-      bindings: { BASE: reference.base },
-      host: "127.0.0.1",
-      port: 0,
-    });
     let answer: WorkerAnswer;
-    try {
-      const url = await mf.ready;
-      assert.equal(url.hostname, "127.0.0.1");
+    {
+      await using worker = await serveWorker(new URL("./_worker_entry.ts", import.meta.url), {
+        BASE: reference.base,
+      });
       // A Worker that never answers fails the test instead of stalling the suite
-      const response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+      const response = await fetch(worker.url, { signal: AbortSignal.timeout(120_000) });
       const text = await response.text();
       assert.equal(response.status, 200, text);
       answer = JSON.parse(text);
-    } finally {
-      await mf.dispose();
     }
 
     // JSON drops an undefined `error`; put it back as the report had it

@@ -1,10 +1,12 @@
 /**
  * A bare MQTT peer for the transport tests: our codec over a WebSocket or a
- * TCP connection, reading packets as they arrive.
+ * TCP connection, reading packets as they arrive; keys asked of a served
+ * `/keygen`, and one message sent to the peer itself and back.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { encodePacket, MqttDecoder, type MqttPacket } from "../../../src/emitter/mqtt/mod.ts";
 import type { EdgewireServer } from "../../../src/server/mod.ts";
 
@@ -116,6 +118,55 @@ export async function channelKey(server: EdgewireServer, channel: string): Promi
     throw new Error(`keygen answered ${response.status} ${JSON.stringify(body)}`);
   }
   return body.key;
+}
+
+/** Asks the server at `base` over HTTP for a read-write key to `channel`, with the master `secret`. */
+export async function requestKey(
+  base: string | URL,
+  secret: string,
+  channel: string,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(new URL("/keygen", base), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ key: secret, channel, type: "rw", ttl: 0 }),
+  });
+  return { status: response.status, body: await response.json().catch(() => undefined) };
+}
+
+/** The key {@linkcode requestKey} gets, checking the server answered 200 with one. */
+export async function issuedKey(
+  base: string | URL,
+  secret: string,
+  channel: string,
+): Promise<string> {
+  const { status, body } = await requestKey(base, secret, channel);
+  const key = (body as { key?: unknown } | undefined)?.key;
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(typeof key, "string", JSON.stringify(body));
+  return key as string;
+}
+
+/**
+ * Connects `peer` with {@linkcode CONNECT}, subscribes it to `channel` under
+ * `key`, publishes `payload` there and checks it comes back, unchanged.
+ */
+export async function roundTrip(
+  peer: MqttPeer,
+  key: string,
+  channel: string,
+  payload: Uint8Array | string,
+): Promise<void> {
+  const bytes = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
+  const topic = `${key}/${channel}`;
+  await peer.send(CONNECT);
+  assert.deepEqual(await peer.next(), { type: "connack", sessionPresent: false, returnCode: 0 });
+  await peer.send({ type: "subscribe", packetId: 7, subscriptions: [{ topic, qos: 0 }] });
+  assert.deepEqual(await peer.next(), { type: "suback", packetId: 7, granted: [0] });
+  await peer.send({ type: "publish", topic, payload: bytes, qos: 0, retain: false, dup: false });
+  const message = await peer.next();
+  assert.equal(message.type, "publish");
+  assert.deepEqual(message.type === "publish" && message.payload, bytes);
 }
 
 /** The CONNECT of a clean MQTT 3.1.1 session. */

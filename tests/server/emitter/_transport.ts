@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../../../src/server/honch/_rows.ts";
 import type { BrokerAcceptor } from "../../../src/server/emitter/websocket_link.ts";
 
 /** A client socket with everything it received and its close, as promises. */
@@ -40,15 +41,7 @@ export async function openSocket(url: string, protocols?: string[]): Promise<Ope
     socket.addEventListener("open", () => resolve(), { once: true });
     socket.addEventListener("error", () => reject(new Error(`cannot open ${url}`)), { once: true });
   });
-  const joined = () => {
-    const all = new Uint8Array(received.reduce((n, part) => n + part.length, 0));
-    let offset = 0;
-    for (const part of received) {
-      all.set(part, offset);
-      offset += part.length;
-    }
-    return all;
-  };
+  const joined = () => concatBytes(received);
   return {
     socket,
     received,

@@ -4,40 +4,14 @@ import {
   bundle,
   ignoredUnlessRequired,
   locateRuntime,
-  REPOSITORY_ROOT as ROOT,
   requireBinary,
+  RUNTIMES,
   startChild,
 } from "../../_helpers/runtimes.ts";
 import { openSocket } from "./_transport.ts";
-import { CONNECT, type MqttPeer, websocketPeer } from "./_mqtt_peer.ts";
+import { issuedKey, roundTrip, websocketPeer } from "./_mqtt_peer.ts";
 
-const BUN = locateRuntime({
-  title: "Bun",
-  candidates: [`${ROOT}.tools/node_modules/.bin/bun`, "bun"],
-});
-
-async function exchange(peer: MqttPeer, key: string) {
-  await peer.send(CONNECT);
-  assert.deepEqual(await peer.next(), { type: "connack", sessionPresent: false, returnCode: 0 });
-  await peer.send({
-    type: "subscribe",
-    packetId: 2,
-    subscriptions: [{ topic: `${key}/bun/`, qos: 0 }],
-  });
-  assert.deepEqual(await peer.next(), { type: "suback", packetId: 2, granted: [0] });
-  const payload = new Uint8Array(70_000).map((_, i) => i % 251);
-  await peer.send({
-    type: "publish",
-    topic: `${key}/bun/`,
-    payload: payload.subarray(0, 60_000),
-    qos: 0,
-    retain: false,
-    dup: false,
-  });
-  const message = await peer.next();
-  assert.equal(message.type, "publish");
-  assert.deepEqual(message.type === "publish" && message.payload, payload.subarray(0, 60_000));
-}
+const BUN = locateRuntime(RUNTIMES.bun);
 
 Deno.test({
   name: "under Bun, the server upgrades on any path through Bun.serve and its WebSocket handlers",
@@ -72,15 +46,11 @@ Deno.test({
         client.socket.send("text is not MQTT");
         assert.equal(await client.closed, 1003);
       }
-      const made = await fetch(`http://127.0.0.1:${port}/keygen`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ key: emitterSecret, channel: "bun/", type: "rw", ttl: 0 }),
-      });
-      const { key } = await made.json();
-      assert.equal(made.status, 200);
+      const key = await issuedKey(`http://127.0.0.1:${port}`, emitterSecret, "bun/");
       await using peer = await websocketPeer(`${ws}/`, ["mqttv3.1"]);
-      await exchange(peer, key);
+      // A 60,000-byte message, far more than a small frame
+      const payload = new Uint8Array(60_000).map((_, i) => i % 251);
+      await roundTrip(peer, key, "bun/", payload);
     } finally {
       await started.child.stdin.close().catch(() => {});
       const { code, stderr } = await started.ended;

@@ -1,43 +1,10 @@
 import assert from "node:assert/strict";
-import { CLEARED, serveProcess, tempDir } from "../../examples/_served.ts";
+import { serveTask, serveTaskFails, tempDir } from "../../examples/_served.ts";
 import { newLicense } from "../../../src/emitter/security/license.ts";
 import { readServeConfig, ServeConfigError } from "../../../examples/_serve_config.ts";
-import { CONNECT, type MqttPeer, tcpPeer, websocketPeer } from "./_mqtt_peer.ts";
+import { issuedKey, requestKey, roundTrip, tcpPeer, websocketPeer } from "./_mqtt_peer.ts";
 
-const SCRIPT = new URL("../../../examples/ingest_server.ts", import.meta.url).pathname;
-const serve = (env: Record<string, string>) =>
-  serveProcess(Deno.execPath(), ["run", "-A", SCRIPT], { EDGEWIRE_PORT: "0", ...env });
-
-async function keygen(base: string, secret: string, channel: string) {
-  const response = await fetch(`${base}/keygen`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ key: secret, channel, type: "rw", ttl: 0 }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
-async function roundTrip(peer: MqttPeer, key: string) {
-  await peer.send(CONNECT);
-  assert.deepEqual(await peer.next(), { type: "connack", sessionPresent: false, returnCode: 0 });
-  await peer.send({
-    type: "subscribe",
-    packetId: 7,
-    subscriptions: [{ topic: `${key}/news/`, qos: 0 }],
-  });
-  assert.deepEqual(await peer.next(), { type: "suback", packetId: 7, granted: [0] });
-  const payload = new TextEncoder().encode("served");
-  await peer.send({
-    type: "publish",
-    topic: `${key}/news/`,
-    payload,
-    qos: 0,
-    retain: false,
-    dup: false,
-  });
-  const message = await peer.next();
-  assert.equal(message.type === "publish" && new TextDecoder().decode(message.payload), "served");
-}
+const serve = (env: Record<string, string>) => serveTask({ EDGEWIRE_PORT: "0", ...env });
 
 Deno.test({
   name: "without EMITTER_LICENSE, serve prints a new license and its secret once, and they work",
@@ -57,15 +24,14 @@ Deno.test({
     const mqttPort = Number(served.banner.match(/mqtt:\/\/127\.0\.0\.1:(\d+)/)?.[1]);
     assert.ok(mqttPort > 0, "the MQTT port is printed, not 0");
 
-    const made = await keygen(served.base, secret, "news/");
-    assert.equal(made.status, 200, JSON.stringify(made.body));
+    const key = await issuedKey(served.base, secret, "news/");
     {
       await using peer = await websocketPeer(`${ws}/mqtt`, ["mqttv3.1"]);
-      await roundTrip(peer, made.body.key);
+      await roundTrip(peer, key, "news/", "served");
     }
     {
       await using peer = await tcpPeer(mqttPort);
-      await roundTrip(peer, made.body.key);
+      await roundTrip(peer, key, "news/", "served");
     }
 
     const { code, stdout } = await served.stop("SIGTERM");
@@ -89,29 +55,21 @@ Deno.test({
     assert.doesNotMatch(served.banner, /EMITTER_LICENSE=|master secret key of|mqtt:\/\//);
     assert.match(served.banner, /license from EMITTER_LICENSE/);
 
-    const made = await keygen(served.base, ours.secret, "news/");
-    assert.equal(made.status, 200, "our license's secret makes keys: the broker runs on it");
-    const refused = await keygen(served.base, other.secret, "news/");
-    assert.notEqual(refused.status, 200, "another license's secret does not");
+    // Our license's secret makes keys (the broker runs on it); another license's does not
+    const key = await issuedKey(served.base, ours.secret, "news/");
+    const refused = await requestKey(served.base, other.secret, "news/");
+    assert.notEqual(refused.status, 200, "another license's secret does not make keys");
     await using peer = await websocketPeer(served.base.replace(/^http/, "ws"), ["mqtt"]);
-    await roundTrip(peer, made.body.key);
+    await roundTrip(peer, key, "news/", "served");
   },
 });
 
 Deno.test("a bad EMITTER_LICENSE or EDGEWIRE_MQTT_PORT stops serve with code 2, naming the variable but not the value", async () => {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT],
-    env: {
-      ...CLEARED,
-      NO_COLOR: "1",
-      EDGEWIRE_DB: ":memory:",
-      EMITTER_LICENSE: "not-a-license-at-all",
-      EDGEWIRE_MQTT_PORT: "70000",
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(stderr);
+  const { code, stderr: text } = await serveTaskFails({
+    EDGEWIRE_DB: ":memory:",
+    EMITTER_LICENSE: "not-a-license-at-all",
+    EDGEWIRE_MQTT_PORT: "70000",
+  });
   assert.equal(code, 2);
   assert.match(text, /EMITTER_LICENSE must be an Emitter license.*20 characters/);
   assert.match(text, /EDGEWIRE_MQTT_PORT must be an integer in 0\.\.65535/);
