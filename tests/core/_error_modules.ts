@@ -17,6 +17,12 @@ import * as emitter from "../../src/emitter/mod.ts";
 // The Emitter codec and security modules are internal; their errors are checked all the same
 import * as emitterMqtt from "../../src/emitter/mqtt/mod.ts";
 import * as emitterSecurity from "../../src/emitter/security/mod.ts";
+// The Spot crypto layer is internal until the Spot entry point exists
+import * as spotCrypto from "../../src/spot/crypto/mod.ts";
+// The Spot packet codec is internal until the spot entry point exists
+import * as spotProto from "../../src/spot/proto/mod.ts";
+// Bottles and IDCards are internal until the spot entry point exists
+import * as spotBottle from "../../src/spot/bottle/mod.ts";
 
 /** Each package entry point's exports by its name, and the server's private validation module. */
 export const ERROR_MODULES = {
@@ -30,4 +36,7 @@ export const ERROR_MODULES = {
   "server/_validate.ts": validate,
   "emitter/mqtt (internal)": emitterMqtt,
   "emitter/security (internal)": emitterSecurity,
+  "spot/crypto (internal)": spotCrypto,
+  "spot/proto (internal)": spotProto,
+  "spot/bottle (internal)": spotBottle,
 } as Record<string, Record<string, unknown>>;
