@@ -4,12 +4,14 @@
  * `process.getBuiltinModule` rather than an import, so this module loads in
  * browsers and Workers too. Each connection is handed over as a
  * {@linkcode TcpPeer} and answered with a {@linkcode TcpPeerHandler}; writes
- * are queued, and `bufferedBytes` counts the bytes not yet written, so the
- * caller can apply backpressure.
+ * are queued and the chunks sent together leave in one write (one promise,
+ * one system call), and `bufferedBytes` counts the bytes not yet written, so
+ * the caller can apply backpressure.
  *
  * @module
  */
 
+import { afterTurn, busyTurn } from "../_after_turn.ts";
 import { EdgewireError } from "../errors.ts";
 import { unrefTimer } from "./timers.ts";
 
@@ -80,6 +82,10 @@ export interface TcpListener {
 
 /** How long a closing connection may take to write what is queued, in milliseconds. */
 const CLOSE_GRACE_MS = 5_000;
+/** The least size of the buffer a connection joins its queued chunks in. */
+const MIN_SCRATCH = 16_384;
+/** A joining buffer larger than this is dropped after its write rather than kept. */
+const MAX_SCRATCH = 262_144;
 
 interface DenoConn {
   readonly remoteAddr: { hostname?: string };
@@ -246,13 +252,18 @@ function serveDenoConn(
   accept: (peer: TcpPeer) => TcpPeerHandler,
   open: Set<() => void>,
 ): () => void {
-  const queue: Uint8Array[] = [];
+  // What `send` queued since the last write started; written together, in order
+  let queue: Uint8Array[] = [];
+  let spare: Uint8Array[] = [];
   let queued = 0;
   let writing = false;
   let closing = false;
   let done = false;
   let handler: TcpPeerHandler | undefined = undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
+  // Reused for the joined chunks: a write is finished before the next one starts
+  let scratch: Uint8Array | undefined;
+  const writer = { turn: -1 };
   const finish = () => {
     if (done) return;
     done = true;
@@ -260,6 +271,7 @@ function serveDenoConn(
     open.delete(finish);
     queue.length = 0;
     queued = 0;
+    scratch = undefined;
     try {
       conn.close();
     } catch {
@@ -267,18 +279,41 @@ function serveDenoConn(
     }
     handler?.closed();
   };
+  /** Joins the queued chunks into one buffer, so they leave in one write. */
+  const take = (): Uint8Array => {
+    const chunks = queue;
+    queue = spare;
+    spare = chunks;
+    if (chunks.length === 1) {
+      const only = chunks[0];
+      chunks.length = 0;
+      return only;
+    }
+    let total = 0;
+    for (let i = 0; i < chunks.length; i++) total += chunks[i].length;
+    if (scratch === undefined || scratch.length < total) {
+      scratch = new Uint8Array(Math.max(total, MIN_SCRATCH, (scratch?.length ?? 0) * 2));
+    }
+    let offset = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      scratch.set(chunks[i], offset);
+      offset += chunks[i].length;
+    }
+    chunks.length = 0;
+    const joined = scratch.subarray(0, total);
+    // A large buffer is not kept for an idle connection
+    if (scratch.length > MAX_SCRATCH) scratch = undefined;
+    return joined;
+  };
   const pump = async () => {
-    if (writing) return;
-    writing = true;
     try {
       while (queue.length > 0 && !done) {
-        let chunk = queue[0];
+        let chunk = take();
         while (chunk.length > 0) {
           const written = await conn.write(chunk);
           chunk = chunk.subarray(written);
           queued -= written;
         }
-        queue.shift();
       }
     } catch {
       finish();
@@ -293,7 +328,12 @@ function serveDenoConn(
       if (done || closing || bytes.length === 0) return;
       queue.push(bytes);
       queued += bytes.length;
-      void pump();
+      // Queued while a write is under way: joined into the next one
+      if (writing) return;
+      writing = true;
+      // Written once this task is done (with what it sends after), or at the end of a busy turn
+      if (busyTurn(writer)) afterTurn(pump);
+      else queueMicrotask(pump);
     },
     bufferedBytes: () => queued,
     close() {

@@ -51,6 +51,7 @@ export interface CoreCounters {
   malformedPackets: number;
   idleClosed: number;
   storeFailures: number;
+  prunes: number;
 }
 
 const BAN_CACHE_LIMIT = 4096;
@@ -109,6 +110,7 @@ export class BrokerCore {
     malformedPackets: 0,
     idleClosed: 0,
     storeFailures: 0,
+    prunes: 0,
   };
   readonly #bans = new Set<string>();
   readonly #banCache = new Map<string, string>();

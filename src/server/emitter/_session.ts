@@ -51,7 +51,6 @@ export class Session implements CoreSession, BrokerSession {
   username = "";
   clientId = "";
   mark = 0;
-  groupMark = 0;
   readonly subscriptions: Map<string, { ssid: readonly number[]; channel: string }> = new Map();
   readonly links: Map<string, string> = new Map();
   /** When the client last sent bytes, in milliseconds. */

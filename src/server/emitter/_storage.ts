@@ -22,6 +22,50 @@ export const RETAINED_TTL = 0xffffffff;
 const REPLAY_BYTES = 65_536;
 /** The most messages one query asks for. */
 const MAX_LIMIT = 10_000;
+/** How often, at most, the broker deletes the expired stored messages, in milliseconds. */
+export const PRUNE_INTERVAL_MS = 60_000;
+
+/** When the broker last started a prune, and whether one is in flight. */
+export interface PruneState {
+  /** The time the last prune started, in milliseconds. */
+  last: number;
+  /** Whether a prune is in flight. */
+  running: boolean;
+}
+
+/**
+ * Deletes the expired stored messages in the background, at most once per
+ * {@linkcode PRUNE_INTERVAL_MS} and never twice at once; a failure is
+ * counted, never thrown. Nothing waits on it but `close()`.
+ *
+ * @param core The broker.
+ * @param state When the last prune started; updated.
+ * @param now The current time, in milliseconds.
+ * @returns Whether a prune started.
+ */
+export function pruneExpired(core: BrokerCore, state: PruneState, now: number): boolean {
+  const store = core.store;
+  if (store === undefined || state.running || now - state.last < PRUNE_INTERVAL_MS) return false;
+  state.last = now;
+  state.running = true;
+  let prune: Promise<void>;
+  try {
+    prune = store.pruneEmitter(now);
+  } catch (error) {
+    prune = Promise.reject(error);
+  }
+  core.track(prune).then(
+    () => {
+      state.running = false;
+      core.counters.prunes++;
+    },
+    () => {
+      state.running = false;
+      core.counters.storeFailures++;
+    },
+  );
+  return true;
+}
 
 /**
  * Stores a message in the background; a failure is counted, never thrown.

@@ -8,7 +8,7 @@
  * add one random member of each group per message. Internal.
  *
  * Lookups allocate nothing: they append to a caller's array and tell repeats
- * apart with a per-lookup stamp on each subscriber.
+ * apart with a stamp on each subscriber, a new one per walk of the trie.
  *
  * @module
  */
@@ -20,12 +20,10 @@ export const WILDCARD_WORD: number = murmur32String("+");
 /** The word of the `$share` segment, which starts a share group. */
 export const SHARE_WORD: number = murmur32String("$share");
 
-/** What the trie holds: a connection, with the stamps lookups use. */
+/** What the trie holds: a connection, with the stamp lookups use. */
 export interface TrieSubscriber {
-  /** The last lookup that collected this subscriber. */
+  /** The last walk of the trie that collected this subscriber. */
   mark: number;
-  /** The last share group lookup that collected this subscriber. */
-  groupMark: number;
 }
 
 interface TrieNode<S> {
@@ -33,6 +31,14 @@ interface TrieNode<S> {
   readonly parent: TrieNode<S> | undefined;
   readonly children: Map<number, TrieNode<S>>;
   subs: Set<S> | undefined;
+}
+
+/** Past this stamp every mark is cleared and stamps start again at 1. */
+const MAX_STAMP = 0x3fff_ffff;
+
+function clearMarks<S extends TrieSubscriber>(node: TrieNode<S>): void {
+  if (node.subs !== undefined) { for (const sub of node.subs) sub.mark = 0; }
+  for (const child of node.children.values()) clearMarks(child);
 }
 
 function newNode<S>(word: number, parent: TrieNode<S> | undefined): TrieNode<S> {
@@ -46,8 +52,8 @@ function newNode<S>(word: number, parent: TrieNode<S> | undefined): TrieNode<S> 
  * ```ts
  * import { SubscriptionTrie } from "./_trie.ts";
  *
- * const trie = new SubscriptionTrie<{ mark: number; groupMark: number }>();
- * const sub = { mark: 0, groupMark: 0 };
+ * const trie = new SubscriptionTrie<{ mark: number }>();
+ * const sub = { mark: 0 };
  * trie.subscribe([1, 2], sub);
  * console.log(trie.lookup([1, 2, 3], [], undefined, Math.random).length); // 1
  * ```
@@ -56,8 +62,8 @@ export class SubscriptionTrie<S extends TrieSubscriber> {
   readonly #root: TrieNode<S> = newNode(0, undefined);
   #count = 0;
   #stamp = 0;
-  #groupStamp = 0;
   readonly #group: S[] = [];
+  readonly #picks: S[] = [];
 
   /** How many (path, subscriber) pairs the trie holds. */
   get size(): number {
@@ -125,24 +131,40 @@ export class SubscriptionTrie<S extends TrieSubscriber> {
    */
   lookup(ssid: readonly number[], out: S[], exclude: S | undefined, random: () => number): S[] {
     if (ssid.length === 0) return out;
-    const stamp = ++this.#stamp;
-    this.#collect(this.#root, ssid, 0, stamp, out, exclude);
+    // The share groups are walked first, each with a stamp of its own, so the
+    // subscribers' one stamp is free for the plain walk that follows
     const shares = this.#root.children.get(ssid[0])?.children.get(SHARE_WORD);
+    const picks = this.#picks;
     if (shares !== undefined) {
       const group = this.#group;
       for (const node of shares.children.values()) {
-        group.length = 0;
-        this.#collectGroup(node, ssid, 1, ++this.#groupStamp, group, exclude);
+        this.#collect(node, ssid, 1, this.#nextStamp(), group, exclude);
         if (group.length === 0) continue;
-        const pick = group[Math.min(group.length - 1, Math.floor(random() * group.length))];
+        picks.push(group[Math.min(group.length - 1, Math.floor(random() * group.length))]);
         group.length = 0;
+      }
+    }
+    const stamp = this.#nextStamp();
+    this.#collect(this.#root, ssid, 0, stamp, out, exclude);
+    if (picks.length > 0) {
+      for (let i = 0; i < picks.length; i++) {
+        const pick = picks[i];
         if (pick.mark !== stamp) {
           pick.mark = stamp;
           out.push(pick);
         }
       }
+      picks.length = 0;
     }
     return out;
+  }
+
+  /** A stamp no subscriber holds; kept a small integer, which V8 compares fastest. */
+  #nextStamp(): number {
+    if (this.#stamp < MAX_STAMP) return ++this.#stamp;
+    clearMarks(this.#root);
+    this.#stamp = 1;
+    return 1;
   }
 
   #collect(
@@ -167,31 +189,6 @@ export class SubscriptionTrie<S extends TrieSubscriber> {
     const wild = node.children.get(WILDCARD_WORD);
     if (wild !== undefined && wild !== exact) {
       this.#collect(wild, ssid, index + 1, stamp, out, exclude);
-    }
-  }
-
-  #collectGroup(
-    node: TrieNode<S>,
-    ssid: readonly number[],
-    index: number,
-    stamp: number,
-    out: S[],
-    exclude: S | undefined,
-  ): void {
-    if (node.subs !== undefined) {
-      for (const sub of node.subs) {
-        if (sub.groupMark !== stamp && sub !== exclude) {
-          sub.groupMark = stamp;
-          out.push(sub);
-        }
-      }
-    }
-    if (index === ssid.length) return;
-    const exact = node.children.get(ssid[index]);
-    if (exact !== undefined) this.#collectGroup(exact, ssid, index + 1, stamp, out, exclude);
-    const wild = node.children.get(WILDCARD_WORD);
-    if (wild !== undefined && wild !== exact) {
-      this.#collectGroup(wild, ssid, index + 1, stamp, out, exclude);
     }
   }
 }

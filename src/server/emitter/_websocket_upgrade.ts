@@ -1,5 +1,6 @@
 /**
- * The server's WebSocket upgrade, on any path as the real broker has it: a
+ * The server's WebSocket upgrade, on any path as the real broker has it
+ * (but `/_websocket`, which the Spot relay's `spotUpgrade` takes first): a
  * request with `Upgrade: websocket` becomes an MQTT connection to the broker,
  * echoing the first MQTT subprotocol the client offered (the `ws` library of
  * the official JavaScript SDK drops a connection whose subprotocol is not

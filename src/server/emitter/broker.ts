@@ -17,6 +17,7 @@ import { PERMISSION } from "../../emitter/security/permissions.ts";
 import { unrefTimer } from "../../core/runtime/timers.ts";
 import { BrokerCore } from "./_core.ts";
 import { channelSsid } from "./_pubsub.ts";
+import { pruneExpired, type PruneState } from "./_storage.ts";
 import { Session } from "./_session.ts";
 import { type EmitterBrokerOptions, resolveBrokerOptions } from "./options.ts";
 import type { EmitterStore } from "./store.ts";
@@ -59,8 +60,10 @@ export interface EmitterBrokerStats {
   readonly malformedPackets: number;
   /** Connections closed for staying silent past their deadline. */
   readonly idleClosed: number;
-  /** Store reads or writes that failed. */
+  /** Store reads or writes that failed (the background prunes included). */
   readonly storeFailures: number;
+  /** Background prunes of expired stored messages that completed. */
+  readonly prunes: number;
 }
 
 /** A presence status, as `POST /presence` and the `emitter/presence/` request answer it. */
@@ -106,6 +109,7 @@ export class EmitterBroker {
   #loaded = false;
   #closed = false;
   #timer: unknown;
+  readonly #prune: PruneState;
 
   /**
    * Creates a broker; it loads the store's key bans before it handles any
@@ -118,6 +122,8 @@ export class EmitterBroker {
   constructor(options: EmitterBrokerOptions & { store?: EmitterStore } = {}) {
     const core = new BrokerCore(resolveBrokerOptions(options), options.store);
     this.#core = core;
+    // The first prune comes a minute after the start; the server's own maintenance may run sooner
+    this.#prune = { last: core.now(), running: false };
     const store = options.store;
     this.#ready = (async () => {
       if (store !== undefined) {
@@ -207,9 +213,14 @@ export class EmitterBroker {
     this.#timer = undefined;
   }
 
-  /** Closes the connections silent past their deadline. */
+  /**
+   * Closes the connections silent past their deadline, and deletes the
+   * expired stored messages once a minute: a server carrying only Emitter
+   * traffic has no HTTP request to run its maintenance.
+   */
   #sweep(): void {
     const now = this.#core.now();
+    pruneExpired(this.#core, this.#prune, now);
     for (const session of [...this.#core.sessions] as Session[]) {
       if (now - session.lastRead > session.deadlineMs) {
         this.#core.counters.idleClosed++;

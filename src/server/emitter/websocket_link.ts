@@ -3,12 +3,16 @@
  * Workers `WebSocketPair` server end, the Node `ws` package's, Bun's through
  * its adapter) and the Emitter broker: binary messages go to the session,
  * the broker's bytes go out as binary messages, and either side's close ends
- * both. MQTT over WebSocket is binary only, so a text message closes the
+ * both. The packets the broker sends together leave as one message (MQTT
+ * over WebSocket is a byte stream: clients read several packets from one
+ * message). MQTT over WebSocket is binary only, so a text message closes the
  * connection. Also picks the subprotocol to echo, as the real broker does.
  *
  * @module
  */
 
+import { afterTurn, busyTurn } from "../../core/_after_turn.ts";
+import { detectRuntime } from "../../core/runtime/detect.ts";
 import type { UpgradedWebSocket } from "../../core/runtime/websocket_upgrade.ts";
 import type { BrokerLink, BrokerSession } from "./broker.ts";
 
@@ -20,6 +24,12 @@ const UNSUPPORTED_DATA = 1003;
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
+/**
+ * Whether a busy turn's messages may wait for the turn's end: not under
+ * Workers, where a socket is written only from its own request's context and
+ * one timer for every socket would run in one request's.
+ */
+const DEFER_IN_BUSY_TURNS = detectRuntime().name !== "workerd";
 
 /** What a transport needs from the broker: one session per connection. */
 export interface BrokerAcceptor {
@@ -95,30 +105,68 @@ export function attachWebSocket(
 ): BrokerSession {
   socket.binaryType = "arraybuffer";
   let ended = false;
-  const link: BrokerLink = {
-    remoteAddress,
-    send(bytes: Uint8Array): void {
-      if (ended || socket.readyState !== OPEN) return;
+  // The packets sent in this turn, joined into one message after it (MQTT is a byte stream)
+  let queue: Uint8Array[] = [];
+  let queued = 0;
+  let closeAfterFlush = false;
+  const writer = { turn: -1 };
+  const flush = () => {
+    const chunks = queue;
+    const total = queued;
+    queue = [];
+    queued = 0;
+    if (!ended && socket.readyState === OPEN && chunks.length > 0) {
+      let message = chunks[0];
+      if (chunks.length > 1) {
+        message = new Uint8Array(total);
+        let offset = 0;
+        for (const chunk of chunks) {
+          message.set(chunk, offset);
+          offset += chunk.length;
+        }
+      }
       try {
-        socket.send(bytes);
+        socket.send(message);
       } catch {
         // The socket closed between the check and the send; its close event follows
       }
+    }
+    if (closeAfterFlush) {
+      closeAfterFlush = false;
+      closeSocket();
+    }
+  };
+  const closeSocket = () => {
+    // Deno hands the socket over before its handshake completes; it can only close once open
+    if (socket.readyState === CONNECTING) {
+      socket.addEventListener("open", closeSocket);
+      return;
+    }
+    try {
+      socket.close();
+    } catch {
+      // Already closed
+    }
+  };
+  const link: BrokerLink = {
+    remoteAddress,
+    send(bytes: Uint8Array): void {
+      if (ended || closeAfterFlush || socket.readyState !== OPEN || bytes.length === 0) return;
+      if (queue.length === 0) {
+        // Sent once this task is done (with what it sends after), or at the end of a busy turn
+        if (DEFER_IN_BUSY_TURNS && busyTurn(writer)) afterTurn(flush);
+        else queueMicrotask(flush);
+      }
+      queue.push(bytes);
+      queued += bytes.length;
     },
     bufferedBytes(): number {
-      return socket.bufferedAmount;
+      return socket.bufferedAmount + queued;
     },
     close(): void {
-      // Deno hands the socket over before its handshake completes; it can only close once open
-      if (socket.readyState === CONNECTING) {
-        socket.addEventListener("open", () => link.close());
-        return;
-      }
-      try {
-        socket.close();
-      } catch {
-        // Already closed
-      }
+      // What was sent before the close still leaves first
+      if (queue.length > 0) closeAfterFlush = true;
+      else closeSocket();
     },
   };
   const session = broker.accept(link);
