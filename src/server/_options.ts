@@ -10,6 +10,7 @@ import { InvalidArgumentError } from "../core/errors.ts";
 import { integer, invalidArgument } from "../core/validate.ts";
 import { parseLicense } from "../emitter/security/license.ts";
 import { type EmitterBrokerOptions, resolveBrokerOptions } from "./emitter/options.ts";
+import { resolveSpotRelayOptions, type SpotRelayOptions } from "./spot/options.ts";
 import type { HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
@@ -195,6 +196,22 @@ function emitterOptions(value: EmitterBrokerOptions | undefined): EmitterBrokerO
   return { ...value };
 }
 
+function spotOptions(value: SpotRelayOptions | undefined): SpotRelayOptions {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null) fail("spot", "an object", value);
+  try {
+    resolveSpotRelayOptions(value);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    const field = `spot.${error.argument}`;
+    throw new InvalidArgumentError(
+      field,
+      error.message.replace(/^Cannot [^']*'[^']*'/, `Cannot ${ACTION} as '${field}'`),
+    );
+  }
+  return { ...value };
+}
+
 function defaultClientAddress(_request: Request, env: unknown): string | undefined {
   if (typeof env !== "object" || env === null) return undefined;
   const remote = (env as { remoteAddr?: unknown }).remoteAddr;
@@ -233,6 +250,8 @@ export interface ResolvedOptions {
   addressLimits: Required<RateLimitOptions>;
   /** The Emitter broker's options, checked. */
   emitter: EmitterBrokerOptions;
+  /** The Spot relay's options, checked. */
+  spot: SpotRelayOptions;
   /** The clock. */
   now: () => number;
   /** Finds the caller's address. */
@@ -345,6 +364,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const migas = migasSettings(options.migas);
   const cors = corsSettings(options.cors);
   const emitter = emitterOptions(options.emitter);
+  const spot = spotOptions(options.spot);
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
   const userNow = options.now;
@@ -363,6 +383,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     idempotency,
     cors,
     emitter,
+    spot,
     installLimits,
     addressLimits,
     now: userNow === undefined ? () => Date.now() : () => userNow(),

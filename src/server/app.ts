@@ -15,6 +15,8 @@ import { EmitterBroker } from "./emitter/broker.ts";
 import { keygenRoutes } from "./emitter/keygen_routes.ts";
 import { presenceRoutes } from "./emitter/presence_routes.ts";
 import { websocketUpgrade } from "./emitter/_websocket_upgrade.ts";
+import { SpotRelay } from "./spot/relay.ts";
+import { SPOT_DISCOVERY_PATH, spotDiscovery, spotUpgrade } from "./spot/routes.ts";
 import { installCors } from "./_cors.ts";
 import { resolveOptions } from "./_options.ts";
 import { RequestRejection } from "./_validate.ts";
@@ -36,13 +38,15 @@ const PRUNE_INTERVAL_MS = 60_000;
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
  * `GET /healthz`, the Emitter broker (MQTT over WebSocket on any path with
  * `Upgrade: websocket`, `POST /presence`, `GET`/`POST /keygen`; see
- * `server.emitter`), JSON 404s, and JSON errors that never leak details. The
+ * `server.emitter`), the Spot relay (WebSocket `/_websocket` and discovery
+ * `GET /_special/rest/Spot:connect`; see `server.spot`), JSON 404s, and JSON
+ * errors that never leak details. The
  * public routes answer CORS preflights (see `cors`); the admin routes never do.
  * Options are validated here, synchronously; the store is first used (and
  * the secret generated) on the first request. Without a `store`, state is
  * kept in a new {@linkcode MemoryStore}.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter, Spot and clock.
  * @returns The server; hand `server.fetch` to `Deno.serve`, `Bun.serve`, a Node adapter or a Worker.
  * @throws {InvalidArgumentError} When an option is out of range, or `store` is not a {@linkcode ServerStore}.
  *
@@ -121,14 +125,24 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     if (closed) void broker.close();
     return broker;
   };
+  let relay: SpotRelay | undefined;
+  const spot = (): SpotRelay => {
+    if (relay !== undefined) return relay;
+    relay = new SpotRelay({ now, ...settings.spot, store });
+    if (closed) void relay.close();
+    return relay;
+  };
   let keygen: Hono | undefined;
   let presence: Hono | undefined;
 
   const app = new Hono();
-  // First of all: an upgrade on any path is an MQTT connection, as on the real broker
+  // First of all: `/_websocket` is the Spot relay's (a plain request there gets 426)
+  app.use("*", spotUpgrade(spot));
+  // Then an upgrade on any other path is an MQTT connection, as on the real broker
   app.use("*", websocketUpgrade(emitter, (request, env) => context.clientAddress(request, env)));
   installCors(app, settings.cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get(SPOT_DISCOVERY_PATH, spotDiscovery(spot));
   const mkstats = mkstatsRoutes(context);
   app.route("/api/v1", mkstats);
   app.route("/api", mkstats);
@@ -159,6 +173,9 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     get emitter(): EmitterBroker {
       return emitter();
     },
+    get spot(): SpotRelay {
+      return spot();
+    },
     async fetch(request: Request, env?: unknown): Promise<Response> {
       if (closed) return closedRejection().toResponse();
       return await app.fetch(request, env);
@@ -169,6 +186,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
         closed = true;
         // The broker first: its sessions may still write stored messages to the store
         await broker?.close();
+        await relay?.close();
         if (ready !== undefined) await ready.catch(() => {});
         await store.close();
       })();

@@ -63,6 +63,14 @@ export type {
   ServerRateLimitOptions,
 } from "./options.ts";
 export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from "./rate_limit.ts";
+export { type SpotDiscoveryAnswer, SpotRelay } from "./spot/relay.ts";
+export type { SpotRelayOptions } from "./spot/options.ts";
+export {
+  SPOT_BLOB_KEY_MAX_BYTES,
+  SPOT_BLOB_MAX_BYTES,
+  type SpotBlobWrite,
+  type SpotStore,
+} from "./spot/store.ts";
 export { MemoryStore } from "./memory/memory_store.ts";
 export type { ServerStore } from "./store.ts";
 export type { SharedStore } from "./common/store.ts";

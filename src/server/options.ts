@@ -8,6 +8,8 @@
 import type { Hono } from "hono";
 import type { EmitterBroker } from "./emitter/broker.ts";
 import type { EmitterBrokerOptions } from "./emitter/options.ts";
+import type { SpotRelay } from "./spot/relay.ts";
+import type { SpotRelayOptions } from "./spot/options.ts";
 import type { ServerStore } from "./store.ts";
 
 /** The burst and refill rate of one rate limiter. */
@@ -268,6 +270,14 @@ export interface ServerOptions {
    */
   emitter?: EmitterBrokerOptions;
   /**
+   * The Spot relay: discovery at `GET /_special/rest/Spot:connect` and
+   * WebSocket connections on `/_websocket` (every other upgraded path stays
+   * with the Emitter broker), with blobs in `store`.
+   *
+   * @default {} (code "edgewire", the real service's limits)
+   */
+  spot?: SpotRelayOptions;
+  /**
    * The clock, in milliseconds.
    *
    * @default Date.now
@@ -307,6 +317,11 @@ export interface EdgewireServer {
    * module scope.
    */
   readonly emitter: EmitterBroker;
+  /**
+   * The Spot relay behind `/_websocket` and discovery; made on first use.
+   * Hand it sockets upgraded outside `fetch` with `server.spot.accept(socket)`.
+   */
+  readonly spot: SpotRelay;
   /**
    * Closes the Emitter broker (every MQTT connection), then the store.
    * Calling it again does nothing; requests afterwards get 503 `server_closed`.

@@ -12,11 +12,12 @@ import type { MigasStore } from "./migas/store.ts";
 import type { MkStatsStore } from "./mkstats/store.ts";
 import type { SharedStore } from "./common/store.ts";
 import type { EmitterStore } from "./emitter/store.ts";
+import type { SpotStore } from "./spot/store.ts";
 
 /**
  * Where the reference server keeps its state: the shared settings and spent
- * challenges, the rows of mkStats, Honch and migas, and the Emitter broker's
- * stored messages and key bans. Every method is
+ * challenges, the rows of mkStats, Honch and migas, the Emitter broker's
+ * stored messages and key bans, and the Spot relay's blobs. Every method is
  * async, so a networked database can stand behind it; times are passed in by
  * the server, so a store never reads a clock of its own.
  *
@@ -30,7 +31,7 @@ import type { EmitterStore } from "./emitter/store.ts";
  * ```
  */
 export interface ServerStore
-  extends SharedStore, MkStatsStore, HonchStore, MigasStore, EmitterStore {}
+  extends SharedStore, MkStatsStore, HonchStore, MigasStore, EmitterStore, SpotStore {}
 
 /** Every method a {@linkcode ServerStore} has, to recognise one at run time. */
 export const STORE_METHODS: readonly (keyof ServerStore)[] = [
@@ -69,6 +70,9 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "setEmitterKeyBan",
   "listEmitterKeyBans",
   "pruneEmitter",
+  "putSpotBlob",
+  "getSpotBlob",
+  "deleteSpotBlob",
 ];
 
 /**

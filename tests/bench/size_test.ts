@@ -35,3 +35,11 @@ Deno.test("the mkStats and proof-of-work entries keep both kernels in lazy chunk
     assert.ok(lazy.gzip > 2 * initial.gzip, `${name}: the kernels outweigh what loads first`);
   }
 });
+
+Deno.test("the Spot entry keeps @noble/curves and ML-KEM in lazy chunks", async () => {
+  const { initial, lazy } = await measure("./spot");
+  for (const chunk of ["ed25519.js", "ml-kem.js"]) {
+    assert.ok(lazy.files.includes(chunk), `./spot: ${chunk} not among ${lazy.files.join(", ")}`);
+    assert.ok(!initial.files.includes(chunk), `./spot: ${chunk} loads first`);
+  }
+});

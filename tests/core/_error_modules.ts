@@ -14,6 +14,7 @@ import * as migas from "../../src/migas/mod.ts";
 import * as server from "../../src/server/mod.ts";
 import * as validate from "../../src/server/_validate.ts";
 import * as emitter from "../../src/emitter/mod.ts";
+import * as spot from "../../src/spot/mod.ts";
 // The Emitter codec and security modules are internal; their errors are checked all the same
 import * as emitterMqtt from "../../src/emitter/mqtt/mod.ts";
 import * as emitterSecurity from "../../src/emitter/security/mod.ts";
@@ -23,6 +24,8 @@ import * as spotCrypto from "../../src/spot/crypto/mod.ts";
 import * as spotProto from "../../src/spot/proto/mod.ts";
 // Bottles and IDCards are internal until the spot entry point exists
 import * as spotBottle from "../../src/spot/bottle/mod.ts";
+// The Spot client's errors, until the spot entry point re-exports them
+import * as spotClient from "../../src/spot/errors.ts";
 
 /** Each package entry point's exports by its name, and the server's private validation module. */
 export const ERROR_MODULES = {
@@ -32,6 +35,7 @@ export const ERROR_MODULES = {
   "@edgewire/sdk/honch": honch,
   "@edgewire/sdk/migas": migas,
   "@edgewire/sdk/emitter": emitter,
+  "@edgewire/sdk/spot": spot,
   "@edgewire/sdk/server": server,
   "server/_validate.ts": validate,
   "emitter/mqtt (internal)": emitterMqtt,
@@ -39,4 +43,5 @@ export const ERROR_MODULES = {
   "spot/crypto (internal)": spotCrypto,
   "spot/proto (internal)": spotProto,
   "spot/bottle (internal)": spotBottle,
+  "spot/client (internal)": spotClient,
 } as Record<string, Record<string, unknown>>;

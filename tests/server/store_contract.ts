@@ -1,7 +1,7 @@
 /**
  * The contract every {@linkcode ServerStore} keeps, as one suite:
  * `runStoreContract(name, make)` registers a test per behaviour of every
- * method of the shared, mkStats, Honch, migas and Emitter interfaces, and, for a store
+ * method of the shared, mkStats, Honch, migas, Emitter and Spot interfaces, and, for a store
  * whose fixture can reopen it, that everything written survives a restart.
  * A new store (Postgres, …) only has to pass it.
  *
@@ -14,6 +14,7 @@ import { mkstatsContract } from "./_contract_mkstats.ts";
 import { honchContract } from "./_contract_honch.ts";
 import { migasContract } from "./_contract_migas.ts";
 import { emitterContract } from "./_contract_emitter.ts";
+import { spotContract } from "./_contract_spot.ts";
 import {
   bytes,
   claim,
@@ -52,6 +53,7 @@ export function runStoreContract(name: string, make: () => Promise<StoreFixture>
   honchContract(test);
   migasContract(test);
   emitterContract(test);
+  spotContract(test);
 
   test("everything written survives closing and reopening the store", async (fixture) => {
     if (fixture.reopen === undefined) return;

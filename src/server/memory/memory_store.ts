@@ -13,6 +13,7 @@ import { Lifetime } from "./_lifetime.ts";
 import { memoryMigas } from "./_migas.ts";
 import { memoryMkStats } from "./_mkstats.ts";
 import { memoryShared } from "./_shared.ts";
+import { memorySpot } from "./_spot.ts";
 
 /**
  * The methods of a {@linkcode MemoryStore}: every {@linkcode ServerStore}
@@ -49,6 +50,7 @@ export class MemoryStore {
       ...memoryHonch(life),
       ...memoryMigas(life),
       ...memoryEmitter(life),
+      ...memorySpot(life),
     };
     Object.assign(this, store);
   }

@@ -15,6 +15,7 @@ import { sqliteHonch } from "./_honch.ts";
 import { sqliteMigas } from "./_migas.ts";
 import { sqliteMkStats } from "./_mkstats.ts";
 import { sqliteShared } from "./_shared.ts";
+import { sqliteSpot } from "./_spot.ts";
 
 /**
  * The methods of a {@linkcode SqliteStore}: every {@linkcode ServerStore}
@@ -66,6 +67,7 @@ export class SqliteStore {
         ...sqliteHonch(db),
         ...sqliteMigas(db),
         ...sqliteEmitter(db),
+        ...sqliteSpot(db),
       };
     } catch (error) {
       void db.close();

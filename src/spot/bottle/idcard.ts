@@ -264,7 +264,11 @@ export class IDCard {
    * @returns Whether the key may be used for it.
    * @throws Never.
    */
-  hasPurpose(key: PrivateKey | PublicKey | Uint8Array, purpose: string, now = Date.now()): boolean {
+  hasPurpose(
+    key: PrivateKey | PublicKey | Uint8Array,
+    purpose: string,
+    now: number = Date.now(),
+  ): boolean {
     const pkix = pkixOf(key);
     return this.getKeys(purpose, now).some((candidate) => sameBytes(candidate, pkix));
   }
@@ -278,7 +282,7 @@ export class IDCard {
    * @returns The keys.
    * @throws Never.
    */
-  getKeys(purpose: string, now = Date.now()): Uint8Array[] {
+  getKeys(purpose: string, now: number = Date.now()): Uint8Array[] {
     return this.subKeys
       .filter((subKey) =>
         subKey.purposes.includes(purpose) &&

@@ -1,15 +1,20 @@
 /**
  * Ed25519 and X25519 on raw 32-byte keys, through WebCrypto or, where the
  * runtime lacks them, `@noble/curves`; and the birational map that turns an
- * Ed25519 key into the X25519 key Bottle encrypts to.
+ * Ed25519 key into the X25519 key Bottle encrypts to. `@noble/curves` is
+ * loaded with `import()` only when the fallback is used, so a bundle keeps it
+ * in a chunk of its own that runtimes with WebCrypto Ed25519 and X25519 never
+ * fetch.
  *
  * @module
  */
 
 import { ab } from "./_bytes.ts";
-import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { backendFor } from "./_backend.ts";
+import { lazyModule } from "./_lazy_module.ts";
 import { buildPkix } from "./_pkix.ts";
+
+const loadNoble = lazyModule("@noble/curves", () => import("@noble/curves/ed25519.js"));
 
 const X25519_PKCS8_PREFIX = Uint8Array.of(
   0x30,
@@ -60,6 +65,7 @@ export async function curvePublic(
 ): Promise<Uint8Array> {
   const name = type === "ed25519" ? "Ed25519" : "X25519";
   if ((await backendFor(name)) === "noble") {
+    const { ed25519, x25519 } = await loadNoble();
     return type === "ed25519" ? ed25519.getPublicKey(raw) : x25519.getPublicKey(raw);
   }
   const usages: KeyUsage[] = type === "ed25519" ? ["sign"] : ["deriveBits"];
@@ -96,6 +102,7 @@ export async function x25519Shared(
   pub: Uint8Array,
 ): Promise<Uint8Array | undefined> {
   if ((await backendFor("X25519")) === "noble") {
+    const { x25519 } = await loadNoble();
     try {
       return x25519.getSharedSecret(secret, pub);
     } catch {
@@ -132,7 +139,9 @@ export async function x25519Shared(
  * @returns The 64-byte signature.
  */
 export async function ed25519Sign(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  if ((await backendFor("Ed25519")) === "noble") return ed25519.sign(message, seed);
+  if ((await backendFor("Ed25519")) === "noble") {
+    return (await loadNoble()).ed25519.sign(message, seed);
+  }
   const key = await crypto.subtle.importKey(
     "pkcs8",
     ab(curvePkcs8("ed25519", seed)),
@@ -160,6 +169,7 @@ export async function ed25519Verify(
 ): Promise<boolean> {
   if (signature.length !== 64) return false;
   if ((await backendFor("Ed25519")) === "noble") {
+    const { ed25519 } = await loadNoble();
     try {
       return ed25519.verify(signature, message, pub, { zip215: false });
     } catch {

@@ -4,7 +4,8 @@
  * as Bottle makes them; and the per-recipient encryption of a content key.
  * WebCrypto does the work wherever the runtime has the algorithm;
  * `@noble/curves` does Ed25519 and X25519 where it does not, and
- * `@noble/post-quantum` does ML-KEM.
+ * `@noble/post-quantum` does ML-KEM. Both load with `import()` when first
+ * needed, so a bundle keeps them in chunks of their own.
  *
  * @module
  */

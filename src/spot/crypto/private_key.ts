@@ -271,7 +271,7 @@ export class PrivateKey {
       }
       const mlkem = mlkemInfo(type);
       if (mlkem !== undefined) {
-        const raw = mlkemKeys(mlkem.level, parsed.secret!).publicKey;
+        const raw = (await mlkemKeys(mlkem.level, parsed.secret!)).publicKey;
         const x25519 = parsed.x25519 === undefined
           ? undefined
           : await curvePublic("x25519", parsed.x25519);

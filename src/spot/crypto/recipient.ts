@@ -19,7 +19,8 @@ import {
   x25519Shared,
 } from "./_curve25519.ts";
 import { derReason } from "./_der.ts";
-import { kem, mlkemKeys } from "./_mlkem.ts";
+import { kem } from "./_mlkem.ts";
+import { isLoadFailure } from "./_lazy_module.ts";
 import { CURVE_OID, CURVES, mlkemInfo, parsePkix } from "./_pkix.ts";
 import { readUvarint, uvarint } from "./_uvarint.ts";
 import { webKey } from "./_web_keys.ts";
@@ -82,7 +83,7 @@ export async function encryptFor(
       return await seal(0, [lengthPrefixed(eph)], await sha256(new Uint8Array(shared)), cek);
     }
     const mlkem = mlkemInfo(key.type)!;
-    const { cipherText, sharedSecret } = kem(mlkem.level).encapsulate(parts.raw);
+    const { cipherText, sharedSecret } = (await kem(mlkem.level)).encapsulate(parts.raw);
     if (parts.x25519 === undefined) {
       return await seal(2, [lengthPrefixed(cipherText)], sharedSecret, cek);
     }
@@ -134,7 +135,8 @@ export async function decryptWith(
 ): Promise<Uint8Array | undefined> {
   try {
     return await decrypt(key, data);
-  } catch {
+  } catch (cause) {
+    if (isLoadFailure(cause)) throw cause;
     return undefined;
   }
 }
@@ -180,11 +182,12 @@ async function decrypt(key: PrivateKey, data: Uint8Array): Promise<Uint8Array | 
     return await open(data, eph.next, await sha256(new Uint8Array(shared)));
   }
   const mlkem = mlkemInfo(key.type)!;
-  const secretKey = mlkemKeys(mlkem.level, parts.secret!).secretKey;
+  const mlkemKem = await kem(mlkem.level);
+  const secretKey = mlkemKem.keygen(parts.secret!).secretKey;
   if (version === 2 && parts.x25519 === undefined) {
     const ct = readPart(data, 1);
     if (ct === undefined || ct.bytes.length !== mlkem.ct) return undefined;
-    return await open(data, ct.next, kem(mlkem.level).decapsulate(ct.bytes, secretKey));
+    return await open(data, ct.next, mlkemKem.decapsulate(ct.bytes, secretKey));
   }
   if (version === 1 && parts.x25519 !== undefined) {
     const eph = readPart(data, 1);
@@ -195,7 +198,7 @@ async function decrypt(key: PrivateKey, data: Uint8Array): Promise<Uint8Array | 
     if (ct === undefined || ct.bytes.length !== mlkem.ct) return undefined;
     const shared = await x25519Shared(parts.x25519, ephKey.raw);
     if (shared === undefined) return undefined;
-    const kemSecret = kem(mlkem.level).decapsulate(ct.bytes, secretKey);
+    const kemSecret = mlkemKem.decapsulate(ct.bytes, secretKey);
     return await open(data, ct.next, await sha256(concat(shared, kemSecret)));
   }
   return undefined;

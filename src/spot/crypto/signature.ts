@@ -11,6 +11,7 @@
 import { ab } from "./_bytes.ts";
 import { ed25519Sign, ed25519Verify } from "./_curve25519.ts";
 import { derToRaw, rawToDer } from "./_ecdsa_der.ts";
+import { isLoadFailure } from "./_lazy_module.ts";
 import { CURVE_OID, CURVES } from "./_pkix.ts";
 import { webKey } from "./_web_keys.ts";
 import { SpotKeyError } from "./errors.ts";
@@ -73,6 +74,7 @@ export async function sign(
       return rawToDer(new Uint8Array(raw));
     }
   } catch (cause) {
+    if (isLoadFailure(cause)) throw cause;
     throw new SpotKeyError(
       "sign",
       `Cannot sign with the ${key.type} key as the runtime refused it (${
