@@ -2,27 +2,32 @@
  * The newcomer's tour, `deno task demo`: starts the reference server on an
  * embedded SQLite file in a temporary directory, runs every client module
  * against it (mkStats with a proof-of-work handshake, Honch events and a
- * caught crash, migas breadcrumbs and version checks), prints what the server
- * recorded for each, then stops and removes the directory. It takes a few
- * seconds and writes nothing anywhere else.
+ * caught crash, migas breadcrumbs and version checks, Emitter keys, a publish
+ * reaching two subscribers and the history, two Spot keys exchanging an
+ * encrypted query through the relay and an encrypted blob), prints what the
+ * server recorded for each, then stops and removes the directory. It takes a
+ * few seconds and writes nothing anywhere else.
  *
  * @module
  */
 
 import { MemoryStorage } from "../src/core/storage.ts";
+import { EmitterClient } from "../src/emitter/mod.ts";
 import { HonchClient } from "../src/honch/mod.ts";
 import { createMigas, formatUpdateNotice } from "../src/migas/mod.ts";
 import { MkStatsClient } from "../src/mkstats/mod.ts";
 import { createServer } from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
+import { SpotClient } from "../src/spot/mod.ts";
 
 const ADMIN_KEY = crypto.randomUUID();
 const HONCH_KEY = "phc_demo_project";
 const TOOL = "edgewire/demo-tool";
 
 const dir = await Deno.makeTempDir({ prefix: "edgewire-demo-" });
+const store = new SqliteStore(`${dir}/edgewire.db`);
 const server = createServer({
-  store: new SqliteStore(`${dir}/edgewire.db`),
+  store,
   adminKey: ADMIN_KEY,
   difficulty: 4,
   honch: { projectKeys: [HONCH_KEY] },
@@ -111,6 +116,43 @@ try {
     step(`checkProject(…, '${version}')`, notice === "" ? "(up to date: no notice)" : notice);
   }
 
+  heading("Emitter: realtime pub/sub over MQTT on a WebSocket, served by the same server");
+  const endpoint = `ws://127.0.0.1:${http.addr.port}/`;
+  const [publisher, listener] = [new EmitterClient({ endpoint }), new EmitterClient({ endpoint })];
+  await Promise.all([publisher.connect(), listener.connect()]);
+  const secret = server.emitter.secret!; // the master key of the license generated for this run
+  const { key } = await publisher.keygen({ key: secret, channel: "demo/", type: "rwsl", ttl: 0 });
+  step("keygen('demo/', type 'rwsl')", `a ${key.length}-char channel key`);
+  const room = await listener.subscribe({ key, channel: "demo/" });
+  const [heard] = await Promise.all([
+    room[Symbol.asyncIterator]().next(),
+    publisher.publish({ key, channel: "demo/", message: "hello, subscriber", ttl: 60, qos: 1 }),
+  ]);
+  step(
+    "publish → other client's subscribe()",
+    `${heard.value?.channel} "${heard.value?.asString()}"`,
+  );
+  const kept = await publisher.history({ key, channel: "demo/", last: 5 });
+  step("history({ last: 5 })", kept.map((message) => message.asString()));
+  await Promise.all([publisher.disconnect(), listener.disconnect()]);
+
+  heading("Spot: end-to-end encrypted queries between keys, through the same server's relay");
+  const url = `ws://127.0.0.1:${http.addr.port}/_websocket`;
+  const [alice, bob] = [new SpotClient({ url }), new SpotClient({ url })];
+  bob.setHandler("greet", (message) => {
+    const name = new TextDecoder().decode(message.body);
+    return `hello ${name}, from bob (${message.encrypted ? "it came encrypted" : "in clear"})`;
+  });
+  await Promise.all([alice.waitOnline(), bob.waitOnline()]);
+  step("two keys, two IDCards, handshakes", `alice ${alice.address}`);
+  const answer = await alice.query(`${bob.address}/greet`, "alice");
+  step("alice.query('<bob>/greet', 'alice')", `"${new TextDecoder().decode(answer)}"`);
+  await alice.storeBlob("notes", "only alice can read this");
+  const note = new TextDecoder().decode(await alice.fetchBlob("notes"));
+  step("storeBlob, fetchBlob('notes')", `"${note}"`);
+  alice.close();
+  bob.close();
+
   heading("What the server recorded");
   const stats = await admin("/api/v1/stats/demo_plugin") as {
     installs: number;
@@ -144,6 +186,17 @@ try {
   console.log(
     `  migas    GET /api/usage/${TOOL}: ${count((await usage.json()).hits, "breadcrumb")} from ` +
       count((await unique.json()).hits, "user"),
+  );
+  const { messagesIn, messagesOut } = server.emitter.stats();
+  console.log(
+    `  Emitter  server.emitter.stats(): ${count(messagesIn, "PUBLISH packet")} in ` +
+      `(keygen and history are requests too), ${count(messagesOut, "delivery")} out`,
+  );
+  const blob = await store.getSpotBlob(alice.address, "notes");
+  const readable = new TextDecoder().decode(blob).includes(note);
+  console.log(
+    `  Spot     server.spot: ${count(server.spot.idCardCount, "IDCard")} seen; alice's blob ` +
+      `"notes" is ${blob?.length} bytes of bottle (${readable ? "readable!" : "sealed"})`,
   );
 } finally {
   await http.shutdown();

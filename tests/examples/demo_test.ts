@@ -31,6 +31,12 @@ Deno.test("deno task demo runs every client module and shows what the server rec
     /A newer version 1\.2\.0 of edgewire\/demo-tool is available \(you have 1\.1\.0\)/,
   );
   assert.match(text, /Version 1\.0\.0 of edgewire\/demo-tool is flagged: upgrade to 1\.2\.0/);
+  assert.match(text, /keygen\('demo\/', type 'rwsl'\) +a 32-char channel key/);
+  assert.match(text, /subscribe\(\) +demo\/ "hello, subscriber"/);
+  assert.match(text, /history\(\{ last: 5 \}\) +\["hello, subscriber"\]/);
+  assert.match(text, /two keys, two IDCards, handshakes +alice k\.[A-Za-z0-9_-]{43}\n/);
+  assert.match(text, /greet', 'alice'\) +"hello alice, from bob \(it came encrypted\)"/);
+  assert.match(text, /storeBlob, fetchBlob\('notes'\) +"only alice can read this"/);
 
   // What the server recorded, read back through its own routes
   const recorded = text.slice(text.indexOf("What the server recorded"));
@@ -41,6 +47,14 @@ Deno.test("deno task demo runs every client module and shows what the server rec
   assert.match(recorded, /export_clicked \(format csv, rows 42\)/);
   assert.match(recorded, /\$crash \(RangeError: Disk is full\)/);
   assert.match(recorded, /migas +GET \/api\/usage\/edgewire\/demo-tool: 2 breadcrumbs from 1 user/);
+  assert.match(
+    recorded,
+    /Emitter +server\.emitter\.stats\(\): 3 PUBLISH packets in .*, 1 delivery out/,
+  );
+  assert.match(
+    recorded,
+    /Spot +server\.spot: 2 IDCards seen; alice's blob "notes" is \d+ bytes of bottle \(sealed\)/,
+  );
   assert.match(text, /Server stopped, temporary store removed\.\n$/);
 
   // Its store was a temporary directory, removed; nothing was written into the checkout
