@@ -439,11 +439,13 @@ export const SERVE_ROUTES: readonly { module: string; route: string; access: str
   { module: "migas", route: "POST /api/admin/register", access: "admin key" },
   {
     module: "Emitter",
-    route: "MQTT over WebSocket on any path (subprotocol mqttv3.1, mqttv3 or mqtt)",
+    route: "MQTT over WebSocket on any path but /_websocket (subprotocol mqttv3.1, mqttv3 or mqtt)",
     access: "channel keys",
   },
   { module: "Emitter", route: "POST /presence", access: "channel key with presence" },
   { module: "Emitter", route: "GET  /keygen (form), POST /keygen", access: "master secret key" },
+  { module: "Spot", route: "WebSocket /_websocket (relay)", access: "signed IDCard handshake" },
+  { module: "Spot", route: "GET  /_special/rest/Spot:connect (discovery)", access: "open" },
 ];
 
 /**
@@ -483,6 +485,7 @@ export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string)
     `  Emitter      ${wsUrl} (any path)${mqttUrl === undefined ? "" : `, ${mqttUrl}`}; license ${
       config.generated.emitterLicense === undefined ? "from EMITTER_LICENSE" : "generated"
     }`,
+    `  Spot         ${wsUrl}/_websocket (relay)`,
   ];
   const { adminKey, honchProjectKey, emitterLicense, emitterSecret } = config.generated;
   if (adminKey !== undefined || honchProjectKey !== undefined || emitterLicense !== undefined) {
@@ -514,6 +517,7 @@ export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string)
     `  migas    createMigas({ endpoint: "${url}" }), or MIGAS_ENDPOINT=${url}`,
     `  Emitter  new EmitterClient({ endpoint: "${wsUrl}" }), or any MQTT client at ${wsUrl}` +
       (mqttUrl === undefined ? "" : ` or ${mqttUrl}`),
+    `  Spot     new SpotClient({ url: "${wsUrl}/_websocket" }), or { endpoint: "${url}" } to discover it`,
     "",
     `Listening on ${url} (Ctrl-C stops it)`,
   );
