@@ -33,6 +33,7 @@ export interface DialHandlers {
  * @throws {TimeoutError} When the socket or CONNACK takes longer than `timeoutMs`.
  * @throws {AbortedError} When the signal aborts.
  * @throws {NetworkError} When the socket cannot open or closes first.
+ * @throws {MqttProtocolError} When a malformed packet ends it, even in the frame of its CONNACK.
  */
 export async function dialMqtt(
   o: ResolvedEmitterOptions,
@@ -45,6 +46,8 @@ export async function dialMqtt(
     onAbort: (reason) => new AbortedError("Connecting to Emitter was aborted", { cause: reason }),
   });
   let answered: ((packet: MqttConnackPacket) => void) | undefined;
+  // Set when the connection ends, even after its CONNACK (in the same frame, or by a close)
+  let lost: Error | undefined;
   let failed: ((error: Error) => void) | undefined;
   const connack = new Promise<MqttConnackPacket>((resolve, reject) => {
     answered = resolve;
@@ -55,7 +58,8 @@ export async function dialMqtt(
     packet: (packet) =>
       packet.type === "connack" ? answered?.(packet) : handlers.packet(connection, packet),
     closed: (error) => {
-      failed?.(error ?? new NetworkError("The Emitter connection closed"));
+      lost = error ?? new NetworkError("The Emitter connection closed");
+      failed?.(lost);
       handlers.closed(connection, error);
     },
   });
@@ -72,6 +76,7 @@ export async function dialMqtt(
     });
     const answer = await deadline.race(connack);
     if (answer.returnCode !== 0) throw new EmitterConnectError(answer.returnCode);
+    if (lost !== undefined) throw lost;
   } catch (error) {
     connection.close(error instanceof EdgewireError ? error : undefined);
     throw error;

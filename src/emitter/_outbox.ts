@@ -69,6 +69,19 @@ export class Outbox {
     item?.settle?.();
   }
 
+  /**
+   * Fails the unacknowledged publish with this identifier (the broker refused it).
+   *
+   * @returns Whether one was waiting.
+   */
+  fail(packetId: number, error: Error): boolean {
+    const item = this.#unacked.get(packetId);
+    if (item === undefined) return false;
+    this.#unacked.delete(packetId);
+    item.settle?.(error);
+    return true;
+  }
+
   /** Forgets a publish whose caller stopped waiting. */
   cancel(item: Outgoing): void {
     item.cancelled = true;

@@ -218,20 +218,24 @@ export class ApiRequests {
   readonly #send: ApiSend;
   readonly #timeoutMs: number;
   readonly #onPresence: (event: EmitterPresenceEvent) => void;
+  readonly #onRefusal: (req: number | undefined, error: EmitterError) => void;
 
   /**
    * @param send Publishes at QoS 1 on the current connection.
    * @param timeoutMs The client's deadline, for calls that give none.
    * @param onPresence Where presence changes go.
+   * @param onRefusal Where a refusal on `emitter/error/` that answers no call goes, with its `req`.
    */
   constructor(
     send: ApiSend,
     timeoutMs: number,
     onPresence: (event: EmitterPresenceEvent) => void,
+    onRefusal: (req: number | undefined, error: EmitterError) => void = () => {},
   ) {
     this.#send = send;
     this.#timeoutMs = timeoutMs;
     this.#onPresence = onPresence;
+    this.#onRefusal = onRefusal;
   }
 
   /** Whether a packet identifier is held by a call waiting for its answer. */
@@ -306,7 +310,19 @@ export class ApiRequests {
       this.#onPresence(fields as unknown as EmitterPresenceEvent);
       return true;
     }
-    const pending = typeof fields.req === "number" ? this.#pending.get(fields.req) : undefined;
+    const req = typeof fields.req === "number" ? fields.req : undefined;
+    const pending = req === undefined ? undefined : this.#pending.get(req);
+    if (pending === undefined && match[1] === "error") {
+      // A refusal of something other than a call (a publish, a subscription): the client's to place
+      const { status, message } = fields;
+      if (typeof status === "number" && status >= 400) {
+        this.#onRefusal(
+          req,
+          new EmitterError({ status, message: typeof message === "string" ? message : "" }),
+        );
+      }
+      return true;
+    }
     if (pending === undefined || (match[1] !== pending.name && match[1] !== "error")) return true;
     this.#pending.delete(fields.req as number);
     const { status, message } = fields;

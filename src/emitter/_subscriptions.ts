@@ -28,6 +28,8 @@ export interface SubscriptionEntry {
   acked: Promise<void>;
   /** Settles `acked`, with an error when the broker refused. */
   settle: (error?: Error) => void;
+  /** Whether a SUBACK already settled `acked`, so no caller waits for the next one. */
+  acknowledged?: boolean;
 }
 
 /** A plain subscription and one in a share group are two entries, even on one channel. */
@@ -48,7 +50,8 @@ export class Subscriptions {
   }
 
   /**
-   * The entry for a key, channel and share group, made when there is none yet.
+   * The entry for a key, channel and share group, made when there is none
+   * yet or when the one there ended (its reader left with `break`).
    *
    * @returns The entry, and whether it was just made (and so needs a SUBSCRIBE).
    */
@@ -60,7 +63,10 @@ export class Subscriptions {
   ): { entry: SubscriptionEntry; made: boolean } {
     const id = idOf(key, channel, group);
     const existing = this.#entries.get(id);
-    if (existing !== undefined) return { entry: existing, made: false };
+    // One whose reader stopped (`break`) has ended for good: a new subscribe gets a new one
+    if (existing !== undefined && !existing.subscription.ended) {
+      return { entry: existing, made: false };
+    }
     const { promise, settle } = deferred();
     const subscription = new EmitterSubscription(channel, this.#limit);
     const entry = { id, key, topic, subscription, acked: promise, settle };
@@ -78,14 +84,26 @@ export class Subscriptions {
     return this.#entries.values();
   }
 
-  /** Settles an entry from its SUBACK's granted code; `0x80` drops it with a typed error. */
-  acknowledge(entry: SubscriptionEntry, granted: number | undefined): void {
-    if (granted === 0x80) {
-      this.drop(entry);
-      entry.settle(new EmitterSubscribeError(entry.subscription.channel));
-    } else {
+  /**
+   * Settles an entry from its SUBACK's granted code; `0x80` drops it with a typed error.
+   *
+   * @returns The refusal when no caller waits for it (a resubscription after a
+   * reconnection), for the client to report; `undefined` otherwise.
+   */
+  acknowledge(
+    entry: SubscriptionEntry,
+    granted: number | undefined,
+  ): EmitterSubscribeError | undefined {
+    const waited = entry.acknowledged !== true;
+    entry.acknowledged = true;
+    if (granted !== 0x80) {
       entry.settle();
+      return undefined;
     }
+    this.drop(entry);
+    const refused = new EmitterSubscribeError(entry.subscription.channel);
+    entry.settle(refused);
+    return waited ? undefined : refused;
   }
 
   /** Hands a message to every subscription whose channel matches its topic. */

@@ -81,7 +81,8 @@ export class EmitterClient {
   readonly #gate: BackoffGate;
   readonly #outbox: Outbox;
   readonly #events = new Events<EmitterEvents>();
-  readonly #acks = new Map<number, (packet: MqttPacket) => void>();
+  /** SUBACK and UNSUBACK waiters; an `Error` when the connection ends first. */
+  readonly #acks = new Map<number, (answer: MqttPacket | Error) => void>();
   readonly #subscriptions: Subscriptions;
   readonly #requests: ApiRequests;
   #connection: MqttConnection | undefined;
@@ -117,6 +118,11 @@ export class EmitterClient {
       },
       this.#o.timeoutMs,
       (event) => this.#events.emit("presence", event),
+      (req, error) => {
+        // A refused QoS 1 publish rejects; a SUBSCRIBE's refusal comes with its SUBACK 0x80
+        if (req !== undefined && (this.#outbox.fail(req, error) || this.#acks.has(req))) return;
+        this.#events.emit("error", error);
+      },
     );
     this.#reconnector = new Reconnector({
       gate: this.#gate,
@@ -153,7 +159,8 @@ export class EmitterClient {
    * @throws {EmitterConnectError} When CONNACK is not 0.
    * @throws {TimeoutError} When the socket or CONNACK takes longer than `timeoutMs`.
    * @throws {AbortedError} When the signal aborts.
-   * @throws {NetworkError} When the socket cannot open or closes first.
+   * @throws {NetworkError} When the socket cannot open, or closes (or `disconnect()` is called) first.
+   * @throws {MqttProtocolError} When a malformed packet ends the connection, even right after CONNACK.
    */
   async connect(options: EmitterConnectOptions = {}): Promise<void> {
     if (this.#connected) return;
@@ -183,7 +190,7 @@ export class EmitterClient {
     });
     this.#outbox.failWaiting(stopped);
     this.#requests.failAll(stopped);
-    this.#acks.clear();
+    this.#failAcks(stopped);
     this.#subscriptions.clear(stopped);
     if (wasConnected) this.#events.emit("disconnect", undefined);
     return Promise.resolve();
@@ -194,7 +201,9 @@ export class EmitterClient {
    *
    * @param request Key, channel, message and options (`ttl`, `me`, `retain`, `qos`).
    * @returns For QoS 0 once sent or queued; for QoS 1 once the broker's PUBACK arrives.
-   * @throws {EmitterError} When the key or channel breaks Emitter's rules (its own status and text).
+   * @throws {EmitterError} When the key or channel breaks Emitter's rules (its own status and text),
+   * or the broker refuses a QoS 1 publish (its status and message; a refused QoS 0 one comes as an
+   * `error` event).
    * @throws {InvalidArgumentError} When `ttl` or `qos` is out of range.
    * @throws {TimeoutError} When a QoS 1 PUBACK takes longer than `timeoutMs`.
    */
@@ -208,7 +217,8 @@ export class EmitterClient {
    *
    * @param request The link's name, the message, `retain` and `qos`.
    * @returns For QoS 0 once sent or queued; for QoS 1 once the broker's PUBACK arrives.
-   * @throws {EmitterError} 400 with the broker's text when the link is not 1 or 2 letters or digits.
+   * @throws {EmitterError} 400 with the broker's text when the link is not 1 or 2 letters or digits;
+   * the broker's refusal of a QoS 1 publish.
    * @throws {TimeoutError} When a QoS 1 PUBACK takes longer than `timeoutMs`.
    */
   async publishWithLink(request: EmitterLinkPublishRequest): Promise<void> {
@@ -290,6 +300,7 @@ export class EmitterClient {
    * @returns Once the broker acknowledged it.
    * @throws {EmitterError} When the key, channel or group breaks Emitter's rules.
    * @throws {TimeoutError} When UNSUBACK takes longer than `timeoutMs`.
+   * @throws {NetworkError} When the connection ends, or `disconnect()` is called, before UNSUBACK.
    */
   async unsubscribe(request: EmitterUnsubscribeRequest): Promise<void> {
     const { key, group } = request;
@@ -301,7 +312,7 @@ export class EmitterClient {
     if (!this.#connected) return;
     const packetId = this.#allocateId();
     const done = deferred();
-    this.#acks.set(packetId, () => done.settle());
+    this.#acks.set(packetId, (answer) => done.settle(answer instanceof Error ? answer : undefined));
     this.#connection?.send({ type: "unsubscribe", packetId, topics: [entry?.topic ?? topic] });
     await within(done.promise, this.#o.timeoutMs, "an UNSUBACK", () => this.#acks.delete(packetId));
   }
@@ -421,6 +432,13 @@ export class EmitterClient {
       if (made !== undefined && this.#connection === made) this.#connection = undefined;
       throw error;
     });
+    if (this.#stopped || this.#connection !== connection || !connection.open) {
+      // disconnect() (or a close) came between the CONNACK and this continuation
+      connection.close();
+      throw new NetworkError("Cannot finish connecting as the client disconnected", {
+        code: "disconnected",
+      });
+    }
     this.#connected = true;
     this.#gate.succeeded();
     connection.startKeepalive();
@@ -438,14 +456,25 @@ export class EmitterClient {
 
   #sendSubscribe(entry: SubscriptionEntry): void {
     const packetId = this.#allocateId();
-    this.#acks.set(packetId, (packet) => {
-      if (packet.type === "suback") this.#subscriptions.acknowledge(entry, packet.granted[0]);
+    this.#acks.set(packetId, (answer) => {
+      // A SUBSCRIBE lost with its connection is sent again on the next one
+      if (answer instanceof Error) return;
+      if (answer.type !== "suback") return;
+      const unseen = this.#subscriptions.acknowledge(entry, answer.granted[0]);
+      if (unseen !== undefined) this.#events.emit("error", unseen);
     });
     this.#connection?.send({
       type: "subscribe",
       packetId,
       subscriptions: [{ topic: entry.topic, qos: 0 }],
     });
+  }
+
+  /** Fails every SUBACK and UNSUBACK waiter: their acks cannot come on another connection. */
+  #failAcks(error: Error): void {
+    const waiting = [...this.#acks.values()];
+    this.#acks.clear();
+    for (const waiter of waiting) waiter(error);
   }
 
   #allocateId(): number {
@@ -490,8 +519,9 @@ export class EmitterClient {
   #onClosed(connection: MqttConnection, error: EdgewireError | undefined): void {
     if (connection !== this.#connection) return;
     this.#connection = undefined;
-    this.#acks.clear();
-    this.#requests.failAll(error ?? new NetworkError("The Emitter connection closed"));
+    const lost = error ?? new NetworkError("The Emitter connection closed");
+    this.#failAcks(lost);
+    this.#requests.failAll(lost);
     const wasConnected = this.#connected;
     this.#connected = false;
     if (error instanceof MqttProtocolError) this.#events.emit("error", error);

@@ -162,7 +162,11 @@ export interface EmitterEvents {
   message: (message: EmitterMessage) => void;
   /** Someone subscribed to or unsubscribed from a channel whose changes were asked for. */
   presence: (event: EmitterPresenceEvent) => void;
-  /** Something went wrong outside any call: a malformed packet, a failed reconnection. */
+  /**
+   * Something went wrong outside any call: a malformed packet, a failed
+   * reconnection, the broker's refusal of a QoS 0 publish or of a
+   * subscription made again after a reconnection.
+   */
   error: (error: EdgewireError) => void;
 }
 

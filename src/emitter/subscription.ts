@@ -28,7 +28,8 @@ export class EmitterSubscription implements AsyncIterable<EmitterMessage> {
   readonly channel: string;
   readonly #limit: number;
   readonly #buffer: EmitterMessage[] = [];
-  #waiter: ((result: IteratorResult<EmitterMessage>) => void) | undefined;
+  /** The `next()` calls waiting for a message, oldest first (calls may overlap). */
+  readonly #waiters: ((result: IteratorResult<EmitterMessage>) => void)[] = [];
   #ended = false;
   #dropped = 0;
 
@@ -60,9 +61,8 @@ export class EmitterSubscription implements AsyncIterable<EmitterMessage> {
    */
   deliver(message: EmitterMessage): void {
     if (this.#ended) return;
-    if (this.#waiter !== undefined) {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
       waiter({ value: message, done: false });
       return;
     }
@@ -76,9 +76,7 @@ export class EmitterSubscription implements AsyncIterable<EmitterMessage> {
   /** Ends iteration once the buffered messages are read. */
   end(): void {
     this.#ended = true;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.({ value: undefined, done: true });
+    for (const waiter of this.#waiters.splice(0)) waiter({ value: undefined, done: true });
   }
 
   /**
@@ -92,7 +90,7 @@ export class EmitterSubscription implements AsyncIterable<EmitterMessage> {
         const message = this.#buffer.shift();
         if (message !== undefined) return Promise.resolve({ value: message, done: false });
         if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.#waiter = resolve));
+        return new Promise((resolve) => this.#waiters.push(resolve));
       },
       return: (): Promise<IteratorResult<EmitterMessage>> => {
         this.#buffer.length = 0;

@@ -45,6 +45,26 @@ const encoder = new TextEncoder();
 const PINGRESP = encodePacket({ type: "pingresp" });
 const CONNACK_OK = encodePacket({ type: "connack", sessionPresent: false, returnCode: 0 });
 
+/** What a held packet costs toward the limit: its topics and payload. */
+function heldSize(packet: MqttPacket): number {
+  switch (packet.type) {
+    case "publish":
+      return packet.payload.length + packet.topic.length;
+    case "subscribe": {
+      let size = 0;
+      for (const s of packet.subscriptions) size += s.topic.length;
+      return size;
+    }
+    case "unsubscribe": {
+      let size = 0;
+      for (const topic of packet.topics) size += topic.length;
+      return size;
+    }
+    default:
+      return 0;
+  }
+}
+
 /** One connection. Internal. */
 export class Session implements CoreSession, BrokerSession {
   readonly id: string;
@@ -192,10 +212,8 @@ export class Session implements CoreSession, BrokerSession {
   #accept(packet: MqttPacket): void {
     if (this.#waiting) {
       // The payload may alias the transport's buffer, which it may reuse
-      if (packet.type === "publish") {
-        packet = { ...packet, payload: packet.payload.slice() };
-        this.#heldBytes += packet.payload.length + packet.topic.length;
-      }
+      if (packet.type === "publish") packet = { ...packet, payload: packet.payload.slice() };
+      this.#heldBytes += heldSize(packet);
       if (
         this.#held.length >= MAX_HELD ||
         this.#heldBytes > this.#core.options.maxSendBufferBytes
@@ -226,7 +244,7 @@ export class Session implements CoreSession, BrokerSession {
     this.#waiting = false;
     while (!this.#waiting && this.#held.length > 0 && this.#state !== CLOSED) {
       const packet = this.#held.shift()!;
-      if (packet.type === "publish") this.#heldBytes -= packet.payload.length + packet.topic.length;
+      this.#heldBytes -= heldSize(packet);
       this.#run(packet);
     }
   }
@@ -298,7 +316,9 @@ export class Session implements CoreSession, BrokerSession {
     start: number,
   ): void | Promise<void> {
     const list = packet.subscriptions;
-    for (let i = start; i < list.length; i++) {
+    // The connection may close meanwhile (a replay settling late, an error answer over the send
+    // buffer): subscribing the rest then would leave them in the trie for good
+    for (let i = start; i < list.length && this.#state !== CLOSED; i++) {
       const outcome = subscribeTopic(this.#core, this, list[i].topic);
       if ("status" in outcome) {
         granted.push(0x80);

@@ -11,6 +11,7 @@
 
 import { Hono } from "hono";
 import { readGoJson } from "../../emitter/security/_go_json.ts";
+import { readBody, RequestRejection } from "../_validate.ts";
 import type { EmitterBroker } from "./broker.ts";
 
 /** The largest presence request body read, in bytes. */
@@ -39,10 +40,14 @@ const MAX_BODY_BYTES = 65_536;
 export function presenceRoutes(broker: EmitterBroker): Hono {
   const app = new Hono();
   app.post("/presence", async (c) => {
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_BODY_BYTES) return c.body(null, 413);
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > MAX_BODY_BYTES) return c.body(null, 413);
+    let bytes: Uint8Array;
+    try {
+      // Checked while streaming: a chunked body is cut off past the limit, not buffered whole
+      bytes = await readBody(c.req.raw, MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof RequestRejection)) throw error;
+      return c.body(null, error.status === 413 ? 413 : 400);
+    }
     const request = readGoJson(bytes, { key: "string", channel: "string" });
     if (request === undefined || request.channel === "") return c.body(null, 400);
     const answer = broker.presenceOf(request.key, request.channel);
