@@ -23,6 +23,8 @@ interface Pending {
 interface Queued {
   bytes: Uint8Array;
   sent?: (slot: ConnectionSlot) => void;
+  /** The query it is, so a query given up while offline is never sent. */
+  id?: string;
 }
 
 /**
@@ -106,10 +108,11 @@ export class Dispatcher {
    *
    * @param bytes The encoded packet.
    * @param sent Told which connection carried it.
+   * @param id The query's id text, when it is a query.
    * @returns Nothing.
    * @throws {NetworkError} When no connection is online and the queue is full.
    */
-  post(bytes: Uint8Array, sent?: (slot: ConnectionSlot) => void): void {
+  post(bytes: Uint8Array, sent?: (slot: ConnectionSlot) => void, id?: string): void {
     const slot = this.#sendNow(bytes);
     if (slot !== undefined) {
       sent?.(slot);
@@ -121,7 +124,7 @@ export class Dispatcher {
         { code: "queue_full" },
       );
     }
-    this.#queue.push({ bytes, sent });
+    this.#queue.push({ bytes, sent, id });
   }
 
   /**
@@ -137,7 +140,7 @@ export class Dispatcher {
       const pending: Pending = { bytes, slot: undefined, resolve, reject };
       this.#pending.set(id, pending);
       try {
-        this.post(bytes, (slot) => (pending.slot = slot));
+        this.post(bytes, (slot) => (pending.slot = slot), id);
       } catch (error) {
         this.#pending.delete(id);
         reject(error);
@@ -146,13 +149,16 @@ export class Dispatcher {
   }
 
   /**
-   * Stops waiting for a query's answer (its deadline passed or it was answered).
+   * Stops waiting for a query's answer (its deadline passed or it was
+   * answered), and drops it if it still waits for a connection.
    *
    * @param id The query's id text.
    * @returns Nothing.
    */
   forget(id: string): void {
     this.#pending.delete(id);
+    const at = this.#queue.findIndex((queued) => queued.id === id);
+    if (at >= 0) this.#queue.splice(at, 1);
   }
 
   /**
@@ -201,7 +207,7 @@ export class Dispatcher {
       if (pending.slot !== slot) continue;
       pending.slot = undefined;
       try {
-        this.post(pending.bytes, (carrier) => (pending.slot = carrier));
+        this.post(pending.bytes, (carrier) => (pending.slot = carrier), id);
       } catch (error) {
         this.#pending.delete(id);
         pending.reject(error as Error);

@@ -1,6 +1,7 @@
 /**
  * A bounded cache of IDCards by `k.` address: the least recently used card
  * goes first when it is full. `idcard_update` notifications replace cards.
+ * The directory above it fetches each missing card once, however many wait.
  *
  * @module
  */
@@ -8,7 +9,7 @@
 import { IDCard } from "./bottle/mod.ts";
 import { SpotMessageError } from "./errors.ts";
 import { invalidArgument } from "../core/validate.ts";
-import { KEY_HASH_BYTES, parseAddress } from "./proto/mod.ts";
+import { KEY_HASH_BYTES, keyTarget, parseAddress } from "./proto/mod.ts";
 
 /** The IDCards a client knows, at most `max` of them. */
 export class IDCardCache {
@@ -145,4 +146,61 @@ export function keyHashOf(target: string | Uint8Array): Uint8Array {
     // Reported below with the house wording
   }
   throw invalidArgument("get IDCard", "target", "a k.<hash> address or a 32-byte hash", target);
+}
+
+/**
+ * The client's IDCards: the bounded cache, and one `@/idcard_find` at a
+ * time per card however many callers wait for it. The shared fetch is
+ * bounded by the client's deadline, never by one caller's signal, so a
+ * caller who gives up fails alone.
+ */
+export class IDCardDirectory {
+  /** The cards known. */
+  readonly cache: IDCardCache;
+  readonly #fetches = new Map<string, Promise<IDCard>>();
+  readonly #ask: (hash: Uint8Array) => Promise<Uint8Array>;
+
+  /**
+   * Creates the directory.
+   *
+   * @param max The most cards kept.
+   * @param ask Asks the relay for the signed card of a key hash.
+   * @throws Never.
+   *
+   * @example
+   * ```ts
+   * import { IDCardDirectory } from "./_idcard_cache.ts";
+   *
+   * const directory = new IDCardDirectory(4, () => Promise.reject(new Error("offline")));
+   * console.log(directory.cache.size); // 0
+   * ```
+   */
+  constructor(max: number, ask: (hash: Uint8Array) => Promise<Uint8Array>) {
+    this.cache = new IDCardCache(max);
+    this.#ask = ask;
+  }
+
+  /**
+   * The verified card of a key, cached or fetched.
+   *
+   * @param hash The key's 32-byte hash.
+   * @returns The card.
+   * @throws {SpotMessageError} When the relay answers another card or one that does not load.
+   */
+  find(hash: Uint8Array): Promise<IDCard> {
+    const address = keyTarget(hash);
+    const cached = this.cache.get(address);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const inFlight = this.#fetches.get(address);
+    if (inFlight !== undefined) return inFlight;
+    const fetching = (async () => {
+      const card = await loadAnsweredCard(await this.#ask(hash), address);
+      this.cache.set(card);
+      return card;
+    })().finally(() => this.#fetches.delete(address));
+    // Every caller may have given up before it settles
+    fetching.catch(() => {});
+    this.#fetches.set(address, fetching);
+    return fetching;
+  }
 }

@@ -35,10 +35,11 @@ import {
   parseTimeAnswer,
   type SpotTime,
 } from "./proto/mod.ts";
+import { checkEndpoint, checkSendTarget } from "./_arguments.ts";
 import { relayUrls } from "./_discovery.ts";
 import { Dispatcher, newMessageId } from "./_dispatch.ts";
 import { SpotIdentity } from "./_identity.ts";
-import { IDCardCache, keyHashOf, loadAnsweredCard } from "./_idcard_cache.ts";
+import { IDCardDirectory, keyHashOf } from "./_idcard_cache.ts";
 import { openBlob, sealBlob } from "./_blob.ts";
 import { defaultHandlers, handleIncoming } from "./_inbound.ts";
 import { type ResolvedSpotOptions, resolveSpotOptions } from "./_resolve_options.ts";
@@ -69,11 +70,11 @@ const decoder = new TextDecoder();
 export class SpotClient {
   readonly #o: ResolvedSpotOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #cache: IDCardCache;
+  readonly #cards: IDCardDirectory;
   readonly #handlers: Map<string, SpotHandler>;
   readonly #slots: ConnectionSlot[] = [];
-  readonly #cardFetches = new Map<string, Promise<IDCard>>();
   readonly #onlineWaiters = new Set<() => void>();
+  readonly #packetConns = new Set<SpotPacketConn>();
   readonly #closing = new AbortController();
   readonly #closed: Promise<never>;
   readonly #ready: Promise<SpotIdentity>;
@@ -90,10 +91,13 @@ export class SpotClient {
   constructor(options: SpotClientOptions = {}) {
     this.#o = resolveSpotOptions(options);
     this.#dispatcher = new Dispatcher(this.#o.maxQueuedEvents);
-    this.#cache = new IDCardCache(this.#o.maxCachedIDCards);
+    this.#cards = new IDCardDirectory(
+      this.#o.maxCachedIDCards,
+      (hash) => this.query("@/idcard_find", hash),
+    );
     this.#handlers = defaultHandlers({
       signedIDCard: () => this.#identity!.signed,
-      updateIDCard: (card) => this.#cache.set(card),
+      updateIDCard: (card) => this.#cards.cache.set(card),
       checkUpdate: () => {},
     });
     this.#closed = new Promise<never>((_resolve, reject) => {
@@ -244,7 +248,9 @@ export class SpotClient {
    * @returns Once handed to a connection (or queued until one is online).
    * @throws {InvalidArgumentError} When the target is not a `k.` address or `from` does not start with `/`.
    * @throws {SpotRemoteError} When the peer's IDCard cannot be found.
+   * @throws {TimeoutError} When the peer's IDCard does not come in time.
    * @throws {NetworkError} When no connection is online and the queue is full.
+   * @throws {SpotClientStateError} With code `closed` when the client is or gets closed.
    */
   async sendTo(
     target: string,
@@ -252,32 +258,13 @@ export class SpotClient {
     options: SpotSendOptions = {},
   ): Promise<void> {
     const payload = bytesOf("send Spot message", body);
-    if (typeof target !== "string" || !target.startsWith("k.")) {
-      throw invalidArgument(
-        "send Spot message",
-        "target",
-        "a k.<hash>/<endpoint> address",
-        target,
-        {
-          reveal: true,
-        },
-      );
-    }
-    if (options.from !== undefined && !String(options.from).startsWith("/")) {
-      throw invalidArgument(
-        "send Spot message",
-        "from",
-        "an endpoint starting with '/'",
-        options.from,
-        {
-          reveal: true,
-        },
-      );
-    }
+    checkSendTarget(target, options.from);
     this.#open("send");
     const identity = await this.#ready;
     const card = await this.getIDCard(target, options);
     const sealed = await sealMessage(identity.key, card, payload);
+    // Closed meanwhile: the queue is gone, so say so rather than keep the message
+    this.#open("send");
     const { bytes, text } = newMessageId();
     this.#dispatcher.post(encodePacket({
       type: "message",
@@ -302,17 +289,7 @@ export class SpotClient {
    * @throws {InvalidArgumentError} When the endpoint is empty or holds `/`, or the handler is not a function.
    */
   setHandler(endpoint: string, handler: SpotHandler | null): void {
-    if (typeof endpoint !== "string" || endpoint === "" || endpoint.includes("/")) {
-      throw invalidArgument(
-        "set Spot handler",
-        "endpoint",
-        "a non-empty string without '/'",
-        endpoint,
-        {
-          reveal: true,
-        },
-      );
-    }
+    checkEndpoint(endpoint);
     if (handler === null) this.#handlers.delete(endpoint);
     else if (typeof handler === "function") this.#handlers.set(endpoint, handler);
     else throw invalidArgument("set Spot handler", "handler", "a function or null", handler);
@@ -328,22 +305,14 @@ export class SpotClient {
    * @throws {InvalidArgumentError} When the target is not a key address or hash.
    * @throws {SpotRemoteError} When the relay knows no such card.
    * @throws {SpotMessageError} When the answer is not that key's self-signed card.
+   * @throws {TimeoutError} When the card does not come within this caller's deadline.
+   * @throws {AbortedError} When this caller's `signal` aborts (other callers still get the card).
    */
   getIDCard(target: string | Uint8Array, options: SpotQueryOptions = {}): Promise<IDCard> {
     const hash = keyHashOf(target);
-    const address = keyTarget(hash);
-    const cached = this.#cache.get(address);
-    if (cached !== undefined) return Promise.resolve(cached);
-    const inFlight = this.#cardFetches.get(address);
-    if (inFlight !== undefined) return inFlight;
-    const fetching = (async () => {
-      const signed = await this.query("@/idcard_find", hash, options);
-      const card = await loadAnsweredCard(signed, address);
-      this.#cache.set(card);
-      return card;
-    })().finally(() => this.#cardFetches.delete(address));
-    this.#cardFetches.set(address, fetching);
-    return fetching;
+    // One fetch per card serves every caller; each caller's deadline and signal bound its own wait
+    const deadline = this.#deadline(`get the IDCard of ${keyTarget(hash)}`, options);
+    return deadline.race(this.#cards.find(hash)).finally(() => deadline.end());
   }
 
   /**
@@ -435,19 +404,27 @@ export class SpotClient {
    * @param name The endpoint.
    * @returns The packet connection.
    * @throws {InvalidArgumentError} When the name is empty or holds `/`.
-   * @throws {SpotClientStateError} With code `not_ready` before `ready()`.
+   * @throws {SpotClientStateError} With code `closed` once the client is closed.
    */
   listenPacket(name: string): SpotPacketConn {
+    this.#open("listen for packets");
     this.setHandler(name, null);
-    return new SpotPacketConn({
+    const conn: SpotPacketConn = new SpotPacketConn({
       address: () => this.address,
-      setHandler: (endpoint, handler) => this.setHandler(endpoint, handler),
+      setHandler: (endpoint, handler) => {
+        // The connection removes its handler once, when it closes
+        if (handler === null) this.#packetConns.delete(conn);
+        this.setHandler(endpoint, handler);
+      },
       sendTo: (target, body, options) => this.sendTo(target, body, options),
     }, name);
+    this.#packetConns.add(conn);
+    return conn;
   }
 
   /**
-   * Closes every connection; queries in flight fail with `SpotClientStateError`.
+   * Closes every connection and packet connection; queries in flight and
+   * pending `readFrom` calls fail with `SpotClientStateError`.
    *
    * @returns Nothing.
    */
@@ -456,6 +433,7 @@ export class SpotClient {
     this.#closing.abort();
     for (const slot of this.#slots) slot.stop();
     this.#dispatcher.closeAll(this.#closedError("answer"));
+    for (const conn of [...this.#packetConns]) conn.close();
   }
 
   #me(what: string): SpotIdentity {
@@ -490,7 +468,8 @@ export class SpotClient {
   async #connect(identity: SpotIdentity): Promise<void> {
     const signal = this.#closing.signal;
     const urls = await relayUrls(this.#o, signal, (error) => (this.#lastError = error));
-    if (urls === undefined) return;
+    // close() may come after discovery answered: a slot started now would never stop
+    if (urls === undefined || signal.aborted) return;
     for (const url of urls) {
       const slot = new ConnectionSlot(url, this.#o, identity, {
         online: (slot) => {
@@ -504,7 +483,7 @@ export class SpotClient {
             key: identity.key,
             handler: (endpoint) => this.#handlers.get(endpoint),
             idcard: (address) => this.getIDCard(address),
-            forget: (address) => this.#cache.delete(address),
+            forget: (address) => this.#cards.cache.delete(address),
             post: (bytes) => this.#dispatcher.post(bytes),
             failed: (error) => (this.#lastError = error as EdgewireError),
           }, message);

@@ -176,6 +176,8 @@ export class FakeRelay {
   forget(_socket: FakeSocket): void {}
 
   accept(socket: FakeSocket): void {
+    // A socket the client closed while connecting stays closed, as a real one does
+    if (socket.readyState === 3) return;
     if (this.behaviour.refuse) {
       socket.readyState = 3;
       socket.onerror?.({} as Event);

@@ -4,7 +4,8 @@
  * and the check of a client's answer: the signature over the exact request
  * bytes by the answer's key, the signed ID card loaded with its own
  * signature verified, and the key a "sign" key of that card. The client's
- * address is derived from the card, never taken from the client.
+ * address is derived from the card, never taken from the client, and only
+ * the groups whose memberships the group key signed count.
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { PublicKey, verify } from "../../spot/crypto/mod.ts";
 import { IDCard } from "../../spot/bottle/mod.ts";
+import { withinSignatureBudget } from "./_signature_budget.ts";
 import {
   encodePacket,
   type HandshakeResponse,
@@ -21,6 +23,9 @@ import {
 
 /** The bytes of the challenge's nonce. */
 export const CHALLENGE_NONCE_BYTES = 32;
+
+/** The most group memberships of one card the relay checks; those past it are ignored. */
+export const MAX_CHECKED_GROUPS = 64;
 
 /** One challenge sent: the whole packet, whose body the client signs. */
 export interface Challenge {
@@ -38,6 +43,8 @@ export interface VerifiedPeer {
   readonly address: string;
   /** The card's signed bytes, as the client sent them. */
   readonly signed: Uint8Array;
+  /** The keys of the groups whose membership is valid and signed by the group key. */
+  readonly groups: readonly Uint8Array[];
 }
 
 /** The outcome of {@linkcode verifyAnswer}: the peer, or why it was refused. */
@@ -93,6 +100,9 @@ export async function verifyAnswer(
   if (answer.id === null || answer.key === null || answer.sig === null) {
     return { ok: false, reason: "handshake answer lacks id, key or sig" };
   }
+  if (!withinSignatureBudget(answer.id)) {
+    return { ok: false, reason: "handshake ID card has too many signatures" };
+  }
   let key: PublicKey;
   try {
     key = PublicKey.fromPkix(answer.key);
@@ -115,9 +125,14 @@ export async function verifyAnswer(
   if (!card.hasPurpose(key, "sign")) {
     return { ok: false, reason: "handshake key is not a sign key of the ID card" };
   }
+  // The card is signed by its holder alone: a group it lists counts only when the group signed it
+  const groups: Uint8Array[] = [];
+  for (const membership of card.groups.slice(0, MAX_CHECKED_GROUPS)) {
+    if (await card.verifyGroup(membership)) groups.push(membership.key);
+  }
   const hash = sha256(card.self);
   return {
     ok: true,
-    peer: { card, hash, address: keyTarget(hash), signed: answer.id.slice() },
+    peer: { card, hash, address: keyTarget(hash), signed: answer.id.slice(), groups },
   };
 }

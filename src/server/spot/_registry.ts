@@ -74,7 +74,7 @@ export class CardRegistry {
   put(peer: VerifiedPeer): CardFollower[] {
     const previous = this.#cards.get(peer.address);
     if (previous !== undefined) this.#remove(peer.address, previous);
-    const groups = peer.card.groups.map((group) => hex.encode(sha256(group.key)));
+    const groups = peer.groups.map((key) => hex.encode(sha256(key)));
     const entry: Entry = { signed: peer.signed, hash: peer.hash, groups };
     this.#cards.set(peer.address, entry);
     for (const group of groups) {

@@ -24,6 +24,7 @@ import {
 } from "../../spot/proto/mod.ts";
 import { TokenBucketLimiter } from "../rate_limit.ts";
 import { CardRegistry } from "./_registry.ts";
+import { MAX_VERIFIED_SIGNATURES, withinSignatureBudget } from "./_signature_budget.ts";
 import { CLOSE, type SessionHost, SpotSession } from "./_session.ts";
 import { answerSystem, type SystemContext } from "./_system.ts";
 import {
@@ -277,6 +278,13 @@ export class SpotRelay {
     if ((message.flags & MESSAGE_FLAG_NOT_BOTTLE) !== 0) {
       payload = message.body;
     } else {
+      if (!withinSignatureBudget(message.body)) {
+        return this.#reply(
+          session,
+          message,
+          `request body has more than ${MAX_VERIFIED_SIGNATURES} signatures`,
+        );
+      }
       try {
         payload = (await openBottle(message.body)).message;
       } catch {

@@ -340,4 +340,40 @@ export class IDCard {
     }
     return changed;
   }
+
+  /**
+   * Whether one of this card's memberships holds: its status is "valid" and
+   * the group key signed it with this card as its subject. A card is signed
+   * by its own key only, so it can list any group: whoever acts on its groups
+   * (a relay answering `@/group_list`) checks each with this first.
+   *
+   * @param membership A membership of this card, as in `groups`.
+   * @returns Whether it is valid and signed by its group key.
+   * @throws Never: a membership that cannot verify is not valid.
+   * @example
+   * ```ts
+   * import { IDCard } from "./idcard.ts";
+   * import { PrivateKey } from "../crypto/mod.ts";
+   *
+   * const key = await PrivateKey.generate("p256");
+   * const card = IDCard.create(key);
+   * card.groups.push({
+   *   subject: null, key: key.publicKey.pkix, status: "valid", issued: new Date(0),
+   *   info: null, signKey: key.publicKey.pkix, signature: new Uint8Array(64),
+   * });
+   * console.log(await card.verifyGroup(card.groups[0])); // false
+   * ```
+   */
+  async verifyGroup(membership: Membership): Promise<boolean> {
+    if (
+      membership.status !== "valid" || membership.signature === null ||
+      !sameBytes(membership.signKey, membership.key)
+    ) return false;
+    try {
+      const signed = encodeCbor(writeMembership({ ...membership, subject: this.self }, null));
+      return await verify(membership.key, signed, membership.signature);
+    } catch {
+      return false;
+    }
+  }
 }
