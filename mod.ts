@@ -48,6 +48,7 @@ export {
   type EncodeOptions,
   expandBatch,
   type ExpandedEvent,
+  type ExpandOptions,
   fetchTransport,
   type FlushOptions,
   type FlushResult,

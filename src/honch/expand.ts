@@ -8,6 +8,8 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
+import { WireFormatError } from "./errors.ts";
+import { EVENT_ENVELOPE_BYTES, JsonSizer } from "./_expanded_size.ts";
 import { CONTEXT_KEY_IDS, type WireBatch } from "./wire_v2.ts";
 import { setJsonProperty, wireValueToJson } from "./wire_value.ts";
 
@@ -25,14 +27,38 @@ export interface ExpandedEvent {
 
 const PROMOTED_NAMES = Object.keys(CONTEXT_KEY_IDS).slice(0, 8);
 
+/** Options of {@linkcode expandBatch}: bounds on what a batch may expand to. */
+export interface ExpandOptions {
+  /**
+   * The most bytes all events of the batch may take together as canonical
+   * JSON (`JSON.stringify` of each expanded event).
+   *
+   * @default Infinity
+   */
+  maxBytes?: number;
+  /**
+   * The most bytes one event may take as canonical JSON.
+   *
+   * @default Infinity
+   */
+  maxEventBytes?: number;
+}
+
 /**
  * Expands every event of a batch into the canonical event model. Context ids
  * 2-8 (`$device_id` … `$session_id`) become properties ahead of the event's
- * own; ingest metadata (ids 9, 10 and extensions) is not promoted.
+ * own; ingest metadata (ids 9, 10 and extensions) is not promoted. With
+ * `maxBytes` or `maxEventBytes`, every event is measured from its compact
+ * values first (a string referenced many times is measured once), so a batch
+ * whose references would expand past a bound is refused before any of it
+ * is built.
  *
  * @param batch A batch, as {@linkcode decodeMessage} returns it.
+ * @param options The bounds on the expanded bytes, per batch and per event.
  * @returns One expanded event per event, in order.
  * @throws {InvalidArgumentError} When the batch has no string `distinct_id` context entry.
+ * @throws {WireFormatError} `"oversize"` when the events would take more than `maxBytes`
+ * together, or one of them more than `maxEventBytes`, as JSON.
  * @example
  * ```ts
  * import { expandBatch } from "@edgewire/sdk/honch";
@@ -46,7 +72,7 @@ const PROMOTED_NAMES = Object.keys(CONTEXT_KEY_IDS).slice(0, 8);
  * console.log(event.properties); // { "$device_id": "device-1" }
  * ```
  */
-export function expandBatch(batch: WireBatch): ExpandedEvent[] {
+export function expandBatch(batch: WireBatch, options: ExpandOptions = {}): ExpandedEvent[] {
   let distinctId: string | undefined;
   const promoted: [string, unknown][] = [];
   const context = [...batch.context].sort((a, b) => a.id - b.id);
@@ -59,6 +85,11 @@ export function expandBatch(batch: WireBatch): ExpandedEvent[] {
       "context",
       "Cannot expand the batch as its context has no string 'distinct_id' (id 1): decode it with decodeMessage first",
     );
+  }
+  const maxBytes = options.maxBytes ?? Infinity;
+  const maxEventBytes = options.maxEventBytes ?? Infinity;
+  if (maxBytes < Infinity || maxEventBytes < Infinity) {
+    measure(batch, distinctId, promoted, maxBytes, maxEventBytes);
   }
   const expanded: ExpandedEvent[] = new Array(batch.events.length);
   for (let index = 0; index < batch.events.length; index++) {
@@ -76,4 +107,43 @@ export function expandBatch(batch: WireBatch): ExpandedEvent[] {
     };
   }
   return expanded;
+}
+
+function measure(
+  batch: WireBatch,
+  distinctId: string,
+  promoted: [string, unknown][],
+  maxBytes: number,
+  maxEventBytes: number,
+): void {
+  const sizer = new JsonSizer();
+  // Promoted values are strings or JSON-safe values: their text is measured once per batch.
+  let shared = EVENT_ENVELOPE_BYTES + sizer.text(distinctId);
+  for (const [name, value] of promoted) {
+    shared += sizer.text(name) + 1 + new TextEncoder().encode(JSON.stringify(value)).length;
+  }
+  let total = 0;
+  for (let index = 0; index < batch.events.length; index++) {
+    const event = batch.events[index];
+    const entries = promoted.length + event.properties.length;
+    let size = shared + sizer.text(event.name) + String(event.timestampMs).length +
+      Math.max(0, entries - 1);
+    for (const property of event.properties) {
+      size += sizer.text(property.key) + 1 + sizer.value(property.value);
+      if (size > maxEventBytes) break;
+    }
+    total += size;
+    if (size > maxEventBytes) {
+      throw new WireFormatError(
+        "oversize",
+        `Cannot expand the batch as event ${index} takes more than ${maxEventBytes} bytes as JSON: send smaller events`,
+      );
+    }
+    if (total > maxBytes) {
+      throw new WireFormatError(
+        "oversize",
+        `Cannot expand the batch as its events take more than ${maxBytes} bytes as JSON: send fewer or smaller events per message`,
+      );
+    }
+  }
 }

@@ -72,7 +72,7 @@ export {
   type WireLimits,
   type WireProperty,
 } from "./wire_v2.ts";
-export { expandBatch, type ExpandedEvent } from "./expand.ts";
+export { expandBatch, type ExpandedEvent, type ExpandOptions } from "./expand.ts";
 export {
   type AssembleResult,
   type AssemblerOptions,

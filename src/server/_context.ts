@@ -27,8 +27,36 @@ export interface HonchSettings {
   readonly maxMessageBytes: number;
   /** The largest frame (request body) accepted, in bytes. */
   readonly maxFrameBytes: number;
-  /** How long partial uploads and completed-message markers are kept, in milliseconds. */
+  /** How long partial uploads are kept, in milliseconds. */
   readonly partialTtlMs: number;
+  /** How long completed-message markers are kept, in milliseconds. */
+  readonly duplicateWindowMs: number;
+  /** How many times its size a message may grow when expanded. */
+  readonly maxExpansionRatio: number;
+  /** The most bytes one message's events may take as JSON. */
+  readonly maxExpandedBytes: number;
+  /** The most bytes one event may take as JSON. */
+  readonly maxExpandedEventBytes: number;
+  /** The open partial uploads allowed per project key, per stream and per client address. */
+  readonly partialQuotas: HonchPartialQuotas;
+}
+
+/** A quota on open partial uploads, resolved. */
+export interface HonchPartialQuota {
+  /** How many may be open at once. */
+  readonly count: number;
+  /** How many bytes their init frames may declare together. */
+  readonly bytes: number;
+}
+
+/** The partial-upload quotas of each scope. */
+export interface HonchPartialQuotas {
+  /** Per project key. */
+  readonly project: HonchPartialQuota;
+  /** Per project key and stream. */
+  readonly stream: HonchPartialQuota;
+  /** Per client address. */
+  readonly address: HonchPartialQuota;
 }
 
 /** The idempotency settings, resolved from `ServerOptions`. */

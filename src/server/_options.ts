@@ -11,12 +11,13 @@ import { integer, invalidArgument } from "../core/validate.ts";
 import { parseLicense } from "../emitter/security/license.ts";
 import { type EmitterBrokerOptions, resolveBrokerOptions } from "./emitter/options.ts";
 import { resolveSpotRelayOptions, type SpotRelayOptions } from "./spot/options.ts";
-import type { HonchSettings, IdempotencySettings } from "./_context.ts";
+import type { HonchPartialQuota, HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
 import { MemoryStore } from "./memory/memory_store.ts";
 import type { MigasProjectSeed, MigasSettings } from "./migas/routes.ts";
 import type {
+  HonchPartialQuotaOptions,
   HonchServerOptions,
   MigasServerOptions,
   RateLimitOptions,
@@ -78,15 +79,16 @@ function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
     }
     return sha256Bytes(key);
   });
+  const max = integerOption(
+    "honch.maxMessageBytes",
+    value.maxMessageBytes,
+    1_048_576,
+    HONCH_MIN_BYTES,
+    2 ** 31 - 1,
+  );
   return {
     projectKeyHashes,
-    maxMessageBytes: integerOption(
-      "honch.maxMessageBytes",
-      value.maxMessageBytes,
-      1_048_576,
-      HONCH_MIN_BYTES,
-      2 ** 31 - 1,
-    ),
+    maxMessageBytes: max,
     maxFrameBytes: integerOption(
       "honch.maxFrameBytes",
       value.maxFrameBytes,
@@ -97,8 +99,73 @@ function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
     partialTtlMs: integerOption(
       "honch.partialTtlMs",
       value.partialTtlMs,
+      600_000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    duplicateWindowMs: integerOption(
+      "honch.duplicateWindowMs",
+      value.duplicateWindowMs,
       86_400_000,
       1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    ...honchExpansion(value),
+    partialQuotas: {
+      project: partialQuota("honch.partialsPerProject", value.partialsPerProject, 1000, 28, max),
+      stream: partialQuota("honch.partialsPerStream", value.partialsPerStream, 4, 22, max),
+      address: partialQuota("honch.partialsPerAddress", value.partialsPerAddress, 64, 25, max),
+    },
+  };
+}
+
+function honchExpansion(
+  value: HonchServerOptions,
+): Pick<HonchSettings, "maxExpansionRatio" | "maxExpandedBytes" | "maxExpandedEventBytes"> {
+  const maxExpandedBytes = integerOption(
+    "honch.maxExpandedBytes",
+    value.maxExpandedBytes,
+    8_388_608,
+    HONCH_MIN_BYTES,
+    Number.MAX_SAFE_INTEGER,
+  );
+  return {
+    maxExpansionRatio: integerOption(
+      "honch.maxExpansionRatio",
+      value.maxExpansionRatio,
+      64,
+      1,
+      1_000_000,
+    ),
+    maxExpandedBytes,
+    maxExpandedEventBytes: integerOption(
+      "honch.maxExpandedEventBytes",
+      value.maxExpandedEventBytes,
+      Math.min(1_048_576, maxExpandedBytes),
+      HONCH_MIN_BYTES,
+      maxExpandedBytes,
+    ),
+  };
+}
+
+function partialQuota(
+  field: string,
+  value: HonchPartialQuotaOptions | undefined,
+  count: number,
+  bytesLog2: number,
+  maxMessageBytes: number,
+): HonchPartialQuota {
+  const bytes = 2 ** bytesLog2;
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail(field, "an object", value);
+  return {
+    count: integerOption(`${field}.count`, value.count, count, 1, Number.MAX_SAFE_INTEGER),
+    // Below the largest message, an upload could never open and its client would retry forever.
+    bytes: integerOption(
+      `${field}.bytes`,
+      value.bytes,
+      Math.max(bytes, maxMessageBytes),
+      maxMessageBytes,
       Number.MAX_SAFE_INTEGER,
     ),
   };
@@ -164,6 +231,24 @@ function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
       Number.MAX_SAFE_INTEGER,
     ),
     maxRequests,
+    graphql: migasGraphqlSettings(value.graphql),
+  };
+}
+
+function migasGraphqlSettings(
+  value: MigasServerOptions["graphql"],
+): MigasSettings["graphql"] {
+  if (value === undefined) value = {};
+  if (typeof value !== "object" || value === null) fail("migas.graphql", "an object", value);
+  const introspection = value.introspection ?? false;
+  if (typeof introspection !== "boolean") {
+    fail("migas.graphql.introspection", "a boolean", introspection);
+  }
+  return {
+    maxAliases: integerOption("migas.graphql.maxAliases", value.maxAliases, 5, 0, 1000),
+    maxDepth: integerOption("migas.graphql.maxDepth", value.maxDepth, 6, 1, 100),
+    maxCost: integerOption("migas.graphql.maxCost", value.maxCost, 30, 1, 100_000),
+    introspection,
   };
 }
 

@@ -54,7 +54,9 @@ export { bunWebSocketHandlers, type UpgradedWebSocket } from "../core/runtime/we
 export type {
   CorsOptions,
   EdgewireServer,
+  HonchPartialQuotaOptions,
   HonchServerOptions,
+  MigasGraphqlOptions,
   MigasProjectOptions,
   MigasRateLimitOptions,
   MigasServerOptions,
@@ -97,7 +99,10 @@ export type {
   HonchEventRecord,
   HonchFrameAppend,
   HonchPartial,
+  HonchPartialCount,
   HonchPartialOpening,
+  HonchPartialScope,
+  HonchPartialUsage,
   HonchStore,
   HonchUploadKey,
 } from "./honch/store.ts";

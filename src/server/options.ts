@@ -70,12 +70,80 @@ export interface HonchServerOptions {
    */
   maxFrameBytes?: number;
   /**
-   * How long a partial multi-frame upload is kept, in milliseconds; also how
-   * long a completed message is remembered so a retry is stored once.
+   * How long a partial multi-frame upload is kept, in milliseconds, counted
+   * from its init frame; a client whose upload expired gets 409 and starts
+   * again from offset 0.
+   *
+   * @default 600000 (10 minutes)
+   */
+  partialTtlMs?: number;
+  /**
+   * How long a completed message is remembered, in milliseconds, so a retry
+   * of it is answered 204 and stored once.
    *
    * @default 86400000 (24 hours)
    */
-  partialTtlMs?: number;
+  duplicateWindowMs?: number;
+  /**
+   * How many times its own size a message (or a JSON ingest body) may grow
+   * when expanded into JSON events, counted before anything is built; a
+   * message may always expand to `maxExpandedEventBytes`. Beyond it: 413
+   * `expansion_too_large`, and the partial upload is discarded.
+   *
+   * @default 64
+   */
+  maxExpansionRatio?: number;
+  /**
+   * The most bytes one message's events may take as JSON, whatever its size;
+   * beyond it: 413 `expansion_too_large`.
+   *
+   * @default 8388608 (8 MiB)
+   */
+  maxExpandedBytes?: number;
+  /**
+   * The most bytes one event may take as JSON; beyond it: 413
+   * `expansion_too_large`. At most `maxExpandedBytes`.
+   *
+   * @default 1048576 (1 MiB)
+   */
+  maxExpandedEventBytes?: number;
+  /**
+   * The partial multi-frame uploads one project key may hold open at once,
+   * and the bytes their init frames declare together. Past either, an init
+   * frame gets 429 `partial_quota_exceeded` with `Retry-After`, which the
+   * Honch client retries. The byte quotas must be at least `maxMessageBytes`.
+   *
+   * @default { count: 1000, bytes: 268435456 } (256 MiB)
+   */
+  partialsPerProject?: HonchPartialQuotaOptions;
+  /**
+   * The same quota per project key and `X-Honch-Stream-Id`.
+   *
+   * @default { count: 4, bytes: 4194304 } (4 MiB)
+   */
+  partialsPerStream?: HonchPartialQuotaOptions;
+  /**
+   * The same quota per client address, as `clientAddress` reports it.
+   *
+   * @default { count: 64, bytes: 33554432 } (32 MiB)
+   */
+  partialsPerAddress?: HonchPartialQuotaOptions;
+}
+
+/** A quota on open partial uploads: how many, and how many declared bytes together. */
+export interface HonchPartialQuotaOptions {
+  /**
+   * How many partial uploads may be open at once.
+   *
+   * @default see the field that holds this quota
+   */
+  count?: number;
+  /**
+   * How many bytes their init frames may declare together.
+   *
+   * @default see the field that holds this quota
+   */
+  bytes?: number;
 }
 
 /** A project the migas routes know from configuration, registered whenever the store opens. */
@@ -137,6 +205,42 @@ export interface MigasServerOptions {
    * @default { windowMs: 60000, maxRequests: 1000 }
    */
   rateLimit?: MigasRateLimitOptions;
+  /**
+   * The bounds on one `POST /graphql` request, checked before it runs; past
+   * any of them the request gets 400 with a GraphQL error.
+   *
+   * @default { maxAliases: 5, maxDepth: 6, maxCost: 30, introspection: false }
+   */
+  graphql?: MigasGraphqlOptions;
+}
+
+/** The bounds on one migas GraphQL request, checked before anything runs. */
+export interface MigasGraphqlOptions {
+  /**
+   * How many aliased fields one request may hold.
+   *
+   * @default 5
+   */
+  maxAliases?: number;
+  /**
+   * How deeply selections may nest (a root field is depth 1).
+   *
+   * @default 6
+   */
+  maxDepth?: number;
+  /**
+   * The most a request may cost: each field costs 1 and each `get_usage` 10
+   * (fragments counted each time they are spread).
+   *
+   * @default 30
+   */
+  maxCost?: number;
+  /**
+   * Whether `__schema` and `__type` queries are answered.
+   *
+   * @default false
+   */
+  introspection?: boolean;
 }
 
 /** Which web origins may call the public routes of {@linkcode createServer} from a page. */
@@ -238,9 +342,9 @@ export interface ServerOptions {
   idempotencyMaxKeys?: number;
   /**
    * Honch capture (`POST /capture`, `/e`, `/chunks`): project keys, size
-   * limits and how long partial uploads are kept.
+   * and expansion limits, partial-upload quotas and how long they are kept.
    *
-   * @default { projectKeys: [], maxMessageBytes: 1048576, maxFrameBytes: 65536, partialTtlMs: 86400000 }
+   * @default { projectKeys: [], maxMessageBytes: 1048576, maxFrameBytes: 65536, partialTtlMs: 600000 }, with the expansion and partial-upload bounds of HonchServerOptions
    */
   honch?: HonchServerOptions;
   /**

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { HonchUploadKey } from "../../src/server/mod.ts";
 import { bytes, type ContractTest, EVENT, PROJECT_HASH, upload } from "./_contract_fixtures.ts";
 
 /**
@@ -172,5 +173,42 @@ export function honchContract(test: ContractTest): void {
       }),
       "collision",
     );
+  });
+
+  test("honchPartialUsage counts live partials and their declared bytes per project, stream and address", async ({ store }) => {
+    const scope = { projectKeyHash: PROJECT_HASH, streamId: "a", address: "198.51.100.1" };
+    const none = { count: 0, bytes: 0 };
+    assert.deepEqual(await store.honchPartialUsage(scope, 0), {
+      project: none,
+      stream: none,
+      address: none,
+    });
+    const open = (key: HonchUploadKey, totalLength: number, address: string, expiresAt = 100) =>
+      store.openHonchPartial(key, { totalLength, payload: bytes(1), now: 0, expiresAt, address });
+    await open(upload(1, "a"), 10, "198.51.100.1");
+    await open(upload(2, "a"), 20, "198.51.100.2");
+    await open(upload(3, "b"), 40, "198.51.100.1");
+    await open({ ...upload(4, "a"), projectKeyHash: "e".repeat(64) }, 80, "198.51.100.1");
+    await open(upload(5, "a"), 160, "198.51.100.1", 50);
+    // Appended bytes change nothing: the declared length was counted when the partial opened.
+    await store.appendHonchFrame(upload(1, "a"), { offset: 1, payload: bytes(2, 3), now: 1 });
+    assert.deepEqual(await store.honchPartialUsage(scope, 10), {
+      project: { count: 4, bytes: 230 },
+      stream: { count: 3, bytes: 190 },
+      address: { count: 4, bytes: 290 },
+    });
+    // Expired partials are not counted, pruned or not; discarded and completed ones neither.
+    await store.discardHonchPartial(upload(3, "b"));
+    await store.completeHonchMessage(upload(2, "a"), {
+      digest: "d",
+      events: [],
+      now: 60,
+      expiresAt: 200,
+    });
+    assert.deepEqual(await store.honchPartialUsage(scope, 60), {
+      project: { count: 1, bytes: 10 },
+      stream: { count: 1, bytes: 10 },
+      address: { count: 2, bytes: 90 },
+    });
   });
 }

@@ -9,7 +9,8 @@
 
 import { PROMOTED_CONTEXT_KEYS } from "../../honch/wire_v2.ts";
 import type { ServerContext } from "../_context.ts";
-import { readJsonObject } from "../_validate.ts";
+import { readJsonObject, RequestRejection } from "../_validate.ts";
+import { expansionBounds } from "./_bounds.ts";
 import type { HonchEventRecord } from "./store.ts";
 
 /** How many events one JSON request may carry, as the capture limits allow a message. */
@@ -213,6 +214,33 @@ function readJsonEvent(
 }
 
 /**
+ * Refuses a batch whose shared context, copied into every event, would take
+ * more than the expansion bounds allow: the body holds each event's own
+ * properties once, so only the copies of the context grow it.
+ */
+function refuseExpansion(
+  context: ServerContext,
+  request: Request,
+  shared: Record<string, string>,
+  events: number,
+): void {
+  // Without a Content-Length the body is taken to be as large as allowed.
+  const declared = Number(request.headers.get("content-length"));
+  const bodyBytes = Number.isSafeInteger(declared) && declared > 0
+    ? declared
+    : context.honch.maxMessageBytes;
+  const bounds = expansionBounds(context.honch, bodyBytes);
+  const copied = new TextEncoder().encode(JSON.stringify(shared)).length;
+  if (copied * events > bounds.maxBytes!) {
+    throw new RequestRejection(413, {
+      error: "expansion_too_large",
+      message: `The context copied into ${events} events takes more than ${bounds
+        .maxBytes!} bytes: send a shorter context or fewer events per request`,
+    });
+  }
+}
+
+/**
  * Answers a JSON ingest request: 200 with the counts when at least one event
  * was stored, 422 with every problem when none was.
  *
@@ -220,7 +248,8 @@ function readJsonEvent(
  * @param request The request, its body not yet read.
  * @param projectKeyHash The authenticated project key's SHA-256, as lowercase hex.
  * @returns The answer.
- * @throws {RequestRejection} When the body is too large or not a JSON object.
+ * @throws {RequestRejection} When the body is too large or not a JSON object, or 413
+ * `expansion_too_large` when its context copied into every event would pass the expansion bounds.
  */
 export async function captureJson(
   context: ServerContext,
@@ -263,6 +292,7 @@ export async function captureJson(
       { status: 422 },
     );
   }
+  refuseExpansion(context, request, shared, accepted.length);
   const { store } = await context.state();
   await context.maintain(store);
   await store.addHonchEvents(projectKeyHash, accepted, now);

@@ -55,6 +55,7 @@ const ATTEMPTS = 4;
  * @param frame The frame.
  * @param now The server's current time, in milliseconds.
  * @param expiresAt When a partial opened by this frame expires, in milliseconds.
+ * @param address The client address a partial opened by this frame is counted against.
  * @returns What became of the frame.
  */
 export async function takeFrame(
@@ -63,6 +64,7 @@ export async function takeFrame(
   frame: IncomingFrame,
   now: number,
   expiresAt: number,
+  address = "",
 ): Promise<FrameOutcome> {
   const shape = { ...frame, length: frame.payload.length };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -92,6 +94,7 @@ export async function takeFrame(
           payload: frame.payload,
           now,
           expiresAt,
+          address,
         });
         if (opened) return { status: "stored", received: plan.end };
         break;

@@ -10,7 +10,10 @@
  * already stored is answered 204 again and stored once. Every answer follows
  * the wire-v2 response code table: 202 stored a non-final frame, 204 took a
  * complete message, 400 malformed, 401 wrong project key, 409 retry from
- * offset 0, 413 too large, 415 wrong content type, 422 semantically invalid.
+ * offset 0, 413 too large (`expansion_too_large` when its events would take
+ * more JSON than the expansion bounds allow), 415 wrong content type, 422
+ * semantically invalid, 429 `partial_quota_exceeded` with `Retry-After` when
+ * the project, stream or client address holds too many partial uploads.
  *
  * @module
  */
@@ -24,6 +27,7 @@ import { WireFormatError } from "../../honch/errors.ts";
 import {
   digestsEqual,
   enforceRateLimit,
+  type HonchSettings,
   requireAdmin,
   type ServerContext,
   sha256Bytes,
@@ -33,6 +37,7 @@ import { discard, invalid, mediaType, readBody, RequestRejection } from "../_val
 import type { HonchEventRecord, HonchStore, HonchUploadKey } from "./store.ts";
 import { captureJson } from "./_json_ingest.ts";
 import { takeFrame } from "./_reassemble.ts";
+import { enforcePartialQuotas, expansionBounds, SerialGate } from "./_bounds.ts";
 import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 
@@ -103,20 +108,30 @@ function describe(error: unknown): string {
 }
 
 /** Decodes and expands an event message; throws the 400/413/422 answer for bad bytes. */
-function expandMessage(message: Uint8Array, maxMessageBytes: number): HonchEventRecord[] {
+function expandMessage(message: Uint8Array, settings: HonchSettings): HonchEventRecord[] {
+  let batch;
   try {
     // Binary properties stay off: the spec keeps them for projects that enable them.
-    const batch = decodeMessage(message, {
-      limits: { ...CAPTURE_LIMITS, maxMessageBytes },
+    batch = decodeMessage(message, {
+      limits: { ...CAPTURE_LIMITS, maxMessageBytes: settings.maxMessageBytes },
       allowBytes: false,
     });
-    return expandBatch(batch).map((event) => ({
+  } catch (error) {
+    throw decodeRejection(error);
+  }
+  try {
+    // Measured from the compact values before a single event is built.
+    const events = expandBatch(batch, expansionBounds(settings, message.length));
+    return events.map((event) => ({
       event: event.event,
       distinct_id: event.distinct_id,
       timestamp: event.timestamp,
       properties: event.properties,
     }));
   } catch (error) {
+    if (error instanceof WireFormatError && error.problem === "oversize") {
+      throw new RequestRejection(413, { error: "expansion_too_large", message: describe(error) });
+    }
     throw decodeRejection(error);
   }
 }
@@ -141,7 +156,9 @@ function decodeRejection(error: unknown): RequestRejection {
 async function captureFrame(
   context: ServerContext,
   request: Request,
+  env: unknown,
   projectKeyHash: string,
+  quotaGate: SerialGate,
 ): Promise<Response> {
   const settings = context.honch;
   const bytes = await readBody(request, settings.maxFrameBytes);
@@ -174,7 +191,18 @@ async function captureFrame(
   }
   const offset = frame.continuation ? frame.offset : 0;
   if (offset + frame.payload.length > settings.maxMessageBytes) reject(413, "message_too_large");
-  const result = await takeFrame(store, key, frame, now, now + settings.partialTtlMs);
+  const address = context.clientAddress(request, env);
+  const expiresAt = now + settings.partialTtlMs;
+  // Only an init frame opens a partial, and its declared length is what the quotas count.
+  const result = frame.continuation
+    ? await takeFrame(store, key, frame, now, expiresAt, address)
+    : await quotaGate.run(async () => {
+      if ((await store.findHonchPartial(key, now)) === undefined) {
+        const scope = { projectKeyHash, streamId, address };
+        await enforcePartialQuotas(store, settings, scope, now, frame.totalLength ?? 0);
+      }
+      return await takeFrame(store, key, frame, now, expiresAt, address);
+    });
   switch (result.status) {
     case "stored":
     case "duplicate":
@@ -214,16 +242,14 @@ async function complete(
   try {
     // The CRC is checked before a single byte of the message is decoded.
     if (crc16(message) !== crc) reject(400, "bad_crc");
-    const events = key.sourceType === SOURCE_EVENTS
-      ? expandMessage(message, context.honch.maxMessageBytes)
-      : [];
+    const events = key.sourceType === SOURCE_EVENTS ? expandMessage(message, context.honch) : [];
     const now = context.now();
     const outcome = await store.completeHonchMessage(key, {
       digest: hex.encode(sha256(message)),
       events,
       blob: key.sourceType === SOURCE_EVENTS ? undefined : message,
       now,
-      expiresAt: now + context.honch.partialTtlMs,
+      expiresAt: now + context.honch.duplicateWindowMs,
     });
     if (outcome === "collision") {
       reject(409, "message_collision", {
@@ -290,7 +316,10 @@ function readLimit(value: string | undefined): number {
 export function honchRoutes(context: ServerContext): Hono {
   const routes = new Hono();
 
-  const capture = async (request: Request): Promise<Response> => {
+  // Quota checks and the opens they allow run one at a time, so concurrent init frames cannot
+  // all pass the same check.
+  const quotaGate = new SerialGate();
+  const capture = async (request: Request, env: unknown): Promise<Response> => {
     let projectKeyHash: string;
     try {
       // The key is checked before the body is read, stored or decoded.
@@ -313,11 +342,11 @@ export function honchRoutes(context: ServerContext): Hono {
         message: `Send '${CHUNK_TYPE}' frames or 'application/json' batches`,
       });
     }
-    return await captureFrame(context, request, projectKeyHash);
+    return await captureFrame(context, request, env, projectKeyHash, quotaGate);
   };
 
   for (const path of ["/capture", "/e", "/chunks"]) {
-    routes.post(path, (c) => capture(c.req.raw));
+    routes.post(path, (c) => capture(c.req.raw, c.env));
   }
 
   routes.get("/api/honch/events", async (c) => {

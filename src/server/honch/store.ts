@@ -42,6 +42,40 @@ export interface HonchPartialOpening {
   now: number;
   /** When the new partial expires, in milliseconds. */
   expiresAt: number;
+  /**
+   * The client address the init frame came from, for the per-address quota.
+   *
+   * @default ""
+   */
+  address?: string;
+}
+
+/** Where {@linkcode HonchStore.honchPartialUsage} counts open partial uploads. */
+export interface HonchPartialScope {
+  /** The project key's SHA-256, as lowercase hex. */
+  projectKeyHash: string;
+  /** The stream, counted within the project. */
+  streamId: string;
+  /** The client address, counted across projects. */
+  address: string;
+}
+
+/** How many partial uploads are open in a scope, and the bytes their init frames declared. */
+export interface HonchPartialCount {
+  /** Live partial uploads. */
+  count: number;
+  /** The sum of their declared total lengths. */
+  bytes: number;
+}
+
+/** The open partial uploads of a project, of one of its streams and of a client address. */
+export interface HonchPartialUsage {
+  /** Every live partial of the project. */
+  project: HonchPartialCount;
+  /** The live partials of the project's stream. */
+  stream: HonchPartialCount;
+  /** The live partials opened from the address, in any project. */
+  address: HonchPartialCount;
 }
 
 /** A continuation frame to hold, for {@linkcode HonchStore.appendHonchFrame}. */
@@ -128,6 +162,16 @@ export interface HonchStore {
    * @returns `true` when opened, `false` when a live partial was already open.
    */
   openHonchPartial(key: HonchUploadKey, opening: HonchPartialOpening): Promise<boolean>;
+  /**
+   * Counts the live partial uploads of a project, of one of its streams and
+   * of a client address, with the bytes their init frames declared, for the
+   * quotas capture enforces before opening another.
+   *
+   * @param scope The project, stream and address.
+   * @param now The server's current time, in milliseconds; partials expired by then are not counted.
+   * @returns The counts and declared bytes per scope.
+   */
+  honchPartialUsage(scope: HonchPartialScope, now: number): Promise<HonchPartialUsage>;
   /**
    * Finds a live partial upload.
    *

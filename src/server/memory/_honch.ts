@@ -13,6 +13,9 @@ import { concatBytes, propertiesFromJson, propertiesToJson } from "../honch/_row
 import type { Lifetime } from "./_lifetime.ts";
 
 interface Partial {
+  projectKeyHash: string;
+  streamId: string;
+  address: string;
   totalLength: number;
   received: number;
   expiresAt: number;
@@ -53,12 +56,39 @@ export function memoryHonch(life: Lifetime): HonchStore {
       life.run(() => {
         if (live(key, opening.now) !== undefined) return false;
         partials.set(keyOf(key), {
+          projectKeyHash: key.projectKeyHash,
+          streamId: key.streamId,
+          address: opening.address ?? "",
           totalLength: opening.totalLength,
           received: opening.payload.length,
           expiresAt: opening.expiresAt,
           frames: [opening.payload.slice()],
         });
         return true;
+      }),
+    honchPartialUsage: (scope, now) =>
+      life.run(() => {
+        const usage = {
+          project: { count: 0, bytes: 0 },
+          stream: { count: 0, bytes: 0 },
+          address: { count: 0, bytes: 0 },
+        };
+        for (const partial of partials.values()) {
+          if (partial.expiresAt <= now) continue;
+          if (partial.projectKeyHash === scope.projectKeyHash) {
+            usage.project.count++;
+            usage.project.bytes += partial.totalLength;
+            if (partial.streamId === scope.streamId) {
+              usage.stream.count++;
+              usage.stream.bytes += partial.totalLength;
+            }
+          }
+          if (partial.address === scope.address) {
+            usage.address.count++;
+            usage.address.bytes += partial.totalLength;
+          }
+        }
+        return usage;
       }),
     findHonchPartial: (key, now) =>
       life.run(() => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HonchStore, HonchUploadKey } from "../honch/store.ts";
+import type { HonchPartialCount, HonchStore, HonchUploadKey } from "../honch/store.ts";
 import { concatBytes, propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
 import type { SqliteConnection } from "./_connection.ts";
 
@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS honch_partials (
   total_length INTEGER NOT NULL,
   received INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
+  client_address TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS honch_partials_expires_at ON honch_partials (expires_at);
@@ -87,12 +88,33 @@ interface PartialRow {
  */
 export function sqliteHonch(db: SqliteConnection): HonchStore {
   db.schema(SCHEMA);
+  // A database made before the per-address quota lacks the column: partials are short-lived, so
+  // the ones it holds simply count for no address.
+  const columns = db.prepare("PRAGMA table_info(honch_partials)").all() as { name: string }[];
+  if (!columns.some((column) => column.name === "client_address")) {
+    db.schema("ALTER TABLE honch_partials ADD COLUMN client_address TEXT NOT NULL DEFAULT ''");
+  }
+  db.schema(
+    "CREATE INDEX IF NOT EXISTS honch_partials_address ON honch_partials (client_address)",
+  );
+  const usage = db.prepare(
+    `SELECT count(*) AS count, coalesce(sum(total_length), 0) AS bytes FROM honch_partials
+     WHERE project_key_hash = ? AND expires_at > ?`,
+  );
+  const streamUsage = db.prepare(
+    `SELECT count(*) AS count, coalesce(sum(total_length), 0) AS bytes FROM honch_partials
+     WHERE project_key_hash = ? AND stream_id = ? AND expires_at > ?`,
+  );
+  const addressUsage = db.prepare(
+    `SELECT count(*) AS count, coalesce(sum(total_length), 0) AS bytes FROM honch_partials
+     WHERE client_address = ? AND expires_at > ?`,
+  );
   const findPartial = db.prepare(
     `SELECT total_length, received, expires_at FROM honch_partials WHERE ${UPLOAD_KEY}`,
   );
   const insertPartial = db.prepare(
-    `INSERT INTO honch_partials (${UPLOAD_COLUMNS}, total_length, received, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO honch_partials (${UPLOAD_COLUMNS}, total_length, received, expires_at,
+       client_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const advancePartial = db.prepare(`UPDATE honch_partials SET received = ? WHERE ${UPLOAD_KEY}`);
   const deletePartial = db.prepare(`DELETE FROM honch_partials WHERE ${UPLOAD_KEY}`);
@@ -168,11 +190,24 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
             opening.totalLength,
             opening.payload.length,
             opening.expiresAt,
+            opening.address ?? "",
           );
           insertFrame.run(...at, 0, opening.payload);
           return true;
         })
       ),
+    honchPartialUsage: (scope, now) =>
+      db.run(() => {
+        const count = (row: unknown): HonchPartialCount => {
+          const { count, bytes } = row as { count: number; bytes: number };
+          return { count: Number(count), bytes: Number(bytes) };
+        };
+        return {
+          project: count(usage.get(scope.projectKeyHash, now)),
+          stream: count(streamUsage.get(scope.projectKeyHash, scope.streamId, now)),
+          address: count(addressUsage.get(scope.address, now)),
+        };
+      }),
     findHonchPartial: (key, now) =>
       db.run(() => {
         const row = live(params(key), now);
