@@ -1,16 +1,29 @@
 /**
- * The migas part of {@linkcode MemoryStore}: registered projects in a map
- * and breadcrumbs in a list.
+ * The migas part of {@linkcode MemoryStore}: registered projects in a map,
+ * breadcrumbs in a list, and per project and UTC day the usage aggregates
+ * (`../migas/_usage_sketch.ts`) that answer counts without a scan.
  *
  * @module
  */
 
 import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import {
+  dayOf,
+  SKETCH_BYTES,
+  sketchAdd,
+  sketchCount,
+  sketchMerge,
+} from "../migas/_usage_sketch.ts";
 import type { Lifetime } from "./_lifetime.ts";
 
 interface Project {
   latestVersion: string | undefined;
   badVersions: string[];
+}
+
+interface Day {
+  hits: number;
+  users: Uint8Array | undefined;
 }
 
 /**
@@ -22,6 +35,20 @@ interface Project {
 export function memoryMigas(life: Lifetime): MigasStore {
   const projects = new Map<string, Project>();
   const breadcrumbs: MigasBreadcrumbRecord[] = [];
+  const usage = new Map<string, Map<number, Day>>();
+  const add = (breadcrumb: MigasBreadcrumbRecord): void => {
+    breadcrumbs.push({ ...breadcrumb });
+    let days = usage.get(breadcrumb.project);
+    if (days === undefined) usage.set(breadcrumb.project, days = new Map());
+    const key = dayOf(breadcrumb.timestamp);
+    let day = days.get(key);
+    if (day === undefined) days.set(key, day = { hits: 0, users: undefined });
+    day.hits++;
+    if (breadcrumb.userId !== undefined) {
+      day.users ??= new Uint8Array(SKETCH_BYTES);
+      sketchAdd(day.users, breadcrumb.userId);
+    }
+  };
   return {
     registerMigasProject: (registration) =>
       life.run(() => {
@@ -40,17 +67,30 @@ export function memoryMigas(life: Lifetime): MigasStore {
       }),
     listMigasProjects: () =>
       life.run(() => [...projects.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))),
-    addMigasBreadcrumb: (breadcrumb) => life.run(() => void breadcrumbs.push({ ...breadcrumb })),
+    addMigasBreadcrumb: (breadcrumb) => life.run(() => add(breadcrumb)),
+    addMigasBreadcrumbs: (list) => life.run(() => list.forEach(add)),
     countMigasUsage: (query) =>
       life.run(() => {
-        const matching = breadcrumbs.filter((crumb) =>
-          crumb.project === query.project && crumb.timestamp >= query.start &&
-          crumb.timestamp <= query.end
-        );
-        if (!query.unique) return matching.length;
-        const users = new Set<string>();
-        for (const crumb of matching) if (crumb.userId !== undefined) users.add(crumb.userId);
-        return users.size;
+        const days = usage.get(query.project);
+        if (days === undefined) return 0;
+        const first = dayOf(query.start);
+        const last = dayOf(query.end);
+        let hits = 0;
+        const users = new Uint8Array(SKETCH_BYTES);
+        // Walks whichever is smaller: the days kept, or the days in the range.
+        const visit = (day: Day): void => {
+          hits += day.hits;
+          if (query.unique && day.users !== undefined) sketchMerge(users, day.users);
+        };
+        if (last - first + 1 < days.size) {
+          for (let key = first; key <= last; key++) {
+            const day = days.get(key);
+            if (day !== undefined) visit(day);
+          }
+        } else {
+          for (const [key, day] of days) if (key >= first && key <= last) visit(day);
+        }
+        return query.unique ? sketchCount(users) : hits;
       }),
   };
 }

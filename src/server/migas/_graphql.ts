@@ -7,7 +7,18 @@
  * @module
  */
 
-import { buildSchema, graphql, GraphQLError, type GraphQLSchema } from "graphql";
+import {
+  buildSchema,
+  type DocumentNode,
+  execute,
+  GraphQLError,
+  type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+} from "graphql";
+import { type GraphqlLimits, holdsNul, measureDocument } from "./_graphql_limits.ts";
 import { RequestRejection } from "../_validate.ts";
 import { crumbFingerprint } from "./_idempotency.ts";
 import type { MigasBreadcrumbRecord, MigasStore } from "./store.ts";
@@ -304,24 +315,52 @@ export interface GraphqlRequest {
   operationName?: string;
 }
 
+function refuse(message: string): never {
+  throw new RequestRejection(400, { data: null, errors: [{ message }] });
+}
+
 /**
- * Runs a GraphQL request against migas' schema. A resolver's store failure
- * is reported without its detail, as the server's fault; a request
+ * Runs a GraphQL request against migas' schema. The document is measured
+ * against the limits before anything runs, and `charge` is told how many
+ * recording mutations it holds before any of them runs. A resolver's store
+ * failure is reported without its detail, as the server's fault; a request
  * rejection (an `Idempotency-Key` in use or reused) answers the whole
  * request.
  *
  * @param request The query, variables and operation name.
  * @param context What the resolvers see: the store, the time and whether the caller is root.
+ * @param limits Aliases, depth, cost and whether introspection is answered.
+ * @param charge Charges the request's items to the rate limit; throws to refuse it.
  * @returns The `{ data, errors? }` body to answer 200 with.
- * @throws {RequestRejection} When a resolver refused the request as a whole.
+ * @throws {RequestRejection} When the request is over a limit (400), holds a NUL (400), or a resolver refused it as a whole.
  */
 export async function runGraphql(
   request: GraphqlRequest,
   context: ResolverContext,
+  limits: GraphqlLimits,
+  charge: (items: number) => void,
 ): Promise<Record<string, unknown>> {
-  const result = await graphql({
+  let document: DocumentNode;
+  try {
+    document = parse(request.query, { noLocation: false, maxTokens: 2000 });
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    return { data: null, errors: [error.toJSON()] };
+  }
+  const measure = measureDocument(document, limits);
+  if (!measure.ok) refuse(measure.message);
+  if (holdsNul(document) || holdsNul(request.variables)) {
+    refuse("Text fields must not contain a NUL character: remove it");
+  }
+  const rules = limits.introspection
+    ? specifiedRules
+    : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  const invalid = validate(schema(), document, rules);
+  if (invalid.length > 0) return { data: null, errors: invalid.map((error) => error.toJSON()) };
+  charge(measure.items);
+  const result = await execute({
     schema: schema(),
-    source: request.query,
+    document,
     rootValue: ROOT,
     contextValue: context,
     variableValues: request.variables,

@@ -17,6 +17,7 @@ import { answerResponse, readIdempotencyKey, recordOnce } from "../_idempotency.
 import { RequestRejection } from "../_validate.ts";
 import { SlidingWindowLimiter } from "../_sliding_window.ts";
 import { type ResolverContext, runGraphql, usage } from "./_graphql.ts";
+import { type GraphqlLimits, holdsNul } from "./_graphql_limits.ts";
 import { crumbFingerprint, GRAPHQL_REFUSALS, REST_REFUSALS } from "./_idempotency.ts";
 import {
   BAD_FORMAT,
@@ -56,11 +57,27 @@ export interface MigasSettings {
   readonly windowMs: number;
   /** How many requests an address may make per window; `Infinity` disables the limit. */
   readonly maxRequests: number;
+  /** The bounds on one GraphQL request, checked before it runs. */
+  readonly graphql: GraphqlLimits;
 }
 
 /** What `X-Backend-Server` says: the migas-server release these routes follow. */
 const BACKEND_SERVER = "migas@0.9";
 const NOT_REGISTERED = "Project is not registered.";
+const NOT_JSON = "Request body must be sent as application/json: set the Content-Type header";
+const HOLDS_NUL = "Text fields must not contain a NUL character: remove it";
+
+/**
+ * Whether a request declares a JSON body. Only JSON is accepted on routes
+ * that record, so a web page cannot post to them cross-site with a simple
+ * (`text/plain` or form) request that skips the CORS preflight.
+ */
+function isJson(request: Request): boolean {
+  const type = request.headers.get("content-type");
+  if (type === null) return false;
+  const media = type.split(";", 1)[0].trim().toLowerCase();
+  return media === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(media);
+}
 
 function graphqlError(status: number, message: string): never {
   throw new RequestRejection(status, { data: null, errors: [{ message }] });
@@ -120,11 +137,19 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       return response;
     };
 
-  const limit = (request: Request, env: unknown, refuse: () => never): void => {
-    if (!window.hit(context.clientAddress(request, env))) refuse();
+  const limit = (request: Request, env: unknown, refuse: () => never, items = 1): void => {
+    const address = context.clientAddress(request, env);
+    // Each item is one hit, so a batch counts as many requests as it holds.
+    let allowed = true;
+    for (let item = 0; item < items; item++) allowed = window.hit(address) && allowed;
+    if (!allowed) refuse();
   };
 
   const restBody = async (request: Request, env: unknown): Promise<unknown> => {
+    if (!isJson(request)) {
+      await request.body?.cancel().catch(() => {});
+      detail(415, NOT_JSON);
+    }
     const bytes = await readLimitedBody(
       request,
       settings.maxRequestBytes,
@@ -135,6 +160,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     if (!parsed.ok) {
       unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
     }
+    if (holdsNul(parsed.value)) detail(400, HOLDS_NUL);
     return parsed.value;
   };
 
@@ -181,7 +207,13 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     "/api/usage/:project{.+}",
     handle(async (request, env, url) => {
       limit(request, env, () => detail(429, TOO_MANY));
-      const project = decodeURIComponent(url.pathname.slice("/api/usage/".length));
+      let project: string;
+      try {
+        project = decodeURIComponent(url.pathname.slice("/api/usage/".length));
+      } catch {
+        detail(400, "Project name holds a malformed percent escape: encode it as %XX");
+      }
+      if (project.includes("\0")) detail(400, HOLDS_NUL);
       const errors: FieldError[] = [];
       const startText = url.searchParams.get("start");
       const endText = url.searchParams.get("end");
@@ -227,6 +259,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       }
       const body = parsed.value;
       requireObjectBody(body);
+      if (holdsNul(body)) detail(400, HOLDS_NUL);
       const reader = new FieldReader(body, ["body"]);
       const project = reader.string("project");
       const latestVersion = reader.optionalString("latest_version");
@@ -272,6 +305,10 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     "/graphql",
     handle(async (request, env) => {
       const idempotencyKey = readIdempotencyKey(request, GRAPHQL_REFUSALS.invalid);
+      if (!isJson(request)) {
+        await request.body?.cancel().catch(() => {});
+        graphqlError(415, NOT_JSON);
+      }
       const bytes = await readLimitedBody(
         request,
         settings.maxRequestBytes,
@@ -309,11 +346,19 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
             async () => ({ status: 200, body: JSON.stringify(await record()) }),
           ).then(({ answer }) => JSON.parse(answer.body)),
       };
-      const answer = await runGraphql({
-        query,
-        variables: (variables ?? undefined) as Record<string, unknown> | undefined,
-        operationName: (operationName ?? undefined) as string | undefined,
-      }, resolverContext);
+      const answer = await runGraphql(
+        {
+          query,
+          variables: (variables ?? undefined) as Record<string, unknown> | undefined,
+          operationName: (operationName ?? undefined) as string | undefined,
+        },
+        resolverContext,
+        settings.graphql,
+        (items) => {
+          // The request itself was one hit already; every further recording mutation is one more.
+          if (items > 1) limit(request, env, () => graphqlError(429, TOO_MANY), items - 1);
+        },
+      );
       return json(answer, 200);
     }),
   );

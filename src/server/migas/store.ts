@@ -61,15 +61,24 @@ export interface MigasBreadcrumbRecord {
   errorDesc: string | undefined;
 }
 
-/** Which breadcrumbs {@linkcode MigasStore.countMigasUsage} counts. */
+/**
+ * Which breadcrumbs {@linkcode MigasStore.countMigasUsage} counts. Usage is
+ * kept per project and UTC day as breadcrumbs arrive, so a range is counted
+ * by whole UTC days: every day from the one `start` falls in to the one `end`
+ * falls in.
+ */
 export interface MigasUsageQuery {
   /** The project, as `owner/repo`. */
   project: string;
-  /** The earliest timestamp counted, inclusive, in milliseconds. */
+  /** A time in the first UTC day counted, in milliseconds. */
   start: number;
-  /** The latest timestamp counted, inclusive, in milliseconds. */
+  /** A time in the last UTC day counted, in milliseconds. */
   end: number;
-  /** Count distinct user ids instead of breadcrumbs. */
+  /**
+   * Count distinct user ids instead of breadcrumbs: an estimate (a
+   * HyperLogLog sketch per day, about 3% standard error, exact in practice
+   * for a few dozen users).
+   */
   unique: boolean;
 }
 
@@ -114,9 +123,18 @@ export interface MigasStore {
    */
   addMigasBreadcrumb(breadcrumb: MigasBreadcrumbRecord): Promise<void>;
   /**
-   * Counts a project's breadcrumbs, or its distinct users, over a time range.
+   * Stores many migas breadcrumbs at once, all or none (one transaction where
+   * the store has them).
    *
-   * @param query The project, the inclusive range and whether to count users.
+   * @param breadcrumbs The breadcrumbs, in order.
+   */
+  addMigasBreadcrumbs(breadcrumbs: readonly MigasBreadcrumbRecord[]): Promise<void>;
+  /**
+   * Counts a project's breadcrumbs, or estimates its distinct users, over a
+   * range of UTC days, from aggregates kept as breadcrumbs arrive: the cost
+   * follows the number of days, never the number of breadcrumbs.
+   *
+   * @param query The project, the range of days and whether to count users.
    * @returns The count.
    */
   countMigasUsage(query: MigasUsageQuery): Promise<number>;

@@ -6,7 +6,24 @@
  * @module
  */
 
+import { closeSync, openSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+/**
+ * Creates a missing database file readable by its owner only (0600), before
+ * SQLite opens it: it holds the challenge secret. SQLite gives the `-wal` and
+ * `-shm` files it creates beside it the same mode. An existing file keeps
+ * the mode its operator gave it; on Windows the mode is ignored.
+ */
+function createPrivately(path: string): void {
+  if (path === ":memory:" || path.startsWith("file:")) return;
+  try {
+    // "wx" fails when the file exists, so an existing file is never touched.
+    closeSync(openSync(path, "wx", 0o600));
+  } catch {
+    // It exists, or cannot be created: SQLite then opens it or reports why it cannot.
+  }
+}
 
 /** An open database; the parts prepare their statements on it. */
 export class SqliteConnection {
@@ -20,6 +37,7 @@ export class SqliteConnection {
    * @throws {Error} When SQLite cannot open the file.
    */
   constructor(path: string) {
+    createPrivately(path);
     this.#db = new DatabaseSync(path);
     try {
       // Several server processes may share one file: wait for locks rather than fail.

@@ -1,11 +1,21 @@
 /**
  * The migas part of {@linkcode SqliteStore}: the `migas_projects` and
- * `migas_breadcrumbs` tables.
+ * `migas_breadcrumbs` tables, and `migas_usage_days`, the per project and UTC
+ * day aggregates (a hit count and a user sketch, see
+ * `../migas/_usage_sketch.ts`) updated with every breadcrumb in the same
+ * transaction, so usage counts never scan breadcrumbs.
  *
  * @module
  */
 
-import type { MigasStore } from "../migas/store.ts";
+import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import {
+  dayOf,
+  SKETCH_BYTES,
+  sketchAdd,
+  sketchCount,
+  sketchMerge,
+} from "../migas/_usage_sketch.ts";
 import type { SqliteConnection } from "./_connection.ts";
 
 const SCHEMA = `
@@ -36,6 +46,48 @@ CREATE TABLE IF NOT EXISTS migas_breadcrumbs (
 CREATE INDEX IF NOT EXISTS migas_breadcrumbs_project ON migas_breadcrumbs (project, timestamp);
 `;
 
+const USAGE_SCHEMA = `
+CREATE TABLE migas_usage_days (
+  project TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  hits INTEGER NOT NULL,
+  users BLOB,
+  PRIMARY KEY (project, day)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Creates the usage aggregates and builds them from the breadcrumbs a
+ * database from before them holds; the table and its rows commit together,
+ * so a crash between them cannot skip the backfill.
+ */
+function backfillUsage(db: SqliteConnection): void {
+  db.transaction(() => {
+    db.schema(USAGE_SCHEMA);
+    const days = new Map<
+      string,
+      { project: string; day: number; hits: number; users: Uint8Array | null }
+    >();
+    const rows = db.prepare("SELECT project, timestamp, user_id FROM migas_breadcrumbs").all();
+    for (const row of rows) {
+      const project = String(row.project);
+      const day = dayOf(Number(row.timestamp));
+      const key = `${day}\n${project}`;
+      let entry = days.get(key);
+      if (entry === undefined) days.set(key, entry = { project, day, hits: 0, users: null });
+      entry.hits++;
+      if (row.user_id !== null) {
+        entry.users ??= new Uint8Array(SKETCH_BYTES);
+        sketchAdd(entry.users, String(row.user_id));
+      }
+    }
+    const write = db.prepare(
+      "INSERT INTO migas_usage_days (project, day, hits, users) VALUES (?, ?, ?, ?)",
+    );
+    for (const entry of days.values()) write.run(entry.project, entry.day, entry.hits, entry.users);
+  });
+}
+
 /**
  * Creates the migas tables when missing and builds the migas part.
  *
@@ -44,6 +96,10 @@ CREATE INDEX IF NOT EXISTS migas_breadcrumbs_project ON migas_breadcrumbs (proje
  */
 export function sqliteMigas(db: SqliteConnection): MigasStore {
   db.schema(SCHEMA);
+  const hasUsage = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migas_usage_days'",
+  ).get() !== undefined;
+  if (!hasUsage) backfillUsage(db);
   const find = db.prepare(
     "SELECT latest_version, bad_versions FROM migas_projects WHERE project = ?",
   );
@@ -60,14 +116,56 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
        timestamp, session_id, user_id, user_type, platform, container, is_ci, status,
        status_desc, error_type, error_desc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const countHits = db.prepare(
-    `SELECT COUNT(*) AS n FROM migas_breadcrumbs
-     WHERE project = ? AND timestamp >= ? AND timestamp <= ?`,
+  const readDay = db.prepare(
+    "SELECT hits, users FROM migas_usage_days WHERE project = ? AND day = ?",
   );
-  const countUsers = db.prepare(
-    `SELECT COUNT(DISTINCT user_id) AS n FROM migas_breadcrumbs
-     WHERE project = ? AND timestamp >= ? AND timestamp <= ?`,
+  const writeDay = db.prepare(
+    `INSERT INTO migas_usage_days (project, day, hits, users) VALUES (?, ?, ?, ?)
+     ON CONFLICT (project, day) DO UPDATE SET hits = excluded.hits, users = excluded.users`,
   );
+  const sumHits = db.prepare(
+    `SELECT COALESCE(SUM(hits), 0) AS n FROM migas_usage_days
+     WHERE project = ? AND day >= ? AND day <= ?`,
+  );
+  const daySketches = db.prepare(
+    `SELECT users FROM migas_usage_days
+     WHERE project = ? AND day >= ? AND day <= ? AND users IS NOT NULL`,
+  );
+
+  // One read and one write of the day's row per breadcrumb, inside the caller's transaction.
+  const tally = (project: string, timestamp: number, userId: string | undefined): void => {
+    const day = dayOf(timestamp);
+    const row = readDay.get(project, day) as
+      | { hits: number; users: Uint8Array | null }
+      | undefined;
+    let users = row?.users ?? null;
+    if (userId !== undefined) {
+      users = users === null ? new Uint8Array(SKETCH_BYTES) : new Uint8Array(users);
+      sketchAdd(users, userId);
+    }
+    writeDay.run(project, day, Number(row?.hits ?? 0) + 1, users);
+  };
+
+  const store = (breadcrumb: MigasBreadcrumbRecord): void => {
+    insertBreadcrumb.run(
+      breadcrumb.project,
+      breadcrumb.projectVersion,
+      breadcrumb.language,
+      breadcrumb.languageVersion,
+      breadcrumb.timestamp,
+      breadcrumb.sessionId ?? null,
+      breadcrumb.userId ?? null,
+      breadcrumb.userType,
+      breadcrumb.platform,
+      breadcrumb.container,
+      breadcrumb.isCi ? 1 : 0,
+      breadcrumb.status,
+      breadcrumb.statusDesc ?? null,
+      breadcrumb.errorType ?? null,
+      breadcrumb.errorDesc ?? null,
+    );
+    tally(breadcrumb.project, breadcrumb.timestamp, breadcrumb.userId);
+  };
 
   return {
     registerMigasProject: (registration) =>
@@ -109,30 +207,23 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
       }),
     listMigasProjects: () =>
       db.run(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
-    addMigasBreadcrumb: (breadcrumb) =>
-      db.run(() =>
-        void insertBreadcrumb.run(
-          breadcrumb.project,
-          breadcrumb.projectVersion,
-          breadcrumb.language,
-          breadcrumb.languageVersion,
-          breadcrumb.timestamp,
-          breadcrumb.sessionId ?? null,
-          breadcrumb.userId ?? null,
-          breadcrumb.userType,
-          breadcrumb.platform,
-          breadcrumb.container,
-          breadcrumb.isCi ? 1 : 0,
-          breadcrumb.status,
-          breadcrumb.statusDesc ?? null,
-          breadcrumb.errorType ?? null,
-          breadcrumb.errorDesc ?? null,
-        )
-      ),
+    addMigasBreadcrumb: (breadcrumb) => db.run(() => db.transaction(() => store(breadcrumb))),
+    addMigasBreadcrumbs: (list) =>
+      db.run(() => {
+        if (list.length > 0) db.transaction(() => list.forEach(store));
+      }),
     countMigasUsage: (query) =>
       db.run(() => {
-        const statement = query.unique ? countUsers : countHits;
-        return Number((statement.get(query.project, query.start, query.end) as { n: number }).n);
+        const first = dayOf(query.start);
+        const last = dayOf(query.end);
+        if (!query.unique) {
+          return Number((sumHits.get(query.project, first, last) as { n: number }).n);
+        }
+        const users = new Uint8Array(SKETCH_BYTES);
+        for (const row of daySketches.all(query.project, first, last)) {
+          sketchMerge(users, (row as { users: Uint8Array }).users);
+        }
+        return sketchCount(users);
       }),
   };
 }
