@@ -15,6 +15,7 @@ import { BackoffGate } from "../core/backoff.ts";
 import { EdgewireError, NetworkError } from "../core/errors.ts";
 import type { QueueStats } from "../core/queue.ts";
 import { integer } from "../core/validate.ts";
+import { AckTable } from "./_acks.ts";
 import type { MqttConnection } from "./_connection.ts";
 import { deferred, within } from "./_deferred.ts";
 import { dialMqtt } from "./_dial.ts";
@@ -81,8 +82,8 @@ export class EmitterClient {
   readonly #gate: BackoffGate;
   readonly #outbox: Outbox;
   readonly #events = new Events<EmitterEvents>();
-  /** SUBACK and UNSUBACK waiters; an `Error` when the connection ends first. */
-  readonly #acks = new Map<number, (answer: MqttPacket | Error) => void>();
+  /** SUBACK and UNSUBACK waiters, and the packet ids. */
+  readonly #acks: AckTable;
   readonly #subscriptions: Subscriptions;
   readonly #requests: ApiRequests;
   #connection: MqttConnection | undefined;
@@ -90,7 +91,6 @@ export class EmitterClient {
   #stopped = true;
   readonly #reconnector: Reconnector;
   #dialing: Promise<void> | undefined;
-  #nextId = 0;
 
   /**
    * Creates a client; nothing is dialled until {@linkcode EmitterClient.connect}.
@@ -103,9 +103,10 @@ export class EmitterClient {
     this.#gate = new BackoffGate({ ...this.#o.backoff, random: this.#o.random, now: this.#o.now });
     this.#outbox = new Outbox(this.#o.maxQueuedEvents, this.#o.maxQueuedBytes);
     this.#subscriptions = new Subscriptions(this.#o.maxQueuedEvents);
+    this.#acks = new AckTable((id) => this.#outbox.holds(id) || this.#requests.holds(id));
     this.#requests = new ApiRequests(
       (topic, payload) => {
-        const packetId = this.#connected ? this.#allocateId() : 0;
+        const packetId = this.#connected ? this.#acks.allocate() : 0;
         const packet = {
           type: "publish",
           topic,
@@ -190,7 +191,7 @@ export class EmitterClient {
     });
     this.#outbox.failWaiting(stopped);
     this.#requests.failAll(stopped);
-    this.#failAcks(stopped);
+    this.#acks.failAll(stopped);
     this.#subscriptions.clear(stopped);
     if (wasConnected) this.#events.emit("disconnect", undefined);
     return Promise.resolve();
@@ -241,7 +242,7 @@ export class EmitterClient {
     }
     const done = deferred();
     const item: Outgoing = { packet, settle: done.settle };
-    if (this.#connected) this.#outbox.sendQos1(item, this.#allocateId(), this.#send);
+    if (this.#connected) this.#outbox.sendQos1(item, this.#acks.allocate(), this.#send);
     else if (!this.#outbox.enqueue(item)) {
       throw new EdgewireError(
         `Cannot queue a ${packet.payload.length}-byte publish as it exceeds 'maxQueuedBytes'`,
@@ -310,11 +311,14 @@ export class EmitterClient {
     const entry = this.#subscriptions.find(key, channel, group);
     if (entry !== undefined) this.#subscriptions.drop(entry);
     if (!this.#connected) return;
-    const packetId = this.#allocateId();
+    const packetId = this.#acks.allocate();
     const done = deferred();
-    this.#acks.set(packetId, (answer) => done.settle(answer instanceof Error ? answer : undefined));
+    this.#acks.expect(
+      packetId,
+      (answer) => done.settle(answer instanceof Error ? answer : undefined),
+    );
     this.#connection?.send({ type: "unsubscribe", packetId, topics: [entry?.topic ?? topic] });
-    await within(done.promise, this.#o.timeoutMs, "an UNSUBACK", () => this.#acks.delete(packetId));
+    await within(done.promise, this.#o.timeoutMs, "an UNSUBACK", () => this.#acks.forget(packetId));
   }
 
   /**
@@ -449,14 +453,14 @@ export class EmitterClient {
   /** After CONNACK: resubscribe, resend unacknowledged QoS 1, flush the queue, in order. */
   #resume(connection: MqttConnection): void {
     for (const entry of this.#subscriptions.all()) this.#sendSubscribe(entry);
-    this.#outbox.resume((packet) => connection.send(packet), () => this.#allocateId());
+    this.#outbox.resume((packet) => connection.send(packet), () => this.#acks.allocate());
   }
 
   readonly #send = (packet: MqttPublishPacket): boolean => this.#connection?.send(packet) ?? false;
 
   #sendSubscribe(entry: SubscriptionEntry): void {
-    const packetId = this.#allocateId();
-    this.#acks.set(packetId, (answer) => {
+    const packetId = this.#acks.allocate();
+    this.#acks.expect(packetId, (answer) => {
       // A SUBSCRIBE lost with its connection is sent again on the next one
       if (answer instanceof Error) return;
       if (answer.type !== "suback") return;
@@ -468,23 +472,6 @@ export class EmitterClient {
       packetId,
       subscriptions: [{ topic: entry.topic, qos: 0 }],
     });
-  }
-
-  /** Fails every SUBACK and UNSUBACK waiter: their acks cannot come on another connection. */
-  #failAcks(error: Error): void {
-    const waiting = [...this.#acks.values()];
-    this.#acks.clear();
-    for (const waiter of waiting) waiter(error);
-  }
-
-  #allocateId(): number {
-    do {
-      this.#nextId = this.#nextId % 65535 + 1;
-    } while (
-      this.#acks.has(this.#nextId) || this.#outbox.holds(this.#nextId) ||
-      this.#requests.holds(this.#nextId)
-    );
-    return this.#nextId;
   }
 
   #onPacket(connection: MqttConnection, packet: MqttPacket): void {
@@ -504,12 +491,9 @@ export class EmitterClient {
         this.#outbox.acknowledge(packet.packetId);
         return;
       case "suback":
-      case "unsuback": {
-        const handler = this.#acks.get(packet.packetId);
-        this.#acks.delete(packet.packetId);
-        handler?.(packet);
+      case "unsuback":
+        this.#acks.settle(packet);
         return;
-      }
       default:
         // PINGRESP and anything else only proves the peer alive, which the connection noted
         return;
@@ -520,7 +504,7 @@ export class EmitterClient {
     if (connection !== this.#connection) return;
     this.#connection = undefined;
     const lost = error ?? new NetworkError("The Emitter connection closed");
-    this.#failAcks(lost);
+    this.#acks.failAll(lost);
     this.#requests.failAll(lost);
     const wasConnected = this.#connected;
     this.#connected = false;
