@@ -95,6 +95,9 @@ if (config.mqttPort !== undefined) {
 
 let http: Deno.HttpServer<Deno.NetAddr>;
 try {
+  // Deno.serve has no header or connection timeout of its own: the app
+  // answers a slow body 408 after `bodyTimeoutMs`, and a reverse proxy's
+  // `client_header_timeout` / `client_body_timeout` closes slow sockets.
   http = Deno.serve({
     hostname: config.hostname,
     port: config.port,

@@ -90,6 +90,11 @@ const http = serve(
     console.log(formatBanner(config, `http://${hostOf(address)}:${port}`, mqttUrl).join("\n"));
   },
 );
+// Node enforces these itself (408 and close): the whole head within 10 s and
+// the whole request within 30 s, instead of its defaults of 60 s and 300 s.
+// The app's own `bodyTimeoutMs` (10 s) still answers a slow body first.
+http.headersTimeout = 10_000;
+http.requestTimeout = 30_000;
 
 // MQTT over WebSocket on any path, as the real broker: the first MQTT
 // subprotocol the client offered is echoed (none offered: none answered)

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { EdgewireError } from "../core/errors.ts";
+import { EdgewireError, TimeoutError } from "../core/errors.ts";
+import { readBeforeDeadline } from "./_body_deadline.ts";
 
 /** Headers sent with every JSON answer. */
 const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as const;
@@ -87,6 +88,9 @@ function isJsonMediaType(value: string | null): boolean {
   return mediaType(value) === "application/json";
 }
 
+const TIMED_OUT = () =>
+  new RequestRejection(408, { error: "request_timeout" }, { connection: "close" });
+
 const TOO_LARGE = () => new RequestRejection(413, { error: "payload_too_large" });
 
 /**
@@ -135,7 +139,8 @@ export async function readJsonObject(
  * @param request The request.
  * @param limitBytes The largest body accepted, in bytes.
  * @returns The body; empty when there is none.
- * @throws {RequestRejection} 413 past the limit, 400 when the body breaks off.
+ * @throws {RequestRejection} 413 past the limit, 400 when the body breaks off,
+ * 408 when it is still incomplete at the request's body deadline.
  */
 export async function readBody(request: Request, limitBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -143,7 +148,7 @@ export async function readBody(request: Request, limitBytes: number): Promise<Ui
     await discard(request.body);
     throw TOO_LARGE();
   }
-  return await readLimited(request.body, limitBytes);
+  return await readLimited(request, limitBytes);
 }
 
 /**
@@ -162,17 +167,15 @@ export async function discard(body: ReadableStream<Uint8Array> | null): Promise<
   }
 }
 
-async function readLimited(
-  body: ReadableStream<Uint8Array> | null,
-  limitBytes: number,
-): Promise<Uint8Array> {
+async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
+  const body = request.body;
   if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readBeforeDeadline(request, reader);
       if (done) break;
       total += value.byteLength;
       if (total > limitBytes) {
@@ -183,6 +186,7 @@ async function readLimited(
     }
   } catch (error) {
     if (error instanceof RequestRejection) throw error;
+    if (error instanceof TimeoutError) throw TIMED_OUT();
     invalid("body", "The body could not be read to its end");
   } finally {
     reader.releaseLock();

@@ -24,6 +24,7 @@ interface BunGlobal {
     hostname: string;
     port: number;
     fetch: (request: Request, server: unknown) => Response | Promise<Response>;
+    idleTimeout?: number;
     websocket: ReturnType<typeof bunWebSocketHandlers>;
   }): BunServer;
   stdin: { stream(): ReadableStream<Uint8Array> };
@@ -36,6 +37,9 @@ const server = createServer({ ...REFERENCE_OPTIONS, store: new SqliteStore(":mem
 const http = bun.serve({
   hostname: "127.0.0.1",
   port: 0,
+  // Bun closes an HTTP connection silent this many seconds (slow headers or
+  // body included); its default of 10 s would cut slower answers short
+  idleTimeout: 30,
   // Bun passes itself as the second argument: the upgrade goes through it
   fetch: server.fetch,
   websocket: bunWebSocketHandlers(),

@@ -39,6 +39,7 @@ export const CLOSE = {
   policyViolation: 1008,
   messageTooBig: 1009,
   tryAgainLater: 1013,
+  goingAway: 1001,
 } as const;
 
 /** What a session needs from its relay. */
@@ -51,6 +52,8 @@ export interface SessionHost {
   readonly maxSendBufferBytes: number;
   /** The handshake deadline, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /** How long a connection may pass with no packet either way, in milliseconds. */
+  readonly idleTimeoutMs: number;
   /** The most bytes of received packets waiting to be handled. */
   readonly maxPendingBytes: number;
   /**
@@ -103,6 +106,8 @@ export class SpotSession implements CardFollower {
   #challenge: Challenge | undefined;
   #rounds = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #lastTraffic = performance.now();
   #work: Promise<void> = Promise.resolve();
   #draining = false;
   #pending = 0;
@@ -126,6 +131,7 @@ export class SpotSession implements CardFollower {
       () => this.close(CLOSE.policyViolation, "handshake timeout"),
       host.handshakeTimeoutMs,
     );
+    this.#armIdle(host.idleTimeoutMs);
     if (socket.readyState === CONNECTING) {
       socket.addEventListener("open", () => this.#challengeNow(null));
     } else this.#challengeNow(null);
@@ -149,6 +155,7 @@ export class SpotSession implements CardFollower {
     }
     try {
       this.#socket.send(packet);
+      this.#lastTraffic = performance.now();
     } catch {
       this.#end();
     }
@@ -198,7 +205,19 @@ export class SpotSession implements CardFollower {
     if (this.#state === "closed") return;
     this.#state = "closed";
     clearTimeout(this.#timer);
+    clearTimeout(this.#idle);
     this.#host.offline(this);
+  }
+
+  // One timer per connection, re-armed only when it fires: traffic just moves a timestamp
+  #armIdle(delayMs: number): void {
+    this.#idle = setTimeout(() => {
+      if (this.#state === "closed") return;
+      const quietMs = performance.now() - this.#lastTraffic;
+      const limitMs = this.#host.idleTimeoutMs;
+      if (quietMs >= limitMs) this.close(CLOSE.goingAway, "idle timeout");
+      else this.#armIdle(limitMs - quietMs);
+    }, delayMs);
   }
 
   #challengeNow(groups: Uint8Array[] | null): void {
@@ -210,6 +229,7 @@ export class SpotSession implements CardFollower {
 
   #receive(data: unknown): void {
     if (this.#state === "closed" || this.#draining) return;
+    this.#lastTraffic = performance.now();
     const bytes = data instanceof ArrayBuffer
       ? new Uint8Array(data)
       : ArrayBuffer.isView(data)

@@ -73,6 +73,17 @@ export interface SpotRelayOptions {
    */
   handshakeTimeoutMs?: number;
   /**
+   * How long a connection may pass with no packet in either direction, in
+   * milliseconds, before the relay closes it (1001 `idle timeout`). The
+   * real clients (spotlib) send no keepalives, but they check every 30 s
+   * and dial again when below their connection count, so an idle close
+   * costs a reconnect, not a lost peer; keep it well above the quietest
+   * peer's gap between messages.
+   *
+   * @default 600000 (10 minutes)
+   */
+  idleTimeoutMs?: number;
+  /**
    * How many connections the relay holds at once; a further one is closed at once (1013).
    *
    * @default 10000
@@ -160,6 +171,8 @@ export interface ResolvedSpotRelayOptions {
   readonly maxPendingBytes: number;
   /** The handshake deadline, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /** The idle deadline, in milliseconds. */
+  readonly idleTimeoutMs: number;
   /** The most connections. */
   readonly maxConnections: number;
   /** The message burst. */
@@ -225,6 +238,7 @@ export function resolveSpotRelayOptions(options: SpotRelayOptions = {}): Resolve
     maxSendBufferBytes: count("maxSendBufferBytes", 4 * 1024 * 1024),
     maxPendingBytes: count("maxPendingBytes", 8 * 1024 * 1024),
     handshakeTimeoutMs: count("handshakeTimeoutMs", 30_000),
+    idleTimeoutMs: count("idleTimeoutMs", 600_000, 2 ** 31 - 1),
     maxConnections: count("maxConnections", 10_000),
     messageBurst: count("messageBurst", 200),
     messagesPerSecond: count("messagesPerSecond", 100),

@@ -97,6 +97,7 @@ export class SpotRelay {
       maxPacketBytes: o.maxPacketBytes,
       maxSendBufferBytes: o.maxSendBufferBytes,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
       maxPendingBytes: o.maxPendingBytes,
       allowMessage: (session) => this.#messages.take(session.clientId).allowed,
       takeGroups: (address) => this.#registry.takeGroups(address),
