@@ -39,6 +39,8 @@ export interface HonchSettings {
   readonly maxExpandedEventBytes: number;
   /** The open partial uploads allowed per project key, per stream and per client address. */
   readonly partialQuotas: HonchPartialQuotas;
+  /** The burst and refill rate per project key on capture. */
+  readonly rateLimit: { readonly capacity: number; readonly refillPerSecond: number };
 }
 
 /** A quota on open partial uploads, resolved. */
@@ -91,9 +93,14 @@ export interface ServerContext {
   readonly installLimiter: TokenBucketLimiter;
   /** The limiter per client address. */
   readonly addressLimiter: TokenBucketLimiter;
+  /** The limiter per Honch project key on capture. */
+  readonly projectLimiter: TokenBucketLimiter;
   /** The store and secret, opened on first use. */
   state(): Promise<ServerState>;
-  /** The caller's address, for rate limiting. */
+  /**
+   * The caller's address as rate limits and quotas key it (IPv4 whole, IPv6
+   * by /64), behind the trusted proxies when `trustProxy` is set.
+   */
   clientAddress(request: Request, env: unknown): string;
   /** Deletes expired rows now and then; cheap to call on every request. */
   maintain(store: ServerStore): Promise<void>;

@@ -14,6 +14,8 @@ import { resolveSpotRelayOptions, type SpotRelayOptions } from "./spot/options.t
 import type { HonchPartialQuota, HonchSettings, IdempotencySettings } from "./_context.ts";
 import { type CorsSettings, corsSettings } from "./_cors.ts";
 import { sha256Bytes } from "./_context.ts";
+import type { TrustProxySettings } from "./_client_address.ts";
+import { defaultLog } from "./_observe.ts";
 import { MemoryStore } from "./memory/memory_store.ts";
 import type { MigasProjectSeed, MigasSettings } from "./migas/routes.ts";
 import type {
@@ -21,7 +23,9 @@ import type {
   HonchServerOptions,
   MigasServerOptions,
   RateLimitOptions,
+  ServerLogEntry,
   ServerOptions,
+  TrustProxyOptions,
 } from "./options.ts";
 import { missingStoreMethods } from "./store.ts";
 import type { ServerStore } from "./store.ts";
@@ -111,6 +115,7 @@ function honchSettings(value: HonchServerOptions | undefined): HonchSettings {
       Number.MAX_SAFE_INTEGER,
     ),
     ...honchExpansion(value),
+    rateLimit: limiterOptions("honch.rateLimit", value.rateLimit, 2000, 200),
     partialQuotas: {
       project: partialQuota("honch.partialsPerProject", value.partialsPerProject, 1000, 28, max),
       stream: partialQuota("honch.partialsPerStream", value.partialsPerStream, 4, 22, max),
@@ -297,6 +302,16 @@ function spotOptions(value: SpotRelayOptions | undefined): SpotRelayOptions {
   return { ...value };
 }
 
+function trustProxySettings(value: TrustProxyOptions | undefined): TrustProxySettings | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null) fail("trustProxy", "an object", value);
+  const header = value.header ?? "x-forwarded-for";
+  if (header !== "x-forwarded-for" && header !== "forwarded") {
+    fail("trustProxy.header", "'x-forwarded-for' or 'forwarded'", header);
+  }
+  return { hops: integerOption("trustProxy.hops", value.hops, 1, 1, 16), header };
+}
+
 function defaultClientAddress(_request: Request, env: unknown): string | undefined {
   if (typeof env !== "object" || env === null) return undefined;
   const remote = (env as { remoteAddr?: unknown }).remoteAddr;
@@ -321,6 +336,8 @@ export interface ResolvedOptions {
   installTokenTtlMs: number;
   /** The largest request body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** How long a request body may take to arrive, in milliseconds. */
+  bodyTimeoutMs: number;
   /** The Honch capture settings. */
   honch: HonchSettings;
   /** The migas settings. */
@@ -341,6 +358,10 @@ export interface ResolvedOptions {
   now: () => number;
   /** Finds the caller's address. */
   clientAddress: (request: Request, env: unknown) => string | undefined;
+  /** The reverse proxies trusted for the client's address, when any. */
+  trustProxy: TrustProxySettings | undefined;
+  /** Where log entries go. */
+  log: (entry: ServerLogEntry) => void;
 }
 
 function storeOption(value: unknown): ServerStore {
@@ -412,12 +433,23 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     1,
     Number.MAX_SAFE_INTEGER,
   );
+  const bodyTimeoutMs = integerOption(
+    "bodyTimeoutMs",
+    options.bodyTimeoutMs,
+    10_000,
+    1,
+    2 ** 31 - 1,
+  );
   if (options.now !== undefined && typeof options.now !== "function") {
     fail("now", "a function returning milliseconds", options.now);
   }
   if (options.clientAddress !== undefined && typeof options.clientAddress !== "function") {
     fail("clientAddress", "a function", options.clientAddress);
   }
+  if (options.log !== undefined && typeof options.log !== "function") {
+    fail("log", "a function", options.log);
+  }
+  const trustProxy = trustProxySettings(options.trustProxy);
   const rateLimit = options.rateLimit ?? {};
   if (typeof rateLimit !== "object" || rateLimit === null) {
     fail("rateLimit", "an object", rateLimit);
@@ -463,6 +495,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     challengeTtlMs,
     installTokenTtlMs,
     bodyLimitBytes,
+    bodyTimeoutMs,
     honch,
     migas,
     idempotency,
@@ -473,5 +506,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     addressLimits,
     now: userNow === undefined ? () => Date.now() : () => userNow(),
     clientAddress: options.clientAddress ?? defaultClientAddress,
+    trustProxy,
+    log: options.log ?? defaultLog,
   };
 }

@@ -9,7 +9,14 @@
 
 import { Hono } from "hono";
 import { hex } from "@scure/base";
-import type { ServerContext, ServerState } from "./_context.ts";
+import {
+  enforceRateLimit,
+  requireAdmin,
+  type ServerContext,
+  type ServerState,
+} from "./_context.ts";
+import { addressKey, forwardedAddress } from "./_client_address.ts";
+import { type Gauge, observe, ServerMetrics } from "./_observe.ts";
 import { singleContractProvider } from "../emitter/security/contract.ts";
 import { EmitterBroker } from "./emitter/broker.ts";
 import { keygenRoutes } from "./emitter/keygen_routes.ts";
@@ -20,6 +27,7 @@ import { SPOT_DISCOVERY_PATH, spotDiscovery, spotUpgrade } from "./spot/routes.t
 import { installCors } from "./_cors.ts";
 import { resolveOptions } from "./_options.ts";
 import { RequestRejection } from "./_validate.ts";
+import { stampBodyDeadline } from "./_body_deadline.ts";
 import { honchRoutes } from "./honch/routes.ts";
 import { migasRoutes } from "./migas/routes.ts";
 import { mkstatsRoutes } from "./mkstats/routes.ts";
@@ -36,7 +44,8 @@ const PRUNE_INTERVAL_MS = 60_000;
  * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
  * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
- * `GET /healthz`, the Emitter broker (MQTT over WebSocket on any path with
+ * `GET /healthz`, `GET /metrics` (Prometheus text, behind the admin key),
+ * the Emitter broker (MQTT over WebSocket on any path with
  * `Upgrade: websocket`, `POST /presence`, `GET`/`POST /keygen`; see
  * `server.emitter`), the Spot relay (WebSocket `/_websocket` and discovery
  * `GET /_special/rest/Spot:connect`; see `server.spot`), JSON 404s, and JSON
@@ -46,7 +55,7 @@ const PRUNE_INTERVAL_MS = 60_000;
  * the secret generated) on the first request. Without a `store`, state is
  * kept in a new {@linkcode MemoryStore}.
  *
- * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter, Spot and clock.
+ * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter, Spot, clock, client address, trusted proxies and log.
  * @returns The server; hand `server.fetch` to `Deno.serve`, `Bun.serve`, a Node adapter or a Worker.
  * @throws {InvalidArgumentError} When an option is out of range, or `store` is not a {@linkcode ServerStore}.
  *
@@ -92,6 +101,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     idempotency: settings.idempotency,
     installLimiter: new TokenBucketLimiter({ ...settings.installLimits, now }),
     addressLimiter: new TokenBucketLimiter({ ...settings.addressLimits, now }),
+    projectLimiter: new TokenBucketLimiter({ ...settings.honch.rateLimit, now }),
     state(): Promise<ServerState> {
       if (closed) return Promise.reject(closedRejection());
       // A failed open is retried by the next request rather than cached forever.
@@ -102,7 +112,9 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       return ready;
     },
     clientAddress(request: Request, env: unknown): string {
-      return settings.clientAddress(request, env) ?? "unknown";
+      const peer = settings.clientAddress(request, env) ?? "unknown";
+      const trust = settings.trustProxy;
+      return addressKey(trust === undefined ? peer : forwardedAddress(request, peer, trust));
     },
     async maintain(target: ServerStore): Promise<void> {
       const time = now();
@@ -135,13 +147,34 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   let keygen: Hono | undefined;
   let presence: Hono | undefined;
 
+  const metrics = new ServerMetrics();
   const app = new Hono();
+  // First of all, so every answer (upgrades and rejections included) is counted.
+  app.use("*", observe(metrics, settings.log, now));
+  // Before any route reads a body: the deadline counts from the request's arrival
+  app.use("*", (c, next) => {
+    stampBodyDeadline(c.req.raw, settings.bodyTimeoutMs);
+    return next();
+  });
   // First of all: `/_websocket` is the Spot relay's (a plain request there gets 426)
   app.use("*", spotUpgrade(spot));
   // Then an upgrade on any other path is an MQTT connection, as on the real broker
   app.use("*", websocketUpgrade(emitter, (request, env) => context.clientAddress(request, env)));
   installCors(app, settings.cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/metrics", (c) => {
+    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    requireAdmin(context, c.req.raw);
+    const emitterStats = broker?.stats();
+    const text = metrics.render([
+      gauge("emitter_connections", "Open Emitter (MQTT) connections.", emitterStats?.connections),
+      gauge("emitter_subscriptions", "Emitter subscriptions.", emitterStats?.subscriptions),
+      gauge("spot_connections", "Open Spot relay connections.", relay?.connectionCount),
+      gauge("spot_id_cards", "ID cards the Spot relay knows.", relay?.idCardCount),
+      gauge("rate_limit_keys", "Keys tracked by the rate limiters.", limiterKeys()),
+    ]);
+    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
   app.get(SPOT_DISCOVERY_PATH, spotDiscovery(spot));
   const mkstats = mkstatsRoutes(context);
   app.route("/api/v1", mkstats);
@@ -162,6 +195,8 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     return presence.fetch(c.req.raw, c.env);
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
+  const limiterKeys = (): number =>
+    context.installLimiter.size + context.addressLimiter.size + context.projectLimiter.size;
   app.onError((error) => {
     if (error instanceof RequestRejection) return error.toResponse();
     // Real bugs only; no detail leaves the process, where it could carry a token.
@@ -193,6 +228,11 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       return closing;
     },
   };
+}
+
+function gauge(name: string, help: string, value: number | undefined): Gauge {
+  // A service not used yet has nothing open.
+  return { name: `edgewire_${name}`, help, value: value ?? 0 };
 }
 
 function closedRejection(): RequestRejection {

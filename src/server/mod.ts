@@ -61,8 +61,10 @@ export type {
   MigasRateLimitOptions,
   MigasServerOptions,
   RateLimitOptions,
+  ServerLogEntry,
   ServerOptions,
   ServerRateLimitOptions,
+  TrustProxyOptions,
 } from "./options.ts";
 export { type TakeResult, TokenBucketLimiter, type TokenBucketOptions } from "./rate_limit.ts";
 export { type SpotDiscoveryAnswer, SpotRelay } from "./spot/relay.ts";

@@ -31,7 +31,8 @@ export interface RateLimitOptions {
 /** The server's two rate limiters. */
 export interface ServerRateLimitOptions {
   /**
-   * Per install: the plugin and user hash at handshake, the install token afterwards.
+   * Per install: the client address (as `clientAddress` keys it) and plugin at
+   * handshake, the install token afterwards.
    *
    * @default { capacity: 30, refillPerSecond: 0.5 }
    */
@@ -128,6 +129,15 @@ export interface HonchServerOptions {
    * @default { count: 64, bytes: 33554432 } (32 MiB)
    */
   partialsPerAddress?: HonchPartialQuotaOptions;
+  /**
+   * Requests per project key on `POST /capture` (`/e`, `/chunks`), checked
+   * right after the key and before the body is read; past it requests get
+   * 429 `rate_limited` with `Retry-After`, which the Honch client retries.
+   * `capacity: Infinity` disables it.
+   *
+   * @default { capacity: 2000, refillPerSecond: 200 }
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** A quota on open partial uploads: how many, and how many declared bytes together. */
@@ -315,6 +325,15 @@ export interface ServerOptions {
    */
   bodyLimitBytes?: number;
   /**
+   * How long a client may take to send a whole request body, in
+   * milliseconds, counted from the request's arrival. A body still
+   * incomplete then is answered 408 `request_timeout` with
+   * `Connection: close`, so a slow client cannot hold buffers open.
+   *
+   * @default 10000
+   */
+  bodyTimeoutMs?: number;
+  /**
    * How long an `Idempotency-Key` is remembered, in milliseconds. Within it
    * a retry of a recording request (mkStats `/data` and `/event`, migas
    * breadcrumbs over REST and GraphQL) is answered as the first request was,
@@ -394,6 +413,65 @@ export interface ServerOptions {
    * @default `env.remoteAddr.hostname` (what `Deno.serve` passes), else `"unknown"`
    */
   clientAddress?: (request: Request, env: unknown) => string | undefined;
+  /**
+   * Trusts the address a reverse proxy forwards. Off unless set: a client
+   * can write any `X-Forwarded-For`, so only set it when every request
+   * passes through your proxies. `hops` is how many proxies in front of the
+   * server append to `header` (`X-Forwarded-For`, or the `for=` of RFC 7239
+   * `Forwarded`); the address `hops` entries from the right is used, or the
+   * connection's own address when the header is absent or an entry is not an
+   * address. Either way rate limits and quotas key IPv4 by address and IPv6
+   * by its /64.
+   *
+   * @default undefined (the connection's address only)
+   */
+  trustProxy?: TrustProxyOptions;
+  /**
+   * Receives one entry per request answered 4xx or 5xx (rejections
+   * included), with no key, token, address or body in it. The same id is
+   * sent back as `X-Request-Id`.
+   *
+   * @default 5xx entries written to `console.error` as one JSON line; 4xx only counted in `/metrics`
+   */
+  log?: (entry: ServerLogEntry) => void;
+}
+
+/** Which reverse proxies to trust for the client's address. */
+export interface TrustProxyOptions {
+  /**
+   * How many proxies in front of the server append to the header, 1 to 16.
+   *
+   * @default 1
+   */
+  hops?: number;
+  /**
+   * The header they write.
+   *
+   * @default "x-forwarded-for"
+   */
+  header?: "x-forwarded-for" | "forwarded";
+}
+
+/** One log entry: a request the server answered with a 4xx or 5xx. */
+export interface ServerLogEntry {
+  /** When the request arrived, as ISO 8601. */
+  time: string;
+  /** `error` for a 5xx, `warn` for a 4xx. */
+  level: "error" | "warn";
+  /** A random id, also sent as the `X-Request-Id` response header. */
+  requestId: string;
+  /** The HTTP method. */
+  method: string;
+  /** The route pattern matched (`/api/v1/handshake`, `/api/usage/*`), or `unmatched`. */
+  route: string;
+  /** The status answered. */
+  status: number;
+  /** The error code answered (`rate_limited`, `invalid_request`), `internal` for a bug. */
+  reason: string;
+  /** How long the answer took, in milliseconds. */
+  durationMs: number;
+  /** For a 5xx, the class name of the error thrown (never its message). */
+  error?: string;
 }
 
 /** A running server, ready for `Deno.serve`, `Bun.serve`, a Node adapter, or direct calls. */

@@ -324,6 +324,7 @@ export function honchRoutes(context: ServerContext): Hono {
     try {
       // The key is checked before the body is read, stored or decoded.
       projectKeyHash = authenticate(context, request);
+      enforceRateLimit(context.projectLimiter, projectKeyHash);
       const encoding = request.headers.get("content-encoding");
       if (encoding !== null && encoding.trim().toLowerCase() !== "identity") {
         reject(415, "unsupported_content_encoding", {

@@ -169,7 +169,8 @@ export function mkstatsRoutes(context: ServerContext): Hono {
   const routes = new Hono();
 
   routes.post("/handshake", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    const address = context.clientAddress(c.req.raw, c.env);
+    enforceRateLimit(context.addressLimiter, address);
     const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
     const common = readCommon(body);
     const challenge = optionalString(body, "pow_challenge", CHALLENGE);
@@ -181,7 +182,9 @@ export function mkstatsRoutes(context: ServerContext): Hono {
       invalid("pow_challenge", "'pow_challenge' is required with 'pow_nonce'");
     }
     const subject = `${common.pluginId}\n${common.userHash}`;
-    enforceRateLimit(context.installLimiter, `handshake\n${subject}`);
+    // Per address and plugin: the user hash is the client's choice, so a fresh one per
+    // request would pass a limit keyed on it.
+    enforceRateLimit(context.installLimiter, `handshake\n${address}\n${common.pluginId}`);
     const { store, secret } = await context.state();
     if (challenge === undefined || nonce === undefined) {
       const issued = createChallenge({

@@ -1,0 +1,163 @@
+/**
+ * Operator visibility: one structured log entry per error or rejection (a
+ * request id, method, route pattern, status and reason, never a key, token
+ * or body), and the counters `GET /metrics` renders in the Prometheus text
+ * format. Memory stays bounded: counters are keyed by route pattern, status
+ * and reason code, all chosen by the server, never by the client.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
+import { RequestRejection } from "./_validate.ts";
+import type { ServerLogEntry } from "./options.ts";
+
+/** One gauge sample for {@linkcode ServerMetrics.render}. */
+export interface Gauge {
+  /** The metric name, `edgewire_` prefixed. */
+  readonly name: string;
+  /** What it measures. */
+  readonly help: string;
+  /** The value. */
+  readonly value: number;
+}
+
+/** The most distinct counter series kept, so a misbehaving route cannot grow memory. */
+const MAX_SERIES = 2000;
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** Request and rejection counters. */
+export class ServerMetrics {
+  readonly #requests = new Map<string, number>();
+  readonly #rejections = new Map<string, number>();
+
+  /**
+   * Counts one answered request.
+   *
+   * @param method The HTTP method.
+   * @param route The matched route pattern.
+   * @param status The status answered.
+   * @param reason The rejection code, for a 4xx or 5xx.
+   */
+  record(method: string, route: string, status: number, reason: string | undefined): void {
+    bump(this.#requests, `${method}\u0000${route}\u0000${status}`);
+    if (reason !== undefined) bump(this.#rejections, reason);
+  }
+
+  /**
+   * Renders every counter and the given gauges.
+   *
+   * @param gauges Point-in-time values, such as open connections.
+   * @returns The Prometheus text exposition (version 0.0.4).
+   */
+  render(gauges: readonly Gauge[]): string {
+    const lines = [
+      "# HELP edgewire_http_requests_total Requests answered, by method, route pattern and status.",
+      "# TYPE edgewire_http_requests_total counter",
+    ];
+    for (const [key, count] of this.#requests) {
+      const [method, route, status] = key.split("\u0000");
+      lines.push(
+        `edgewire_http_requests_total{method="${escapeLabel(method)}",route="${
+          escapeLabel(route)
+        }",status="${status}"} ${count}`,
+      );
+    }
+    lines.push(
+      "# HELP edgewire_http_rejections_total Requests refused or failed, by reason code.",
+      "# TYPE edgewire_http_rejections_total counter",
+    );
+    for (const [reason, count] of this.#rejections) {
+      lines.push(`edgewire_http_rejections_total{reason="${escapeLabel(reason)}"} ${count}`);
+    }
+    for (const gauge of gauges) {
+      lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`);
+      lines.push(`${gauge.name} ${gauge.value}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  const count = map.get(key);
+  if (count !== undefined) map.set(key, count + 1);
+  else if (map.size < MAX_SERIES) map.set(key, 1);
+}
+
+/**
+ * The default `log`: 5xx entries to `console.error` as one JSON line; 4xx
+ * rejections are counted in `/metrics` but not written.
+ *
+ * @param entry The entry.
+ */
+export function defaultLog(entry: ServerLogEntry): void {
+  if (entry.status >= 500) console.error(JSON.stringify(entry));
+}
+
+function reasonOf(c: Context, status: number): string | undefined {
+  const error = c.error;
+  if (error instanceof RequestRejection) return String(error.body.error);
+  if (error !== undefined) return "internal";
+  if (status === 404) return "not_found";
+  if (status >= 400) return `http_${status}`;
+  return undefined;
+}
+
+function patternOf(c: Context): string {
+  const route = routePath(c, -1);
+  // Only middleware matched: nothing answered this path.
+  return route === "" || route === "*" || route === "/*" ? "unmatched" : route;
+}
+
+/**
+ * Counts every request and logs each 4xx or 5xx answer once.
+ *
+ * @param metrics The counters.
+ * @param log Where entries go.
+ * @param now The clock, in milliseconds.
+ * @returns The middleware, to install first.
+ */
+export function observe(
+  metrics: ServerMetrics,
+  log: (entry: ServerLogEntry) => void,
+  now: () => number,
+): MiddlewareHandler {
+  return async (c, next) => {
+    const started = now();
+    await next();
+    const status = c.res.status;
+    const route = patternOf(c);
+    const reason = reasonOf(c, status);
+    metrics.record(c.req.method, route, status, reason);
+    if (status < 400) return;
+    const id = crypto.randomUUID();
+    const entry: ServerLogEntry = {
+      time: new Date(started).toISOString(),
+      level: status >= 500 ? "error" : "warn",
+      requestId: id,
+      method: c.req.method,
+      route,
+      status,
+      reason: reason ?? `http_${status}`,
+      durationMs: Math.max(0, now() - started),
+    };
+    if (c.error !== undefined && !(c.error instanceof RequestRejection)) {
+      // The class only: a message may quote what the client sent.
+      entry.error = c.error.name;
+    }
+    try {
+      c.res.headers.set("x-request-id", id);
+    } catch {
+      // Immutable headers (a runtime's own answer): the id is still logged.
+    }
+    try {
+      log(entry);
+    } catch {
+      // A failing logger must not turn an answer into a 500.
+    }
+  };
+}
