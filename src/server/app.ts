@@ -157,7 +157,10 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     return next();
   });
   // First of all: `/_websocket` is the Spot relay's (a plain request there gets 426)
-  app.use("*", spotUpgrade(spot));
+  app.use(
+    "*",
+    spotUpgrade(spot, globalThis, (request, env) => context.clientAddress(request, env)),
+  );
   // Then an upgrade on any other path is an MQTT connection, as on the real broker
   app.use("*", websocketUpgrade(emitter, (request, env) => context.clientAddress(request, env)));
   installCors(app, settings.cors);

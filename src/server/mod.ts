@@ -42,7 +42,12 @@ export type { EmitterStatus } from "../emitter/security/errors.ts";
 export type { KeyCipher } from "../emitter/security/cipher.ts";
 export type { KEY_TARGET_ERRORS, SecurityKey } from "../emitter/security/key.ts";
 export type { ChannelOption, ChannelType, EmitterChannel } from "../emitter/security/channel.ts";
-export type { EmitterMessageQuery, EmitterStore, EmitterStoredMessage } from "./emitter/store.ts";
+export type {
+  EmitterContractUsage,
+  EmitterMessageQuery,
+  EmitterStore,
+  EmitterStoredMessage,
+} from "./emitter/store.ts";
 export {
   attachWebSocket,
   type BrokerAcceptor,

@@ -69,6 +69,7 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "countMigasUsage",
   "storeEmitterMessage",
   "queryEmitterMessages",
+  "emitterContractUsage",
   "setEmitterKeyBan",
   "listEmitterKeyBans",
   "pruneEmitter",

@@ -71,6 +71,29 @@ async function storeAll(store: ServerStore, messages: EmitterStoredMessage[]): P
  * @param test Registers one contract test for the store.
  */
 export function emitterContract(test: ContractTest): void {
+  test("emitter usage counts a contract's unexpired messages and their bytes", async ({ store }) => {
+    assert.deepEqual(await store.emitterContractUsage(CONTRACT, 0), { messages: 0, bytes: 0 });
+    await storeAll(store, [
+      message(1, "a/", 1, { payload: [1, 2, 3] }),
+      message(2, "a/b/", 2, { payload: [4], expiresAt: 50 }),
+      message(3, "x/", 3, { payload: [] }),
+      message(4, "a/", 4, { payload: [9, 9], contract: OTHER_CONTRACT }),
+    ]);
+    // Ids are 16 bytes and 4 per word
+    assert.deepEqual(await store.emitterContractUsage(CONTRACT, 10), {
+      messages: 3,
+      bytes: 24 + 3 + 28 + 1 + 24,
+    });
+    assert.deepEqual(await store.emitterContractUsage(CONTRACT, 50), {
+      messages: 2,
+      bytes: 24 + 3 + 24,
+    });
+    assert.deepEqual(await store.emitterContractUsage(OTHER_CONTRACT, 10), {
+      messages: 1,
+      bytes: 26,
+    });
+  });
+
   test("emitter messages match a query by the prefix of their channel words", async ({ store }) => {
     await storeAll(store, [
       message(1, "a/", 1),

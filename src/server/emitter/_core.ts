@@ -20,6 +20,7 @@ import type { EmitterStore } from "./store.ts";
 import type { ResolvedBrokerOptions } from "./options.ts";
 import { SubscriptionTrie, type TrieSubscriber } from "./_trie.ts";
 import { MessageIds } from "./_ids.ts";
+import type { ContractQuota } from "./_store_quota.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
@@ -38,6 +39,8 @@ export interface CoreSession extends TrieSubscriber {
   readonly subscriptions: Map<string, { ssid: readonly number[]; channel: string }>;
   /** Sends bytes unless the send buffer is over its limit; `false` when the session must close. */
   deliver(bytes: Uint8Array): boolean;
+  /** Sends a JSON answer on a topic, with `req` set to a non-zero packet id. */
+  sendJson(topic: string, body: Record<string, unknown>, packetId: number | undefined): void;
   /** Closes the connection from the broker's side. */
   terminate(): void;
 }
@@ -51,6 +54,7 @@ export interface CoreCounters {
   malformedPackets: number;
   idleClosed: number;
   storeFailures: number;
+  storeRefused: number;
   prunes: number;
 }
 
@@ -99,6 +103,8 @@ export class BrokerCore {
   readonly sessions: Set<CoreSession> = new Set();
   /** Open connections per remote address. */
   readonly addresses: Map<string, number> = new Map();
+  /** What the broker knows of each contract's stored messages, for its quota. */
+  readonly quotas: Map<number, ContractQuota> = new Map();
   /** The message id generator. */
   readonly ids: MessageIds;
   /** The counters `stats()` reports. */
@@ -110,6 +116,7 @@ export class BrokerCore {
     malformedPackets: 0,
     idleClosed: 0,
     storeFailures: 0,
+    storeRefused: 0,
     prunes: 0,
   };
   readonly #bans = new Set<string>();

@@ -18,8 +18,12 @@ import {
 import { EMITTER_STATUS, type EmitterStatus } from "../../emitter/security/errors.ts";
 import { PERMISSION } from "../../emitter/security/permissions.ts";
 import type { BrokerCore, CoreSession } from "./_core.ts";
+import { STORAGE_FULL } from "./_store_quota.ts";
 import { messageQuery, RETAINED_TTL, storeMessage } from "./_storage.ts";
 import type { EmitterMessageQuery } from "./store.ts";
+
+/** The topic the broker's refusals are sent on. */
+const ERROR_TOPIC = "emitter/error/";
 
 /** The words of a channel under a contract: the contract, then the segments' hashes. */
 export function channelSsid(contract: number, channel: EmitterChannel): number[] {
@@ -33,6 +37,9 @@ export function channelSsid(contract: number, channel: EmitterChannel): number[]
  * Publishes a message on a static channel for `sender` (or for a last will
  * when `undefined`).
  *
+ * When the contract's storage quota keeps the message out of the store, it
+ * is still delivered and the sender gets a 429 on `emitter/error/`.
+ *
  * @returns The refusal, or `undefined` when it was published.
  */
 export function publishMessage(
@@ -41,6 +48,7 @@ export function publishMessage(
   channel: EmitterChannel,
   payload: Uint8Array,
   retain: boolean,
+  packetId?: number,
 ): EmitterStatus | undefined {
   const granted = authorize(core.security, channel, PERMISSION.write);
   if (granted === undefined) return EMITTER_STATUS.unauthorized;
@@ -53,7 +61,13 @@ export function publishMessage(
     if (asked !== undefined && asked > 0) ttl = Math.min(asked, RETAINED_TTL);
   }
   if (ttl > 0 && key.hasPermission(PERMISSION.store)) {
-    storeMessage(core, ssid, channel.channel, payload, ttl);
+    const refused = sender === undefined ? undefined : () =>
+      sender.sendJson(
+        ERROR_TOPIC,
+        { status: STORAGE_FULL.status, message: STORAGE_FULL.message },
+        packetId,
+      );
+    storeMessage(core, ssid, channel.channel, payload, ttl, refused);
   }
   const exclude = sender !== undefined && channel.options.length > 0 && excludesSender(channel)
     ? sender

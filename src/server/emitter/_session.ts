@@ -304,7 +304,14 @@ export class Session implements CoreSession, BrokerSession {
       respond(answer);
       return;
     } else {
-      status = publishMessage(this.#core, this, channel, packet.payload, packet.retain);
+      status = publishMessage(
+        this.#core,
+        this,
+        channel,
+        packet.payload,
+        packet.retain,
+        packet.packetId,
+      );
     }
     if (status !== undefined) this.#notifyError(status, packet.packetId);
     if (ack !== undefined) this.#send(encodePacket({ type: "puback", packetId: ack }));

@@ -14,6 +14,7 @@ import {
   integerOption,
 } from "../../emitter/security/channel.ts";
 import type { BrokerCore } from "./_core.ts";
+import { storeWithinQuota } from "./_store_quota.ts";
 import type { EmitterMessageQuery, EmitterStoredMessage } from "./store.ts";
 
 /** The time to live, in seconds, of a retained message: the real broker's `RetainedTTL`. */
@@ -68,13 +69,15 @@ export function pruneExpired(core: BrokerCore, state: PruneState, now: number): 
 }
 
 /**
- * Stores a message in the background; a failure is counted, never thrown.
+ * Stores a message in the background, within its contract's quota; a
+ * failure is counted, never thrown.
  *
  * @param core The broker.
  * @param ssid The channel's words.
  * @param channel The channel without key or options.
  * @param payload The payload; copied.
  * @param ttlSeconds How long to keep it, above 0.
+ * @param refused Called when the quota keeps it out of the store.
  */
 export function storeMessage(
   core: BrokerCore,
@@ -82,9 +85,9 @@ export function storeMessage(
   channel: string,
   payload: Uint8Array,
   ttlSeconds: number,
+  refused?: () => void,
 ): void {
-  const store = core.store;
-  if (store === undefined) return;
+  if (core.store === undefined) return;
   const time = core.now();
   const message: EmitterStoredMessage = {
     id: core.ids.next(ssid, time),
@@ -94,15 +97,7 @@ export function storeMessage(
     time,
     expiresAt: time + ttlSeconds * 1000,
   };
-  let write: Promise<void>;
-  try {
-    write = store.storeEmitterMessage(message);
-  } catch (error) {
-    write = Promise.reject(error);
-  }
-  core.track(write).catch(() => {
-    core.counters.storeFailures++;
-  });
+  storeWithinQuota(core, message, refused);
 }
 
 /**

@@ -62,6 +62,12 @@ export interface EmitterBrokerStats {
   readonly idleClosed: number;
   /** Store reads or writes that failed (the background prunes included). */
   readonly storeFailures: number;
+  /**
+   * Messages published with a `ttl` (or retained) that were delivered but not
+   * stored, because their contract was past `maxStoredMessagesPerContract` or
+   * `maxStoredBytesPerContract`.
+   */
+  readonly storeRefused: number;
   /** Background prunes of expired stored messages that completed. */
   readonly prunes: number;
 }

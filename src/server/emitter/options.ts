@@ -64,6 +64,23 @@ export interface EmitterBrokerOptions {
    */
   maxConnectionsPerAddress?: number;
   /**
+   * How many unexpired messages one contract may keep in the store. A message
+   * published with a `ttl` (or retained) past it is still delivered live but
+   * not stored; it is counted in `stats().storeRefused` and the publisher gets
+   * a 429 on `emitter/error/`. The real broker has no quota.
+   *
+   * @default 100000
+   */
+  maxStoredMessagesPerContract?: number;
+  /**
+   * How many bytes (ids and payloads) of unexpired messages one contract may
+   * keep in the store; past it a message is refused as past
+   * `maxStoredMessagesPerContract`.
+   *
+   * @default 268435456 (256 MiB)
+   */
+  maxStoredBytesPerContract?: number;
+  /**
    * How long a new connection may take to send CONNECT, in milliseconds.
    *
    * @default 120000, the real broker's read deadline
@@ -119,6 +136,10 @@ export interface ResolvedBrokerOptions {
   readonly maxSubscriptionsPerConnection: number;
   /** The most connections one address holds. */
   readonly maxConnectionsPerAddress: number;
+  /** The most unexpired messages one contract keeps in the store. */
+  readonly maxStoredMessagesPerContract: number;
+  /** The most bytes of unexpired messages one contract keeps in the store. */
+  readonly maxStoredBytesPerContract: number;
   /** How long a connection may take to send CONNECT, in milliseconds. */
   readonly connectTimeoutMs: number;
   /** How long a client without keepalive may stay silent, in milliseconds. */
@@ -187,6 +208,20 @@ export function resolveBrokerOptions(options: EmitterBrokerOptions = {}): Resolv
       "maxConnectionsPerAddress",
       options.maxConnectionsPerAddress,
       1000,
+      { min: 1 },
+    ),
+    maxStoredMessagesPerContract: integer(
+      ACTION,
+      "maxStoredMessagesPerContract",
+      options.maxStoredMessagesPerContract,
+      100_000,
+      { min: 1 },
+    ),
+    maxStoredBytesPerContract: integer(
+      ACTION,
+      "maxStoredBytesPerContract",
+      options.maxStoredBytesPerContract,
+      268_435_456,
       { min: 1 },
     ),
     connectTimeoutMs: positiveNumber(ACTION, "connectTimeoutMs", options.connectTimeoutMs, 120_000),

@@ -50,6 +50,14 @@ export interface EmitterMessageQuery {
   readonly now: number;
 }
 
+/** How much a contract holds in the store: its unexpired messages and their bytes. */
+export interface EmitterContractUsage {
+  /** How many unexpired messages the contract has stored. */
+  readonly messages: number;
+  /** Their id and payload bytes, summed. */
+  readonly bytes: number;
+}
+
 /**
  * The Emitter broker's slice of the server store. Every method is async, so
  * a networked database can stand behind it; times are passed in by the
@@ -86,6 +94,15 @@ export interface EmitterStore {
    * order they were stored (a replaced message counts as stored again).
    */
   queryEmitterMessages(query: EmitterMessageQuery): Promise<EmitterStoredMessage[]>;
+  /**
+   * Counts a contract's unexpired stored messages and their bytes (id and
+   * payload), so the broker can hold each contract to its storage quota.
+   *
+   * @param contract The contract id, the first word of the messages' `ssid`.
+   * @param now The server's current time: messages with `expiresAt <= now` are not counted.
+   * @returns The count and bytes; zeros when the contract has none.
+   */
+  emitterContractUsage(contract: number, now: number): Promise<EmitterContractUsage>;
   /**
    * Bans or unbans a key, by the hash the broker gives (never the key itself).
    *

@@ -94,6 +94,17 @@ export function memoryEmitter(life: Lifetime): EmitterStore {
         found.sort((a, b) => a.message.time - b.message.time || a.seq - b.seq);
         return found.slice(-limit).map((entry) => copyMessage(entry.message));
       }),
+    emitterContractUsage: (contract, now) =>
+      life.run(() => {
+        let messages = 0;
+        let used = 0;
+        for (const entry of byContract.get(contract)?.values() ?? []) {
+          if (entry.message.expiresAt <= now) continue;
+          messages++;
+          used += entry.bytes;
+        }
+        return { messages, bytes: used };
+      }),
     setEmitterKeyBan: (keyHash, banned) =>
       life.run(() => void (banned ? bans.add(keyHash) : bans.delete(keyHash))),
     listEmitterKeyBans: () => life.run(() => [...bans]),

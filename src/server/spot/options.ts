@@ -90,6 +90,14 @@ export interface SpotRelayOptions {
    */
   maxConnections?: number;
   /**
+   * How many connections one client address (an IPv6 one bucketed by /64, as
+   * the server's rate limits) holds at once; a further one is closed at once
+   * (1013). Applies when the upgrade knows the address.
+   *
+   * @default 64
+   */
+  maxConnectionsPerAddress?: number;
+  /**
    * How many messages a connection may send in a burst; the bucket refills at
    * `messagesPerSecond`. Past it the connection is closed (1008).
    *
@@ -175,6 +183,8 @@ export interface ResolvedSpotRelayOptions {
   readonly idleTimeoutMs: number;
   /** The most connections. */
   readonly maxConnections: number;
+  /** The most connections from one client address. */
+  readonly maxConnectionsPerAddress: number;
   /** The message burst. */
   readonly messageBurst: number;
   /** The sustained message rate, per second. */
@@ -240,6 +250,7 @@ export function resolveSpotRelayOptions(options: SpotRelayOptions = {}): Resolve
     handshakeTimeoutMs: count("handshakeTimeoutMs", 30_000),
     idleTimeoutMs: count("idleTimeoutMs", 600_000, 2 ** 31 - 1),
     maxConnections: count("maxConnections", 10_000),
+    maxConnectionsPerAddress: count("maxConnectionsPerAddress", 64),
     messageBurst: count("messageBurst", 200),
     messagesPerSecond: count("messagesPerSecond", 100),
     absentBurst: count("absentBurst", 20),

@@ -63,6 +63,9 @@ export class SpotRelay {
   readonly #options: ResolvedSpotRelayOptions;
   readonly #store: SpotStore;
   readonly #sessions = new Map<string, SpotSession>();
+  /** Open connections per client address, and each counted session's address. */
+  readonly #perAddress = new Map<string, number>();
+  readonly #addressOf = new Map<string, string>();
   readonly #byKey = new Map<string, Set<SpotSession>>();
   readonly #registry: CardRegistry;
   readonly #messages: TokenBucketLimiter;
@@ -126,13 +129,24 @@ export class SpotRelay {
    * Takes over an upgraded WebSocket: the handshake starts once it is open.
    *
    * @param socket The server end of the socket.
-   * @returns Nothing; a relay that is closed or full closes the socket.
+   * @param address The client's address (an IPv6 one bucketed by /64), to
+   * hold it to `maxConnectionsPerAddress`; `undefined` when unknown.
+   * @returns Nothing; a relay that is closed, full or holding the address's
+   * most connections closes the socket (1001, 1013).
    */
-  accept(socket: UpgradedWebSocket): void {
+  accept(socket: UpgradedWebSocket, address?: string): void {
     const session = new SpotSession(this.#host, socket, crypto.randomUUID());
     if (this.#closed) return session.close(GOING_AWAY, "relay closed");
     if (this.#sessions.size >= this.#options.maxConnections) {
       return session.close(CLOSE.tryAgainLater, "relay full");
+    }
+    if (address !== undefined) {
+      const open = this.#perAddress.get(address) ?? 0;
+      if (open >= this.#options.maxConnectionsPerAddress) {
+        return session.close(CLOSE.tryAgainLater, "too many connections from this address");
+      }
+      this.#perAddress.set(address, open + 1);
+      this.#addressOf.set(session.clientId, address);
     }
     this.#sessions.set(session.clientId, session);
   }
@@ -192,6 +206,13 @@ export class SpotRelay {
 
   #offline(session: SpotSession): void {
     this.#sessions.delete(session.clientId);
+    const from = this.#addressOf.get(session.clientId);
+    if (from !== undefined) {
+      this.#addressOf.delete(session.clientId);
+      const left = (this.#perAddress.get(from) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(from, left);
+      else this.#perAddress.delete(from);
+    }
     const address = session.peer?.address;
     if (address !== undefined) {
       const set = this.#byKey.get(address);

@@ -24,6 +24,9 @@ export const SPOT_DISCOVERY_PATH = "/_special/rest/Spot:connect";
  *
  * @param relay The relay, made on first use.
  * @param globals Where the runtime's upgrade is looked for; tests pass fakes.
+ * @param clientAddress The client's address for a request (the server's,
+ * which buckets IPv6 by /64), held to `maxConnectionsPerAddress`; without it
+ * connections are not counted per address.
  * @returns The middleware, to install before the Emitter upgrade.
  * @throws Never.
  *
@@ -42,6 +45,7 @@ export const SPOT_DISCOVERY_PATH = "/_special/rest/Spot:connect";
 export function spotUpgrade(
   relay: () => SpotRelay,
   globals: object = globalThis,
+  clientAddress?: (request: Request, env: unknown) => string | undefined,
 ): MiddlewareHandler {
   return async (c: Context, next: Next) => {
     if (c.req.path !== SPOT_WEBSOCKET_PATH) return await next();
@@ -50,8 +54,9 @@ export function spotUpgrade(
       return c.json({ error: "upgrade_required" }, 426, { upgrade: "websocket" });
     }
     const target = relay();
+    const address = clientAddress?.(request, c.env);
     const response = upgradeWebSocket(request, c.env, {
-      onSocket: (socket) => target.accept(socket),
+      onSocket: (socket) => target.accept(socket, address),
     }, globals);
     return response ?? c.json({ error: "websocket_unsupported" }, 426);
   };

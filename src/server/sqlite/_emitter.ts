@@ -98,6 +98,10 @@ export function sqliteEmitter(db: SqliteConnection): EmitterStore {
        (id, contract, word1, depth, ssid, channel, payload, time, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const usage = db.prepare(
+    `SELECT count(*) AS messages, coalesce(sum(length(id) + length(payload)), 0) AS bytes
+       FROM emitter_messages WHERE contract = ? AND expires_at > ?`,
+  );
   const prune = db.prepare("DELETE FROM emitter_messages WHERE expires_at <= ?");
   const ban = db.prepare(
     "INSERT INTO emitter_key_bans (key_hash, banned_at) VALUES (?, ?) ON CONFLICT (key_hash) DO NOTHING",
@@ -157,6 +161,14 @@ export function sqliteEmitter(db: SqliteConnection): EmitterStore {
         )
       ),
     queryEmitterMessages: (request) => db.run(() => query(request)),
+    emitterContractUsage: (contract, now) =>
+      db.run(() => {
+        const row = usage.get(contract >>> 0, now) as unknown as {
+          messages: number;
+          bytes: number;
+        };
+        return { messages: Number(row.messages), bytes: Number(row.bytes) };
+      }),
     setEmitterKeyBan: (keyHash, banned, now) =>
       db.run(() => void (banned ? ban.run(keyHash, now) : unban.run(keyHash))),
     listEmitterKeyBans: () =>

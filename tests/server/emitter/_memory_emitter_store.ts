@@ -8,6 +8,7 @@
 
 import { MemoryStore } from "../../../src/server/memory/memory_store.ts";
 import type {
+  EmitterContractUsage,
   EmitterMessageQuery,
   EmitterStore,
   EmitterStoredMessage,
@@ -34,6 +35,11 @@ export class TestEmitterStore implements EmitterStore, AsyncDisposable {
   async queryEmitterMessages(query: EmitterMessageQuery): Promise<EmitterStoredMessage[]> {
     this.#check();
     return await this.memory.queryEmitterMessages(query);
+  }
+
+  async emitterContractUsage(contract: number, now: number): Promise<EmitterContractUsage> {
+    this.#check();
+    return await this.memory.emitterContractUsage(contract, now);
   }
 
   async setEmitterKeyBan(keyHash: string, banned: boolean, now = 0): Promise<void> {

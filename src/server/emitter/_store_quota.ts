@@ -1,0 +1,94 @@
+/**
+ * The broker's storage quota per contract: before a message is stored, the
+ * contract's unexpired messages and bytes (asked of the store once, then kept
+ * up to date as the broker writes, and asked again whenever the count says
+ * full) must leave room for it. A message past the quota is not stored: the
+ * real broker ignores a failed store and delivers the message live anyway, so
+ * this broker does the same, counts it in `storeRefused` and tells the
+ * publisher with a 429 on `emitter/error/`. Internal.
+ *
+ * @module
+ */
+
+import type { EmitterStatus } from "../../emitter/security/errors.ts";
+import type { BrokerCore } from "./_core.ts";
+import type { EmitterContractUsage, EmitterStoredMessage } from "./store.ts";
+
+/** The answer on `emitter/error/` to a message the quota kept out of the store. */
+export const STORAGE_FULL: EmitterStatus = Object.freeze({
+  status: 429,
+  message: "the storage quota of this contract is full, the message was delivered but not stored",
+});
+
+/** What the broker knows of one contract's stored messages. */
+export interface ContractQuota {
+  /** The usage as last counted and since added to; `undefined` to ask the store. */
+  usage: EmitterContractUsage | undefined;
+  /** The check in flight, which later messages of the contract wait behind. */
+  waiting: Promise<void> | undefined;
+}
+
+/**
+ * Stores a message if its contract's quota leaves room for it, in the order
+ * the broker published them; a refusal is counted and reported through
+ * `refused`, a store failure counted, never thrown.
+ *
+ * @param core The broker, with a store.
+ * @param message The message to keep.
+ * @param refused Called when the quota refuses it (the publisher's answer).
+ */
+export function storeWithinQuota(
+  core: BrokerCore,
+  message: EmitterStoredMessage,
+  refused: (() => void) | undefined,
+): void {
+  const store = core.store;
+  if (store === undefined) return;
+  const contract = message.ssid[0];
+  let quota = core.quotas.get(contract);
+  if (quota === undefined) {
+    core.quotas.set(contract, quota = { usage: undefined, waiting: undefined });
+  }
+  const q = quota;
+  const size = message.id.byteLength + message.payload.byteLength;
+  const { maxStoredMessagesPerContract, maxStoredBytesPerContract } = core.options;
+  const fits = (usage: EmitterContractUsage) =>
+    usage.messages + 1 <= maxStoredMessagesPerContract &&
+    usage.bytes + size <= maxStoredBytesPerContract;
+  const write = (usage: EmitterContractUsage) => {
+    q.usage = { messages: usage.messages + 1, bytes: usage.bytes + size };
+    let written: Promise<void>;
+    try {
+      written = store.storeEmitterMessage(message);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    core.track(written).catch(() => {
+      q.usage = undefined;
+      core.counters.storeFailures++;
+    });
+  };
+  if (q.waiting === undefined && q.usage !== undefined && fits(q.usage)) {
+    // The common case: the count is known and leaves room, so the write starts now
+    write(q.usage);
+    return;
+  }
+  const check = async () => {
+    let usage = q.usage;
+    if (usage === undefined || !fits(usage)) {
+      usage = await store.emitterContractUsage(contract, core.now());
+      q.usage = usage;
+    }
+    if (fits(usage)) return write(usage);
+    core.counters.storeRefused++;
+    refused?.();
+  };
+  const run: Promise<void> = (q.waiting ?? Promise.resolve()).then(check).catch(() => {
+    q.usage = undefined;
+    core.counters.storeFailures++;
+  }).finally(() => {
+    if (q.waiting === run) q.waiting = undefined;
+  });
+  q.waiting = run;
+  core.track(run);
+}
