@@ -11,6 +11,8 @@
  * @module
  */
 
+import { concatBytes } from "../../src/core/bytes.ts";
+
 /** What the proxy may do to one answer the server already gave. */
 export type Fault = "none" | "503" | "reset" | "slow" | "truncate_length" | "truncate_chunked";
 
@@ -57,13 +59,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 function indexOfHeadEnd(bytes: Uint8Array): number {
   for (let i = 0; i + 3 < bytes.length; i++) {
     if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
@@ -88,7 +83,7 @@ async function readRequest(conn: Deno.Conn): Promise<ParsedRequest | undefined> 
   while (headEnd < 0) {
     const n = await conn.read(chunk);
     if (n === null) return undefined;
-    buffer = concat(buffer, chunk.subarray(0, n));
+    buffer = concatBytes(buffer, chunk.subarray(0, n));
     headEnd = indexOfHeadEnd(buffer);
   }
   const lines = decoder.decode(buffer.subarray(0, headEnd)).split("\r\n");
@@ -103,7 +98,7 @@ async function readRequest(conn: Deno.Conn): Promise<ParsedRequest | undefined> 
   while (body.length < length) {
     const n = await conn.read(chunk);
     if (n === null) return undefined;
-    body = concat(body, chunk.subarray(0, n));
+    body = concatBytes(body, chunk.subarray(0, n));
   }
   return { method, path, headers, body: body.subarray(0, length) };
 }
@@ -187,13 +182,13 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
           const length: [string, string][] = hasBody
             ? [["content-length", String(body.length)]]
             : [];
-          await writeAll(conn, concat(head(upstream.status, [...passed, ...length]), body));
+          await writeAll(conn, concatBytes(head(upstream.status, [...passed, ...length]), body));
           return;
         }
         case "503":
           await writeAll(
             conn,
-            concat(
+            concatBytes(
               head(503, [["content-type", "text/html"], ["content-length", "21"]]),
               encoder.encode("<h1>503 injected</h1>"),
             ),
@@ -207,20 +202,23 @@ export function startFaultProxy(options: FaultProxyOptions): FaultProxy {
           const sent = body.subarray(0, Math.floor(body.length / 2));
           await writeAll(
             conn,
-            concat(head(status, [...passed, ["content-length", String(body.length + 16)]]), sent),
+            concatBytes(
+              head(status, [...passed, ["content-length", String(body.length + 16)]]),
+              sent,
+            ),
           );
           return;
         }
         case "truncate_chunked": {
           const status = hasBody ? upstream.status : 200;
           const cut = body.subarray(0, Math.floor(body.length / 2));
-          const chunk = concat(
+          const chunk = concatBytes(
             encoder.encode(`${(body.length + 8).toString(16)}\r\n`),
             cut,
           );
           await writeAll(
             conn,
-            concat(head(status, [...passed, ["transfer-encoding", "chunked"]]), chunk),
+            concatBytes(head(status, [...passed, ["transfer-encoding", "chunked"]]), chunk),
           );
           return;
         }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../../src/core/bytes.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
@@ -23,16 +24,6 @@ import { packet } from "./_mqtt_arbitraries.ts";
 const LARGE = { maxPacketSize: MAX_REMAINING_LENGTH };
 
 /** Concatenates byte arrays. */
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** Pushes `stream` cut at `cuts` (any numbers, folded into range) and returns the packets. */
 function pushCut(
   decoder: MqttDecoder,
@@ -68,7 +59,7 @@ Deno.test("a stream of packets cut anywhere decodes to the same packets", () => 
       (packets, cuts) => {
         const decoder = new MqttDecoder(LARGE);
         const out: MqttPacket[] = [];
-        pushCut(decoder, concat(packets.map(encodePacket)), cuts, out);
+        pushCut(decoder, concatBytes(...packets.map(encodePacket)), cuts, out);
         assert.deepEqual(out, packets);
         assert.equal(decoder.idle, true);
       },
@@ -115,7 +106,7 @@ Deno.test("valid streams with bytes changed raise nothing but MqttProtocolError"
       }),
       fc.array(fc.nat(), { maxLength: 8 }),
       (packets, changes, cuts) => {
-        const stream = concat(packets.map(encodePacket));
+        const stream = concatBytes(...packets.map(encodePacket));
         for (const [at, value] of changes) stream[at % stream.length] = value;
         onlyProtocolErrors(stream, cuts, MAX_REMAINING_LENGTH);
       },

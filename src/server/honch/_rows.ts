@@ -29,21 +29,3 @@ export function propertiesToJson(properties: Record<string, unknown>): string {
 export function propertiesFromJson(text: string): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
-
-/**
- * Joins byte arrays in order.
- *
- * @param parts The arrays.
- * @returns One new array holding them all.
- */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
-}

@@ -9,7 +9,8 @@
  */
 
 import type { HonchBlobRecord, HonchStore, HonchUploadKey } from "../honch/store.ts";
-import { concatBytes, propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import { propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
 import type { Lifetime } from "./_lifetime.ts";
 
 interface Partial {
@@ -106,7 +107,7 @@ export function memoryHonch(life: Lifetime): HonchStore {
         return true;
       }),
     readHonchPartialBytes: (key) =>
-      life.run(() => concatBytes(partials.get(keyOf(key))?.frames ?? [])),
+      life.run(() => concatBytes(...(partials.get(keyOf(key))?.frames ?? []))),
     discardHonchPartial: (key) => life.run(() => void partials.delete(keyOf(key))),
     completeHonchMessage: (key, completion) =>
       life.run(() => {

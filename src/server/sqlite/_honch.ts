@@ -8,7 +8,8 @@
  */
 
 import type { HonchPartialCount, HonchStore, HonchUploadKey } from "../honch/store.ts";
-import { concatBytes, propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import { propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
 import type { SqliteConnection } from "./_connection.ts";
 
 const SCHEMA = `
@@ -228,7 +229,7 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
     readHonchPartialBytes: (key) =>
       db.run(() => {
         const rows = listFrames.all(...params(key)) as unknown as { payload: Uint8Array }[];
-        return concatBytes(rows.map((row) => row.payload));
+        return concatBytes(...rows.map((row) => row.payload));
       }),
     discardHonchPartial: (key) => db.run(() => db.transaction(() => drop(params(key)))),
     completeHonchMessage: (key, completion) =>

@@ -10,7 +10,8 @@
  */
 
 import { base64, base64urlnopad } from "@scure/base";
-import { CborReader, concatBytes, encodeCbor } from "./_cbor.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import { CborReader, encodeCbor } from "./_cbor.ts";
 import { BottleFormatError } from "./errors.ts";
 
 /** The formats of draft section 3.1. */

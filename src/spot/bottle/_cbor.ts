@@ -260,28 +260,3 @@ export function encodeCbor(value: unknown): Uint8Array {
     ? bytes
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
-
-/**
- * Joins byte arrays.
- *
- * @param parts The arrays, in order.
- * @returns One new array.
- * @throws Never.
- * @example
- * ```ts
- * import { concatBytes } from "./_cbor.ts";
- *
- * console.log(concatBytes(new Uint8Array([1]), new Uint8Array([2, 3]))); // Uint8Array(3) [ 1, 2, 3 ]
- * ```
- */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

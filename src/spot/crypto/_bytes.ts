@@ -1,6 +1,5 @@
 /**
- * Byte helpers: the `ArrayBuffer`-backed view WebCrypto's types ask for, and
- * concatenation.
+ * The `ArrayBuffer`-backed view WebCrypto's types ask for.
  *
  * @module
  */
@@ -15,20 +14,4 @@ export function ab(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer
     ? bytes as Uint8Array<ArrayBuffer>
     : Uint8Array.from(bytes);
-}
-
-/**
- * Concatenates byte arrays.
- *
- * @param parts The arrays.
- * @returns One new array.
- */
-export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { ab, concat } from "./_bytes.ts";
+import { concatBytes } from "../../core/bytes.ts";
+import { ab } from "./_bytes.ts";
 import {
   edwardsSecretToMontgomery,
   edwardsToMontgomery,
@@ -93,7 +94,7 @@ export async function encryptFor(
     return await seal(
       1,
       [lengthPrefixed(x25519Pkix(ephemeral.pub)), lengthPrefixed(cipherText)],
-      await sha256(concat(shared, sharedSecret)),
+      await sha256(concatBytes(shared, sharedSecret)),
       cek,
     );
   } catch (cause) {
@@ -199,7 +200,7 @@ async function decrypt(key: PrivateKey, data: Uint8Array): Promise<Uint8Array | 
     const shared = await x25519Shared(parts.x25519, ephKey.raw);
     if (shared === undefined) return undefined;
     const kemSecret = mlkemKem.decapsulate(ct.bytes, secretKey);
-    return await open(data, ct.next, await sha256(concat(shared, kemSecret)));
+    return await open(data, ct.next, await sha256(concatBytes(shared, kemSecret)));
   }
   return undefined;
 }
@@ -255,11 +256,11 @@ async function seal(
   ]);
   const iv = crypto.getRandomValues(new Uint8Array(NONCE));
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aes, ab(cek)));
-  return concat(Uint8Array.of(version), ...prefix, iv, sealed);
+  return concatBytes(Uint8Array.of(version), ...prefix, iv, sealed);
 }
 
 function lengthPrefixed(bytes: Uint8Array): Uint8Array {
-  return concat(uvarint(bytes.length), bytes);
+  return concatBytes(uvarint(bytes.length), bytes);
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes } from "../../../src/server/honch/_rows.ts";
+import { concatBytes } from "../../../src/core/bytes.ts";
 import type { BrokerAcceptor } from "../../../src/server/emitter/websocket_link.ts";
 
 /** A client socket with everything it received and its close, as promises. */
@@ -41,7 +41,7 @@ export async function openSocket(url: string, protocols?: string[]): Promise<Ope
     socket.addEventListener("open", () => resolve(), { once: true });
     socket.addEventListener("error", () => reject(new Error(`cannot open ${url}`)), { once: true });
   });
-  const joined = () => concatBytes(received);
+  const joined = () => concatBytes(...received);
   return {
     socket,
     received,
