@@ -344,6 +344,59 @@ export function httpUrl(action: string, field: string, value: unknown, fallback?
 }
 
 /**
+ * Checks a WebSocket URL option.
+ *
+ * @param action What cannot happen otherwise.
+ * @param field The option or argument name.
+ * @param value The value given.
+ * @returns The URL as a string, as `URL` normalises it.
+ * @throws {InvalidArgumentError} When the value is not an absolute ws or wss URL.
+ *
+ * @example
+ * ```ts
+ * import { webSocketUrl } from "./validate.ts";
+ *
+ * console.log(webSocketUrl("create my client", "url", "ws://127.0.0.1:8080")); // "ws://127.0.0.1:8080/"
+ * ```
+ */
+export function webSocketUrl(action: string, field: string, value: unknown): string {
+  let url: URL | undefined;
+  try {
+    if (typeof value === "string" || value instanceof URL) url = new URL(value);
+  } catch {
+    // Reported below with the house wording
+  }
+  if (url === undefined || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
+    throw invalidArgument(action, field, "an absolute ws or wss URL", value);
+  }
+  return url.href;
+}
+
+/**
+ * Resolves the `WebSocket` option: the class given, else the runtime's own.
+ *
+ * @param action What cannot happen otherwise.
+ * @param value The option as given.
+ * @returns The class to open sockets with.
+ * @throws {InvalidArgumentError} When the value is not a function, or none is given and the runtime has no `WebSocket`.
+ *
+ * @example
+ * ```ts
+ * import { webSocketClass } from "./validate.ts";
+ *
+ * console.log(webSocketClass("create my client", undefined) === WebSocket); // true
+ * ```
+ */
+export function webSocketClass(action: string, value: unknown): typeof WebSocket {
+  const given = optionalFunction(action, "WebSocket", value) as typeof WebSocket | undefined;
+  const found = given ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+  if (found === undefined) {
+    throw invalidArgument(action, "WebSocket", "a WebSocket class in this runtime", undefined);
+  }
+  return found;
+}
+
+/**
  * Checks an optional callback.
  *
  * @param action What cannot happen otherwise.

@@ -6,7 +6,13 @@
  */
 
 import { resolveBackoffOption, type ResolvedBackoff } from "../core/_backoff_option.ts";
-import { integer, invalidArgument, optionalFunction } from "../core/validate.ts";
+import {
+  integer,
+  invalidArgument,
+  optionalFunction,
+  webSocketClass,
+  webSocketUrl,
+} from "../core/validate.ts";
 import type { EmitterClientOptions } from "./options.ts";
 
 const ACTION = "create EmitterClient";
@@ -26,20 +32,6 @@ export interface ResolvedEmitterOptions {
   random: () => number;
 }
 
-function wsUrl(value: unknown): string {
-  if (value === undefined) return "wss://api.emitter.io:443/";
-  let url: URL | undefined;
-  try {
-    if (typeof value === "string" || value instanceof URL) url = new URL(value);
-  } catch {
-    // Reported below with the house wording
-  }
-  if (url === undefined || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
-    throw invalidArgument(ACTION, "endpoint", "an absolute ws or wss URL", value);
-  }
-  return url.href;
-}
-
 function optionalString(field: string, value: unknown, fallback: string | undefined) {
   if (value === undefined) return fallback;
   if (typeof value !== "string") throw invalidArgument(ACTION, field, "a string", value);
@@ -57,15 +49,11 @@ export function resolveEmitterOptions(options: EmitterClientOptions): ResolvedEm
   if (typeof options !== "object" || options === null) {
     throw invalidArgument(ACTION, "options", "an object", options);
   }
-  const WebSocketClass = (optionalFunction(ACTION, "WebSocket", options.WebSocket) as
-    | typeof WebSocket
-    | undefined) ??
-    (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
-  if (WebSocketClass === undefined) {
-    throw invalidArgument(ACTION, "WebSocket", "a WebSocket class in this runtime", undefined);
-  }
+  const WebSocketClass = webSocketClass(ACTION, options.WebSocket);
   return {
-    endpoint: wsUrl(options.endpoint),
+    endpoint: options.endpoint === undefined
+      ? "wss://api.emitter.io:443/"
+      : webSocketUrl(ACTION, "endpoint", options.endpoint),
     clientId: optionalString("clientId", options.clientId, "") ?? "",
     username: optionalString("username", options.username, undefined),
     keepaliveSeconds: integer(ACTION, "keepaliveSeconds", options.keepaliveSeconds, 30, {

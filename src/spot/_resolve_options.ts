@@ -14,6 +14,8 @@ import {
   nonEmptyString,
   optionalFunction,
   optionalObject,
+  webSocketClass,
+  webSocketUrl,
 } from "../core/validate.ts";
 import { PrivateKey } from "./crypto/mod.ts";
 import type { SpotClientOptions } from "./options.ts";
@@ -40,20 +42,6 @@ export interface ResolvedSpotOptions {
   fetch: typeof fetch;
   now: () => number;
   random: () => number;
-}
-
-function wsUrl(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    if (typeof value === "string" || value instanceof URL) url = new URL(value);
-  } catch {
-    // Reported below with the house wording
-  }
-  if (url === undefined || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
-    throw invalidArgument(ACTION, "url", "an absolute ws or wss URL", value);
-  }
-  return url.href;
 }
 
 function meta(value: unknown): Record<string, string> {
@@ -86,18 +74,12 @@ export function resolveSpotOptions(options: SpotClientOptions): ResolvedSpotOpti
   if (typeof options !== "object" || options === null) {
     throw invalidArgument(ACTION, "options", "an object", options);
   }
-  const WebSocketClass = (optionalFunction(ACTION, "WebSocket", options.WebSocket) as
-    | typeof WebSocket
-    | undefined) ??
-    (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
-  if (WebSocketClass === undefined) {
-    throw invalidArgument(ACTION, "WebSocket", "a WebSocket class in this runtime", undefined);
-  }
+  const WebSocketClass = webSocketClass(ACTION, options.WebSocket);
   if (options.key !== undefined && !(options.key instanceof PrivateKey)) {
     throw invalidArgument(ACTION, "key", "a PrivateKey", options.key);
   }
   return {
-    url: wsUrl(options.url),
+    url: options.url === undefined ? undefined : webSocketUrl(ACTION, "url", options.url),
     endpoint: httpUrl(ACTION, "endpoint", options.endpoint, DEFAULT_SPOT_ENDPOINT),
     minConnections: integer(ACTION, "minConnections", options.minConnections, 1, {
       min: 1,

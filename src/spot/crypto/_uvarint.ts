@@ -5,6 +5,8 @@
  * @module
  */
 
+import { uvarintLength, writeUvarint } from "../proto/_bytes.ts";
+
 /**
  * Encodes a length.
  *
@@ -12,13 +14,9 @@
  * @returns Its varint bytes.
  */
 export function uvarint(value: number): Uint8Array {
-  const out: number[] = [];
-  while (value > 0x7f) {
-    out.push((value % 128) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return Uint8Array.from(out);
+  const out = new Uint8Array(uvarintLength(value));
+  writeUvarint(out, 0, value);
+  return out;
 }
 
 /**
