@@ -8,33 +8,14 @@
  * @module
  */
 
+import { crumb } from "./_contract_fixtures.ts";
 import assert from "node:assert/strict";
-import { MemoryStore, type MigasBreadcrumbRecord } from "../../src/server/mod.ts";
+import { MemoryStore } from "../../src/server/mod.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { startServer } from "../e2e/_server.ts";
 
 const PROJECT = "acme/tool";
 const SEEDED = 200_000;
-
-function crumb(userId: string, timestamp: number): MigasBreadcrumbRecord {
-  return {
-    project: PROJECT,
-    projectVersion: "1.0.0",
-    language: "python",
-    languageVersion: "3.12",
-    timestamp,
-    sessionId: undefined,
-    userId,
-    userType: "general",
-    platform: "linux",
-    container: "unknown",
-    isCi: false,
-    status: "R",
-    statusDesc: undefined,
-    errorType: undefined,
-    errorDesc: undefined,
-  };
-}
 
 function post(url: string, body: unknown, type = "application/json"): Promise<Response> {
   return fetch(url, {
@@ -70,7 +51,10 @@ Deno.test("51 aliased unique get_usage over a 200k-breadcrumb table are refused 
   const seedStarted = performance.now();
   for (let offset = 0; offset < SEEDED; offset += 20_000) {
     await store.addMigasBreadcrumbs(
-      Array.from({ length: 20_000 }, (_, i) => crumb(`user-${offset + i}`, clock - (offset + i))),
+      Array.from(
+        { length: 20_000 },
+        (_, i) => crumb(`user-${offset + i}`, clock - (offset + i), PROJECT),
+      ),
     );
   }
   const seedMs = performance.now() - seedStarted;

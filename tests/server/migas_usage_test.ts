@@ -5,32 +5,12 @@
  * @module
  */
 
+import { crumb } from "./_contract_fixtures.ts";
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { MigasBreadcrumbRecord } from "../../src/server/mod.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 
 const DAY = 86_400_000;
-
-function crumb(userId: string | undefined, timestamp: number): MigasBreadcrumbRecord {
-  return {
-    project: "acme/tool",
-    projectVersion: "1.0.0",
-    language: "python",
-    languageVersion: "3.12",
-    timestamp,
-    sessionId: undefined,
-    userId,
-    userType: "general",
-    platform: "linux",
-    container: "unknown",
-    isCi: false,
-    status: "R",
-    statusDesc: undefined,
-    errorType: undefined,
-    errorDesc: undefined,
-  };
-}
 
 Deno.test("a database without usage aggregates gets them built from its breadcrumbs on open", async () => {
   const dir = await Deno.makeTempDir();
