@@ -132,18 +132,27 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
      WHERE project = ? AND day >= ? AND day <= ? AND users IS NOT NULL`,
   );
 
-  // One read and one write of the day's row per breadcrumb, inside the caller's transaction.
+  const bumpHits = db.prepare(
+    "UPDATE migas_usage_days SET hits = hits + 1 WHERE project = ? AND day = ?",
+  );
+
+  // One read of the day's row per breadcrumb, inside the caller's transaction; the 1 KiB
+  // sketch is written back only when the user moved one of its registers, which a
+  // returning user never does.
   const tally = (project: string, timestamp: number, userId: string | undefined): void => {
     const day = dayOf(timestamp);
     const row = readDay.get(project, day) as
       | { hits: number; users: Uint8Array | null }
       | undefined;
     let users = row?.users ?? null;
+    let changed = row === undefined;
     if (userId !== undefined) {
-      users = users === null ? new Uint8Array(SKETCH_BYTES) : new Uint8Array(users);
-      sketchAdd(users, userId);
+      // The row's bytes are a fresh copy from SQLite, so they can be updated in place
+      users ??= new Uint8Array(SKETCH_BYTES);
+      changed = sketchAdd(users, userId) || changed;
     }
-    writeDay.run(project, day, Number(row?.hits ?? 0) + 1, users);
+    if (changed) writeDay.run(project, day, Number(row?.hits ?? 0) + 1, users);
+    else bumpHits.run(project, day);
   };
 
   const store = (breadcrumb: MigasBreadcrumbRecord): void => {
