@@ -331,16 +331,20 @@ export function oneOf<const C extends string>(
  */
 export function httpUrl(action: string, field: string, value: unknown, fallback?: string): string {
   if (value === undefined && fallback !== undefined) return fallback;
-  let url: URL | undefined;
-  try {
-    if (typeof value === "string" || value instanceof URL) url = new URL(value);
-  } catch {
-    // Reported below with the house wording
-  }
+  const url = parseUrl(value);
   if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw invalidArgument(action, field, "an absolute http or https URL", value);
   }
   return url.search === "" && url.hash === "" ? url.href.replace(/\/+$/, "") : url.href;
+}
+
+/** The value as an absolute URL, or `undefined` when it is not one (reported by the caller). */
+function parseUrl(value: unknown): URL | undefined {
+  try {
+    return typeof value === "string" || value instanceof URL ? new URL(value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -360,12 +364,7 @@ export function httpUrl(action: string, field: string, value: unknown, fallback?
  * ```
  */
 export function webSocketUrl(action: string, field: string, value: unknown): string {
-  let url: URL | undefined;
-  try {
-    if (typeof value === "string" || value instanceof URL) url = new URL(value);
-  } catch {
-    // Reported below with the house wording
-  }
+  const url = parseUrl(value);
   if (url === undefined || (url.protocol !== "ws:" && url.protocol !== "wss:")) {
     throw invalidArgument(action, field, "an absolute ws or wss URL", value);
   }
