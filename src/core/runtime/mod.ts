@@ -29,7 +29,7 @@ export {
   type RuntimeName,
 } from "./detect.ts";
 export { readEnv } from "./env.ts";
-export { unrefTimer } from "./timers.ts";
+export { afterIo, unrefTimer } from "./timers.ts";
 export { type CrashSource, type ProcessLifecycle, processLifecycle } from "./lifecycle.ts";
 export { onGlobalErrors, onPageHidden, pageOrigin } from "./page.ts";
 export { configDirectory, fileExists } from "./files.ts";
