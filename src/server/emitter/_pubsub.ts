@@ -40,6 +40,8 @@ export function channelSsid(contract: number, channel: EmitterChannel): number[]
  * When the contract's storage quota keeps the message out of the store, it
  * is still delivered and the sender gets a 429 on `emitter/error/`.
  *
+ * @param whenStored Given the store's outcome when the message goes to the store (a QoS 1
+ *   PUBACK waits for it: an acknowledged message is a stored one).
  * @returns The refusal, or `undefined` when it was published.
  */
 export function publishMessage(
@@ -49,6 +51,7 @@ export function publishMessage(
   payload: Uint8Array,
   retain: boolean,
   packetId?: number,
+  whenStored?: (stored: Promise<boolean>) => void,
 ): EmitterStatus | undefined {
   const granted = authorize(core.security, channel, PERMISSION.write);
   if (granted === undefined) return EMITTER_STATUS.unauthorized;
@@ -67,7 +70,8 @@ export function publishMessage(
         { status: STORAGE_FULL.status, message: STORAGE_FULL.message },
         packetId,
       );
-    storeMessage(core, ssid, channel.channel, payload, ttl, refused);
+    const stored = storeMessage(core, ssid, channel.channel, payload, ttl, refused);
+    whenStored?.(stored);
   }
   const exclude = sender !== undefined && channel.options.length > 0 && excludesSender(channel)
     ? sender

@@ -304,6 +304,7 @@ export class Session implements CoreSession, BrokerSession {
       respond(answer);
       return;
     } else {
+      let stored: Promise<boolean> | undefined;
       status = publishMessage(
         this.#core,
         this,
@@ -311,7 +312,17 @@ export class Session implements CoreSession, BrokerSession {
         packet.payload,
         packet.retain,
         packet.packetId,
+        ack === undefined ? undefined : (outcome) => stored = outcome,
       );
+      if (stored !== undefined) {
+        // Acknowledged once committed, so a crash cannot lose an acknowledged message; one
+        // the store failed is not acknowledged, and the client sends it again.
+        return stored.then((ok) => {
+          if (ok && this.#state !== CLOSED) {
+            this.#send(encodePacket({ type: "puback", packetId: ack! }));
+          }
+        });
+      }
     }
     if (status !== undefined) this.#notifyError(status, packet.packetId);
     if (ack !== undefined) this.#send(encodePacket({ type: "puback", packetId: ack }));

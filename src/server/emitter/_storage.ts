@@ -14,6 +14,7 @@ import {
   integerOption,
 } from "../../emitter/security/channel.ts";
 import type { BrokerCore } from "./_core.ts";
+import { PRUNE_CHUNK_ROWS, pruneInChunks } from "../_pruner.ts";
 import { storeWithinQuota } from "./_store_quota.ts";
 import type { EmitterMessageQuery, EmitterStoredMessage } from "./store.ts";
 
@@ -32,11 +33,14 @@ export interface PruneState {
   last: number;
   /** Whether a prune is in flight. */
   running: boolean;
+  /** Set when the broker closes: a running prune stops after its current chunk. */
+  stopped?: boolean;
 }
 
 /**
  * Deletes the expired stored messages in the background, at most once per
- * {@linkcode PRUNE_INTERVAL_MS} and never twice at once; a failure is
+ * {@linkcode PRUNE_INTERVAL_MS} and never twice at once, in chunks of
+ * `PRUNE_CHUNK_ROWS` with the event loop free between them; a failure is
  * counted, never thrown. Nothing waits on it but `close()`.
  *
  * @param core The broker.
@@ -49,12 +53,12 @@ export function pruneExpired(core: BrokerCore, state: PruneState, now: number): 
   if (store === undefined || state.running || now - state.last < PRUNE_INTERVAL_MS) return false;
   state.last = now;
   state.running = true;
-  let prune: Promise<void>;
-  try {
-    prune = store.pruneEmitter(now);
-  } catch (error) {
-    prune = Promise.reject(error);
-  }
+  const prune = pruneInChunks(
+    (time, limit) => store.pruneEmitter(time, limit),
+    now,
+    PRUNE_CHUNK_ROWS,
+    () => state.stopped === true,
+  );
   core.track(prune).then(
     () => {
       state.running = false;
@@ -78,6 +82,7 @@ export function pruneExpired(core: BrokerCore, state: PruneState, now: number): 
  * @param payload The payload; copied.
  * @param ttlSeconds How long to keep it, above 0.
  * @param refused Called when the quota keeps it out of the store.
+ * @returns Settles once it is stored or refused (`true`) or could not be stored (`false`).
  */
 export function storeMessage(
   core: BrokerCore,
@@ -86,8 +91,8 @@ export function storeMessage(
   payload: Uint8Array,
   ttlSeconds: number,
   refused?: () => void,
-): void {
-  if (core.store === undefined) return;
+): Promise<boolean> {
+  if (core.store === undefined) return Promise.resolve(true);
   const time = core.now();
   const message: EmitterStoredMessage = {
     id: core.ids.next(ssid, time),
@@ -97,7 +102,7 @@ export function storeMessage(
     time,
     expiresAt: time + ttlSeconds * 1000,
   };
-  storeWithinQuota(core, message, refused);
+  return storeWithinQuota(core, message, refused);
 }
 
 /**

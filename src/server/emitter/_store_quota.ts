@@ -36,14 +36,16 @@ export interface ContractQuota {
  * @param core The broker, with a store.
  * @param message The message to keep.
  * @param refused Called when the quota refuses it (the publisher's answer).
+ * @returns Settles once the message is stored (`true`), refused (`true`: the
+ *   refusal is the answer) or failed to store (`false`); never rejects.
  */
 export function storeWithinQuota(
   core: BrokerCore,
   message: EmitterStoredMessage,
   refused: (() => void) | undefined,
-): void {
+): Promise<boolean> {
   const store = core.store;
-  if (store === undefined) return;
+  if (store === undefined) return Promise.resolve(true);
   const contract = message.ssid[0];
   let quota = core.quotas.get(contract);
   if (quota === undefined) {
@@ -55,7 +57,7 @@ export function storeWithinQuota(
   const fits = (usage: EmitterContractUsage) =>
     usage.messages + 1 <= maxStoredMessagesPerContract &&
     usage.bytes + size <= maxStoredBytesPerContract;
-  const write = (usage: EmitterContractUsage) => {
+  const write = (usage: EmitterContractUsage): Promise<boolean> => {
     q.usage = { messages: usage.messages + 1, bytes: usage.bytes + size };
     let written: Promise<void>;
     try {
@@ -63,23 +65,28 @@ export function storeWithinQuota(
     } catch (error) {
       written = Promise.reject(error);
     }
-    core.track(written).catch(() => {
+    return core.track(written).then(() => true, () => {
       q.usage = undefined;
       core.counters.storeFailures++;
+      return false;
     });
   };
   if (q.waiting === undefined && q.usage !== undefined && fits(q.usage)) {
     // The common case: the count is known and leaves room, so the write starts now
-    write(q.usage);
-    return;
+    return write(q.usage);
   }
+  let outcome: Promise<boolean> = Promise.resolve(false);
   const check = async () => {
     let usage = q.usage;
     if (usage === undefined || !fits(usage)) {
       usage = await store.emitterContractUsage(contract, core.now());
       q.usage = usage;
     }
-    if (fits(usage)) return write(usage);
+    if (fits(usage)) {
+      outcome = write(usage);
+      return;
+    }
+    outcome = Promise.resolve(true);
     core.counters.storeRefused++;
     refused?.();
   };
@@ -91,4 +98,5 @@ export function storeWithinQuota(
   });
   q.waiting = run;
   core.track(run);
+  return run.then(() => outcome);
 }

@@ -285,6 +285,7 @@ export class EmitterBroker {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#prune.stopped = true;
     this.#unschedule();
     for (const session of [...this.#core.sessions] as Session[]) session.terminate();
     await this.#ready;

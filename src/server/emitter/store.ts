@@ -119,10 +119,12 @@ export interface EmitterStore {
    */
   listEmitterKeyBans(): Promise<string[]>;
   /**
-   * Deletes the messages that expired at `now` or before.
+   * Deletes at most `limit` of the messages that expired at `now` or before.
+   * The server calls it again while it deletes `limit`, so one call stays short.
    *
    * @param now The server's current time, in milliseconds.
-   * @returns When they are deleted.
+   * @param limit The most messages one call deletes, at least 1.
+   * @returns How many it deleted.
    */
-  pruneEmitter(now: number): Promise<void>;
+  pruneEmitter(now: number, limit: number): Promise<number>;
 }

@@ -21,6 +21,8 @@ export class TestEmitterStore implements EmitterStore, AsyncDisposable {
   readonly stored: EmitterStoredMessage[] = [];
   /** When set, every call rejects. */
   fail = false;
+  /** When set, message writes wait for it, as a commit would. */
+  gate: Promise<void> | undefined;
 
   #check(): void {
     if (this.fail) throw new Error("store down");
@@ -28,6 +30,7 @@ export class TestEmitterStore implements EmitterStore, AsyncDisposable {
 
   async storeEmitterMessage(message: EmitterStoredMessage): Promise<void> {
     this.#check();
+    await this.gate;
     await this.memory.storeEmitterMessage(message);
     this.stored.push(message);
   }
@@ -52,9 +55,9 @@ export class TestEmitterStore implements EmitterStore, AsyncDisposable {
     return await this.memory.listEmitterKeyBans();
   }
 
-  async pruneEmitter(now: number): Promise<void> {
+  async pruneEmitter(now: number, limit: number): Promise<number> {
     this.#check();
-    await this.memory.pruneEmitter(now);
+    return await this.memory.pruneEmitter(now, limit);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

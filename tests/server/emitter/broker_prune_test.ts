@@ -28,10 +28,10 @@ class PruneRecordingStore extends TestEmitterStore {
   hold = false;
   #release: (() => void)[] = [];
 
-  override async pruneEmitter(now: number): Promise<void> {
+  override async pruneEmitter(now: number, limit: number): Promise<number> {
     this.prunes.push(now);
     if (this.hold) await new Promise<void>((resolve) => this.#release.push(resolve));
-    await super.pruneEmitter(now);
+    return await super.pruneEmitter(now, limit);
   }
 
   /** Lets the held prunes go on. */

@@ -120,3 +120,41 @@ Deno.test("the storage quota options default and refuse values below one", () =>
       error instanceof InvalidArgumentError && /maxStoredBytesPerContract/.test(error.message),
   );
 });
+
+Deno.test("a QoS 1 message with a ttl is acknowledged only once the store has it", async () => {
+  const { broker, store, key } = await setup({});
+  let commit!: () => void;
+  store.gate = new Promise((resolve) => commit = resolve);
+  const pub = connected(broker);
+  const id = pub.publish(`${key}/news/?ttl=60`, "kept", { qos: 1 });
+  await settle();
+  assert.deepEqual(pub.take().filter((p) => p.type === "puback"), []);
+  assert.equal(store.stored.length, 0);
+  commit();
+  await settle();
+  assert.deepEqual(pub.take().filter((p) => p.type === "puback"), [{
+    type: "puback",
+    packetId: id,
+  }]);
+  assert.equal(store.stored.length, 1);
+  await broker.close();
+});
+
+Deno.test("a QoS 1 message the store failed to keep is not acknowledged", async () => {
+  const { broker, store, key } = await setup({});
+  const live = connected(broker);
+  live.subscribe(`${key}/news/`);
+  await settle();
+  live.take();
+  const pub = connected(broker);
+  pub.publish(`${key}/news/?ttl=60`, "warm-up");
+  await settle();
+  store.fail = true;
+  pub.publish(`${key}/news/?ttl=60`, "lost", { qos: 1 });
+  await settle();
+  assert.deepEqual(pub.take().filter((p) => p.type === "puback"), []);
+  // Still delivered live, as the real broker does when its store fails
+  assert.deepEqual(live.messages().map((m) => m.text), ["warm-up", "lost"]);
+  assert.equal(broker.stats().storeFailures, 1);
+  await broker.close();
+});
