@@ -102,7 +102,12 @@ export interface ServerContext {
    * by /64), behind the trusted proxies when `trustProxy` is set.
    */
   clientAddress(request: Request, env: unknown): string;
-  /** Deletes expired rows now and then; cheap to call on every request. */
+  /**
+   * Starts a background pass that deletes expired rows, when one is due
+   * (see `_pruner.ts`); resolves at once, never waiting for it. Cheap to call
+   * on every request: it is how a Worker, whose timers do not run between
+   * requests, still prunes.
+   */
   maintain(store: ServerStore): Promise<void>;
 }
 

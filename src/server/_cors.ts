@@ -119,7 +119,9 @@ export function installCors(app: Hono, settings: CorsSettings): void {
         return new Response(null, { status: 204, headers });
       }
       await next();
-      c.res = decorate(c.res, settings, allowed);
+      const decorated = decorate(c.res, settings, allowed);
+      // Hono's setter merges headers again: only a copy needs it.
+      if (decorated !== c.res) c.res = decorated;
     });
   }
   // Any other preflight (the admin routes, unknown paths) is refused outright.
@@ -152,13 +154,22 @@ function decorate(
   allowed: string | undefined,
 ): Response {
   if (settings.origins === "*" && allowed === undefined) return response;
-  // Copied, since a response built elsewhere may have immutable headers.
-  const headers = new Headers(response.headers);
-  if (settings.origins !== "*") headers.append("vary", "Origin");
-  if (allowed !== undefined) {
-    headers.set("access-control-allow-origin", allowed);
-    headers.set("access-control-expose-headers", EXPOSED_HEADERS);
+  const apply = (headers: Headers) => {
+    if (settings.origins !== "*") headers.append("vary", "Origin");
+    if (allowed !== undefined) {
+      headers.set("access-control-allow-origin", allowed);
+      headers.set("access-control-expose-headers", EXPOSED_HEADERS);
+    }
+  };
+  try {
+    // In place, as on every answer the routes build: a copy per request is measurable.
+    apply(response.headers);
+    return response;
+  } catch {
+    // A response built elsewhere (a runtime's upgrade answer) may have immutable headers.
   }
+  const headers = new Headers(response.headers);
+  apply(headers);
   return new Response(response.body, {
     status: response.status,
     statusText: response.statusText,

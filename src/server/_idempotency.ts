@@ -21,7 +21,7 @@
 
 import type { ServerContext } from "./_context.ts";
 import { sha256Hex } from "./_context.ts";
-import type { IdempotentAnswer } from "./common/idempotency_store.ts";
+import type { IdempotencySettlement, IdempotentAnswer } from "./common/idempotency_store.ts";
 import type { ServerStore } from "./store.ts";
 
 /** The request header that carries the key. */
@@ -88,15 +88,25 @@ export function fingerprint(parts: readonly unknown[]): string {
 }
 
 /**
+ * Turns the answer a recording write will give into the settlement it
+ * passes to the store with that write, so the store keeps both in one
+ * transaction; `undefined` when the request carries no key.
+ */
+export type SettleWith = (answer: IdempotentAnswer) => IdempotencySettlement | undefined;
+
+/**
  * Runs a recording request once per key: the first request runs `record`
  * and its answer is kept; a retry gets that answer back without running it.
- * Without a key, `record` simply runs.
+ * Without a key, `record` simply runs. `record` hands `settleWith(answer)`
+ * to its store write, so the answer is kept atomically with what it records
+ * and a crash between the two cannot record a retry twice.
  *
  * @param context The server context (clock and idempotency settings).
  * @param store Where keys are kept; expired ones are pruned now and then.
  * @param request The key, its scope and the request's fingerprint.
  * @param refuse The service's refusals for a key in use or reused.
- * @param record Records the request and returns the answer to give; a throw releases the key.
+ * @param record Records the request, settling the key through `settleWith`, and returns the
+ *   answer to give; a throw releases the key.
  * @returns The answer, and whether it is a replay.
  * @throws {RequestRejection} From `refuse`, or whatever `record` throws.
  */
@@ -105,10 +115,10 @@ export async function recordOnce(
   store: ServerStore,
   request: IdempotentRequest,
   refuse: IdempotencyRefusals,
-  record: () => Promise<IdempotentAnswer>,
+  record: (settleWith: SettleWith) => Promise<IdempotentAnswer>,
 ): Promise<{ answer: IdempotentAnswer; replayed: boolean }> {
   const { key, scope } = request;
-  if (key === undefined) return { answer: await record(), replayed: false };
+  if (key === undefined) return { answer: await record(() => undefined), replayed: false };
   await context.maintain(store);
   const now = context.now();
   const { windowMs, maxKeysPerScope, maxKeys } = context.idempotency;
@@ -128,15 +138,20 @@ export async function recordOnce(
     return { answer: claim.answer, replayed: true };
   }
   let answer: IdempotentAnswer;
+  let settled = false;
   try {
-    answer = await record();
+    answer = await record((given) => {
+      settled = true;
+      return { scope, key, answer: given };
+    });
   } catch (error) {
     // Nothing was recorded: the key is free for the retry. A store failure here
     // only leaves the claim to its lease.
     await store.settleIdempotencyKey(scope, key, undefined).catch(() => {});
     throw error;
   }
-  await store.settleIdempotencyKey(scope, key, answer);
+  // A record that wrote nothing (an answer without a write) settles here instead.
+  if (!settled) await store.settleIdempotencyKey(scope, key, answer);
   return { answer, replayed: false };
 }
 

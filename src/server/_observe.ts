@@ -21,6 +21,8 @@ export interface Gauge {
   readonly help: string;
   /** The value. */
   readonly value: number;
+  /** Labels, server-chosen, such as `{ table: "honch_partials" }`; samples of one name go together. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** The most distinct counter series kept, so a misbehaving route cannot grow memory. */
@@ -74,9 +76,16 @@ export class ServerMetrics {
     for (const [reason, count] of this.#rejections) {
       lines.push(`edgewire_http_rejections_total{reason="${escapeLabel(reason)}"} ${count}`);
     }
+    let previous: string | undefined;
     for (const gauge of gauges) {
-      lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`);
-      lines.push(`${gauge.name} ${gauge.value}`);
+      // One HELP and TYPE per name: labelled samples of a name come one after another.
+      if (gauge.name !== previous) {
+        lines.push(`# HELP ${gauge.name} ${gauge.help}`, `# TYPE ${gauge.name} gauge`);
+      }
+      previous = gauge.name;
+      const labels = Object.entries(gauge.labels ?? {})
+        .map(([label, value]) => `${label}="${escapeLabel(value)}"`).join(",");
+      lines.push(`${gauge.name}${labels === "" ? "" : `{${labels}}`} ${gauge.value}`);
     }
     return lines.join("\n") + "\n";
   }
@@ -100,7 +109,8 @@ export function defaultLog(entry: ServerLogEntry): void {
 
 function reasonOf(c: Context, status: number): string | undefined {
   const error = c.error;
-  if (error instanceof RequestRejection) return String(error.body.error);
+  // The code the route chose; a body without one is counted by its status, never by its content.
+  if (error instanceof RequestRejection) return error.code ?? `http_${status}`;
   if (error !== undefined) return "internal";
   if (status === 404) return "not_found";
   if (status >= 400) return `http_${status}`;

@@ -338,6 +338,8 @@ export interface ResolvedOptions {
   bodyLimitBytes: number;
   /** How long a request body may take to arrive, in milliseconds. */
   bodyTimeoutMs: number;
+  /** How often expired rows are pruned, in milliseconds. */
+  pruneIntervalMs: number;
   /** The Honch capture settings. */
   honch: HonchSettings;
   /** The migas settings. */
@@ -440,6 +442,14 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     1,
     2 ** 31 - 1,
   );
+  // At most what setInterval takes: a longer delay fires at once, in a loop.
+  const pruneIntervalMs = integerOption(
+    "pruneIntervalMs",
+    options.pruneIntervalMs,
+    60_000,
+    1,
+    2 ** 31 - 1,
+  );
   if (options.now !== undefined && typeof options.now !== "function") {
     fail("now", "a function returning milliseconds", options.now);
   }
@@ -496,6 +506,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     installTokenTtlMs,
     bodyLimitBytes,
     bodyTimeoutMs,
+    pruneIntervalMs,
     honch,
     migas,
     idempotency,

@@ -7,7 +7,7 @@
  */
 
 import { EdgewireError, TimeoutError } from "../core/errors.ts";
-import { readBeforeDeadline } from "./_body_deadline.ts";
+import { openChunkReader, readBeforeDeadline } from "./_body_deadline.ts";
 
 /** Headers sent with every JSON answer. */
 const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as const;
@@ -37,11 +37,18 @@ export class RequestRejection extends EdgewireError {
    * Creates a rejection.
    *
    * @param status The HTTP status to answer with.
-   * @param body The JSON body; its `error` field becomes the code.
+   * @param body The JSON body; its `error` field becomes the code unless `code` is given.
    * @param headers Extra headers.
+   * @param code The reason code, for bodies without an `error` field (migas' `detail` and
+   * GraphQL `errors` shapes); `/metrics` and the log count the rejection under it.
    */
-  constructor(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-    super(`Request rejected with ${status}`, { code: String(body.error) });
+  constructor(
+    status: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+    code: string | undefined = typeof body.error === "string" ? body.error : undefined,
+  ) {
+    super(`Request rejected with ${status}`, { code });
     this.status = status;
     this.body = body;
     this.headers = headers;
@@ -93,6 +100,9 @@ const TIMED_OUT = () =>
 
 const TOO_LARGE = () => new RequestRejection(413, { error: "payload_too_large" });
 
+/** Stateless between whole-buffer calls, so one serves every request. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Reads the body of a JSON request as an object. The size is checked against
  * `Content-Length` first and then while streaming, so a huge or lying body is
@@ -115,7 +125,7 @@ export async function readJsonObject(
   const bytes = await readBody(request, limitBytes);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     invalid("body", "The body must be UTF-8 encoded JSON");
   }
@@ -170,7 +180,7 @@ export async function discard(body: ReadableStream<Uint8Array> | null): Promise<
 async function readLimited(request: Request, limitBytes: number): Promise<Uint8Array> {
   const body = request.body;
   if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
+  const reader = openChunkReader(body);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

@@ -1,8 +1,9 @@
 /**
  * The server factory: one Hono app composed of each service's routes
- * (`mkstats/`, `honch/`, `migas/`), with shared rate limiters, store, CORS
- * and error handling. Options are checked in `_options.ts`; this file only
- * wires.
+ * (`mkstats/`, `honch/`, `migas/`), with shared rate limiters, store, CORS,
+ * error handling, and the background pruning of `_pruner.ts` (a timer once
+ * the store is open, a kick from traffic when due). Options are checked in
+ * `_options.ts`; this file only wires.
  *
  * @module
  */
@@ -17,6 +18,8 @@ import {
 } from "./_context.ts";
 import { addressKey, forwardedAddress } from "./_client_address.ts";
 import { type Gauge, observe, ServerMetrics } from "./_observe.ts";
+import { Pruner } from "./_pruner.ts";
+import { storeGauges } from "./_store_gauges.ts";
 import { singleContractProvider } from "../emitter/security/contract.ts";
 import { EmitterBroker } from "./emitter/broker.ts";
 import { keygenRoutes } from "./emitter/keygen_routes.ts";
@@ -33,18 +36,16 @@ import { migasRoutes } from "./migas/routes.ts";
 import { mkstatsRoutes } from "./mkstats/routes.ts";
 import type { EdgewireServer, ServerOptions } from "./options.ts";
 import { TokenBucketLimiter } from "./rate_limit.ts";
-import type { ServerStore } from "./store.ts";
 
 const SECRET_META_KEY = "challenge_secret";
-/** How often expired rows are deleted, at most, in milliseconds. */
-const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Creates the reference server: the mkStats API under `/api/v1` and `/api`,
  * Honch capture at `POST /capture` (`/e`, `/chunks`) with the admin read
  * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
- * `GET /healthz`, `GET /metrics` (Prometheus text, behind the admin key),
+ * `GET /healthz`, `GET /metrics` (Prometheus text, behind the admin key,
+ * with the store's sizes when it reports them),
  * the Emitter broker (MQTT over WebSocket on any path with
  * `Upgrade: websocket`, `POST /presence`, `GET`/`POST /keygen`; see
  * `server.emitter`), the Spot relay (WebSocket `/_websocket` and discovery
@@ -52,8 +53,9 @@ const PRUNE_INTERVAL_MS = 60_000;
  * errors that never leak details. The
  * public routes answer CORS preflights (see `cors`); the admin routes never do.
  * Options are validated here, synchronously; the store is first used (and
- * the secret generated) on the first request. Without a `store`, state is
- * kept in a new {@linkcode MemoryStore}.
+ * the secret generated, and the timer that prunes expired rows every
+ * `pruneIntervalMs` started) on the first request. Without a `store`, state
+ * is kept in a new {@linkcode MemoryStore}.
  *
  * @param options Store, secret, admin key, difficulty, lifetimes, limits, Honch capture, migas, CORS, Emitter, Spot, clock, client address, trusted proxies and log.
  * @returns The server; hand `server.fetch` to `Deno.serve`, `Bun.serve`, a Node adapter or a Worker.
@@ -76,7 +78,13 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   let closed = false;
   let closing: Promise<void> | undefined;
   let ready: Promise<ServerState> | undefined;
-  let lastPrune = -Infinity;
+  // Off the request path: a timer once the store is open, and a kick from traffic when due
+  const pruner = new Pruner({
+    store,
+    now,
+    intervalMs: settings.pruneIntervalMs,
+    log: settings.log,
+  });
 
   const open = async (): Promise<ServerState> => {
     for (const seed of settings.migas.projects) {
@@ -87,6 +95,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
         SECRET_META_KEY,
         hex.encode(crypto.getRandomValues(new Uint8Array(32))),
       );
+    pruner.start();
     return { store, secret: new TextEncoder().encode(secretText) };
   };
 
@@ -116,15 +125,9 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       const trust = settings.trustProxy;
       return addressKey(trust === undefined ? peer : forwardedAddress(request, peer, trust));
     },
-    async maintain(target: ServerStore): Promise<void> {
-      const time = now();
-      if (time - lastPrune < PRUNE_INTERVAL_MS) return;
-      lastPrune = time;
-      await target.pruneChallenges(time);
-      await target.pruneInstallTokens(time);
-      await target.pruneHonch(time);
-      await target.pruneIdempotencyKeys(time);
-      await target.pruneEmitter(time);
+    maintain(): Promise<void> {
+      pruner.kick();
+      return Promise.resolve();
     },
   };
 
@@ -165,9 +168,10 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   app.use("*", websocketUpgrade(emitter, (request, env) => context.clientAddress(request, env)));
   installCors(app, settings.cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
     requireAdmin(context, c.req.raw);
+    const sizes = await storeGauges(store);
     const emitterStats = broker?.stats();
     const text = metrics.render([
       gauge("emitter_connections", "Open Emitter (MQTT) connections.", emitterStats?.connections),
@@ -175,6 +179,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       gauge("spot_connections", "Open Spot relay connections.", relay?.connectionCount),
       gauge("spot_id_cards", "ID cards the Spot relay knows.", relay?.idCardCount),
       gauge("rate_limit_keys", "Keys tracked by the rate limiters.", limiterKeys()),
+      ...sizes,
     ]);
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
@@ -214,18 +219,29 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     get spot(): SpotRelay {
       return spot();
     },
-    async fetch(request: Request, env?: unknown): Promise<Response> {
+    async fetch(
+      request: Request,
+      env?: unknown,
+      ctx?: { waitUntil(promise: Promise<unknown>): void },
+    ): Promise<Response> {
       if (closed) return closedRejection().toResponse();
-      return await app.fetch(request, env);
+      const response = await app.fetch(request, env);
+      // A Worker may stop once the answer is out: a pass this request started must be waited for
+      const pass = pruner.running;
+      if (pass !== undefined && typeof ctx?.waitUntil === "function") ctx.waitUntil(pass);
+      return response;
     },
     close(): Promise<void> {
       // Every caller, concurrent ones included, waits for the one real close.
       closing ??= (async () => {
         closed = true;
+        // No pass or timer starts from now on; a running pass ends after its current chunk
+        const pruned = pruner.close();
         // The broker first: its sessions may still write stored messages to the store
         await broker?.close();
         await relay?.close();
         if (ready !== undefined) await ready.catch(() => {});
+        await pruned;
         await store.close();
       })();
       return closing;

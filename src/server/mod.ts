@@ -82,10 +82,11 @@ export {
 } from "./spot/store.ts";
 export { MemoryStore } from "./memory/memory_store.ts";
 export type { ServerStore } from "./store.ts";
-export type { SharedStore } from "./common/store.ts";
+export type { SharedStore, StoreSizes } from "./common/store.ts";
 export type {
   IdempotencyClaim,
   IdempotencyClaimResult,
+  IdempotencySettlement,
   IdempotencyStore,
   IdempotentAnswer,
 } from "./common/idempotency_store.ts";

@@ -360,6 +360,20 @@ export interface ServerOptions {
    */
   idempotencyMaxKeys?: number;
   /**
+   * How often expired rows (spent challenges, install tokens, Honch partial
+   * uploads and markers, idempotency keys, Emitter messages) are deleted, in
+   * milliseconds, 1 to 2147483647. A timer, started with the store on the
+   * first request and stopped by {@linkcode EdgewireServer.close}, runs a
+   * pass in the background, in chunks of 500 rows with the event loop free
+   * between them, so a large backlog never blocks a request; a request also
+   * starts one when a pass is due, which is how a Cloudflare Worker (whose
+   * timers do not run between requests) prunes. A failure is logged through
+   * `log`.
+   *
+   * @default 60000 (1 minute)
+   */
+  pruneIntervalMs?: number;
+  /**
    * Honch capture (`POST /capture`, `/e`, `/chunks`): project keys, size
    * and expansion limits, partial-upload quotas and how long they are kept.
    *
@@ -452,7 +466,11 @@ export interface TrustProxyOptions {
   header?: "x-forwarded-for" | "forwarded";
 }
 
-/** One log entry: a request the server answered with a 4xx or 5xx. */
+/**
+ * One log entry: a request the server answered with a 4xx or 5xx, or a
+ * background task that failed (then `task` is set, `method` is `TASK`,
+ * `route` names the task, such as `prune/honch`, and `status` is 500).
+ */
 export interface ServerLogEntry {
   /** When the request arrived, as ISO 8601. */
   time: string;
@@ -472,6 +490,8 @@ export interface ServerLogEntry {
   durationMs: number;
   /** For a 5xx, the class name of the error thrown (never its message). */
   error?: string;
+  /** For a background task that failed, which one: `prune`. */
+  task?: "prune";
 }
 
 /** A running server, ready for `Deno.serve`, `Bun.serve`, a Node adapter, or direct calls. */
@@ -488,9 +508,14 @@ export interface EdgewireServer {
    *
    * @param request The request.
    * @param env What the runtime passes along, such as Deno's `ServeHandlerInfo`.
+   * @param ctx A Cloudflare Worker's `ExecutionContext`: a prune pass this request started is handed to its `waitUntil`, so it ends after the answer is sent.
    * @returns The response.
    */
-  fetch(request: Request, env?: unknown): Promise<Response>;
+  fetch(
+    request: Request,
+    env?: unknown,
+    ctx?: { waitUntil(promise: Promise<unknown>): void },
+  ): Promise<Response>;
   /**
    * The Emitter broker behind the WebSocket upgrade, `POST /presence` and
    * `/keygen`: give it to `serveMqttTcp` for plain MQTT over TCP, or to
@@ -505,8 +530,10 @@ export interface EdgewireServer {
    */
   readonly spot: SpotRelay;
   /**
-   * Closes the Emitter broker (every MQTT connection), then the store.
-   * Calling it again does nothing; requests afterwards get 503 `server_closed`.
+   * Closes the Emitter broker (every MQTT connection), stops the pruning
+   * timer and waits for a running prune pass (it ends after its current
+   * chunk), then closes the store. Calling it again does nothing; requests
+   * afterwards get 503 `server_closed`.
    *
    * @returns Once closed.
    */

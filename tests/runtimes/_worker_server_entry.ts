@@ -18,8 +18,13 @@ interface Env {
 
 let server: EdgewireServer | undefined;
 
+/** What workerd passes as a handler's third argument; only `waitUntil` is used. */
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
 export default {
-  fetch(request: Request, env: Env): Promise<Response> {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     server ??= createServer({
       adminKey: env.ADMIN_KEY,
       difficulty: 3,
@@ -27,6 +32,7 @@ export default {
       // Workers have no remote address in `env`; the test is the only caller.
       clientAddress: () => "workerd-test",
     });
-    return server.fetch(request, env);
+    // The context keeps a pruning pass a request started alive after the answer
+    return server.fetch(request, env, ctx);
   },
 };

@@ -272,10 +272,13 @@ export function emitterContract(test: ContractTest): void {
       message(2, "p/2/", 2, { expiresAt: 20 }),
       message(3, "p/3/", 3, { expiresAt: 30 }),
     ]);
-    await store.pruneEmitter(20);
+    // At most limit a call: two expired at 20, deleted one at a time.
+    assert.equal(await store.pruneEmitter(20, 1), 1);
+    assert.equal(await store.pruneEmitter(20, 1), 1);
+    assert.equal(await store.pruneEmitter(20, 1), 0);
     // Asked as of time 0, nothing is expired: only what prune deleted is missing.
     assert.deepEqual(await channels(store, words("p/"), { now: 0 }), ["p/3/"]);
-    await store.pruneEmitter(30);
+    assert.equal(await store.pruneEmitter(30, 100), 1);
     assert.deepEqual(await channels(store, words("p/"), { now: 0 }), []);
   });
 

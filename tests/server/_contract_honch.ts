@@ -161,7 +161,10 @@ export function honchContract(test: ContractTest): void {
     });
     await store.completeHonchMessage(upload(7), { digest: "a", events: [], now: 0, expiresAt: 10 });
     await store.completeHonchMessage(upload(8), { digest: "b", events: [], now: 0, expiresAt: 99 });
-    await store.pruneHonch(11);
+    // One expired partial and one expired marker, under one limit.
+    assert.equal(await store.pruneHonch(11, 1), 1);
+    assert.equal(await store.pruneHonch(11, 10), 1);
+    assert.equal(await store.pruneHonch(11, 10), 0);
     assert.deepEqual(await store.readHonchPartialBytes(upload(5)), bytes());
     assert.deepEqual(await store.readHonchPartialBytes(upload(6)), bytes(2));
     assert.equal(

@@ -36,7 +36,10 @@ export function mkstatsContract(test: ContractTest): void {
     // A new handshake by the same install keeps its first ping.
     await store.recordInstall(install("h3", 400));
     assert.equal((await store.findInstallToken("h3"))?.hasPinged, true);
-    await store.pruneInstallTokens(2000);
+    // h1 and h3 expired (h2 lives to 5200): one a call at a limit of 1.
+    assert.equal(await store.pruneInstallTokens(2000, 1), 1);
+    assert.equal(await store.pruneInstallTokens(2000, 1), 1);
+    assert.equal(await store.pruneInstallTokens(2000, 1), 0);
     assert.equal(await store.findInstallToken("h1"), undefined);
     assert.ok(await store.findInstallToken("h2"));
   });

@@ -31,10 +31,27 @@ export function sharedContract(test: ContractTest): void {
   test("a challenge is marked used once, and again only after pruneChallenges drops it", async ({ store }) => {
     const marks = await Promise.all([1, 2, 3].map(() => store.markChallengeUsed("c1", 5000)));
     assert.deepEqual(marks.sort(), [false, false, true]);
-    await store.pruneChallenges(5000); // not expired yet: only marks expiring before now go
+    // Not expired yet: only marks expiring before now go
+    assert.equal(await store.pruneChallenges(5000, 100), 0);
     assert.equal(await store.markChallengeUsed("c1", 5000), false);
-    await store.pruneChallenges(5001);
+    assert.equal(await store.pruneChallenges(5001, 100), 1);
     assert.equal(await store.markChallengeUsed("c1", 9000), true);
+  });
+
+  test("pruneChallenges deletes at most limit marks a call and says how many", async ({ store }) => {
+    for (let i = 0; i < 5; i++) await store.markChallengeUsed(`old${i}`, 10);
+    await store.markChallengeUsed("live", 99);
+    assert.deepEqual(
+      [
+        await store.pruneChallenges(50, 2),
+        await store.pruneChallenges(50, 2),
+        await store.pruneChallenges(50, 2),
+        await store.pruneChallenges(50, 2),
+      ],
+      [2, 2, 1, 0],
+    );
+    assert.equal(await store.markChallengeUsed("old0", 99), true);
+    assert.equal(await store.markChallengeUsed("live", 99), false);
   });
 
   test("close is idempotent and every later call rejects", async ({ store }) => {
@@ -95,10 +112,20 @@ export function sharedContract(test: ContractTest): void {
     await store.settleIdempotencyKey("mkstats\np\nu", "old", OK_ANSWER);
     await store.claimIdempotencyKey(claim("new", 500));
     await store.settleIdempotencyKey("mkstats\np\nu", "new", OK_ANSWER);
-    await store.pruneIdempotencyKeys(1001);
+    assert.equal(await store.pruneIdempotencyKeys(1001, 100), 1);
     // Claimed "now" at 0 again: only a pruned row can be claimed before it expires.
     assert.equal((await store.claimIdempotencyKey(claim("old", 0))).status, "claimed");
     assert.equal((await store.claimIdempotencyKey(claim("new", 0))).status, "held");
+  });
+
+  test("pruneIdempotencyKeys forgets at most limit keys a call and says how many", async ({ store }) => {
+    for (const key of ["a", "b", "c"]) {
+      await store.claimIdempotencyKey(claim(key, 0));
+      await store.settleIdempotencyKey("mkstats\np\nu", key, OK_ANSWER);
+    }
+    assert.equal(await store.pruneIdempotencyKeys(1001, 2), 2);
+    assert.equal(await store.pruneIdempotencyKeys(1001, 2), 1);
+    assert.equal(await store.pruneIdempotencyKeys(1001, 2), 0);
   });
 
   test("idempotency keys beyond a scope's bound or the total bound forget the oldest first", async ({ store }) => {

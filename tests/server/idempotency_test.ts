@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { COMMON, solve } from "./_mkstats_routes_fixtures.ts";
 
 const ADMIN = "admin-key-for-tests-only";
@@ -278,5 +279,41 @@ Deno.test("createServer refuses an idempotency window or bound that is not a pos
         error.message ===
           `Cannot create server as '${field}' must be an integer of at least 1: current value is ${value}`,
     );
+  }
+});
+
+Deno.test("a key claimed when the server died is free for its retry once the SQLite store reopens", async () => {
+  const directory = await Deno.makeTempDir();
+  const path = `${directory}/keys.db`;
+  const claim = {
+    scope: "mkstats\np\nu",
+    key: "k1",
+    fingerprint: "f",
+    now: 1,
+    expiresAt: 100_000,
+    leaseExpiresAt: 30_001,
+    maxPerScope: 10,
+    maxTotal: 100,
+  };
+  try {
+    // The claim commits, then the process dies before the write it guards: no answer is kept.
+    const crashed = new SqliteStore(path);
+    assert.equal((await crashed.claimIdempotencyKey(claim)).status, "claimed");
+    await crashed.close();
+    const reopened = new SqliteStore(path);
+    // Within the lease, yet the retry records: nothing was recorded under the dead claim.
+    assert.equal((await reopened.claimIdempotencyKey({ ...claim, now: 2 })).status, "claimed");
+    await reopened.settleIdempotencyKey(claim.scope, claim.key, { status: 200, body: "{}" });
+    await reopened.close();
+    // An answered key outlives the restart, so its retry is still a replay.
+    const again = new SqliteStore(path);
+    assert.deepEqual(await again.claimIdempotencyKey({ ...claim, now: 3 }), {
+      status: "held",
+      fingerprint: "f",
+      answer: { status: 200, body: "{}" },
+    });
+    await again.close();
+  } finally {
+    await Deno.remove(directory, { recursive: true });
   }
 });

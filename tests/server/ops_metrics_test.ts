@@ -192,3 +192,147 @@ Deno.test("a log option that is not a function is refused naming the field", () 
   // @ts-expect-error: not a function
   assert.throws(() => createServer({ log: "stderr" }), /'log'/);
 });
+
+/** The rejection counts `GET /metrics` reports, by reason. */
+async function rejections(server: { fetch(r: Request): Promise<Response> }) {
+  const text = await (await metrics(server)).text();
+  const counts = new Map<string, number>();
+  for (
+    const [, reason, count] of text.matchAll(
+      /^edgewire_http_rejections_total\{reason="([^"]*)"\} (\d+)$/gm,
+    )
+  ) {
+    counts.set(reason, Number(count));
+  }
+  return counts;
+}
+
+function graphql(server: { fetch(r: Request): Promise<Response> }, query: string) {
+  return server.fetch(
+    new Request("http://x/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query }),
+    }),
+  );
+}
+
+Deno.test("a migas GraphQL query over the alias limit is counted under its own reason, not its status", async () => {
+  const entries: ServerLogEntry[] = [];
+  const server = createServer({
+    adminKey: ADMIN,
+    migas: { graphql: { maxAliases: 2 } },
+    log: (entry) => entries.push(entry),
+  });
+  const fields = Array.from({ length: 3 }, (_, i) => `a${i}: __typename`).join(" ");
+  const refused = await graphql(server, `{ ${fields} }`);
+  assert.equal(refused.status, 400);
+  const body = await refused.json();
+  assert.match(body.errors[0].message, /more than 2 aliased fields/);
+  assert.equal(refused.headers.get("x-backend-server"), "migas@0.9");
+  const counts = await rejections(server);
+  assert.equal(counts.get("graphql_too_many_aliases"), 1, JSON.stringify([...counts]));
+  assert.equal(counts.get("http_400"), undefined);
+  assert.deepEqual(entries.map((e) => [e.route, e.status, e.reason]), [
+    ["/graphql", 400, "graphql_too_many_aliases"],
+  ]);
+  await server.close();
+});
+
+Deno.test("a migas GraphQL error answered 200 with an errors list is not counted as a rejection", async () => {
+  const server = createServer({ adminKey: ADMIN, log: () => {} });
+  const answered = await graphql(server, "{ no_such_field }");
+  assert.equal(answered.status, 200);
+  assert.ok((await answered.json()).errors.length > 0);
+  const counts = await rejections(server);
+  assert.deepEqual([...counts], []);
+  await server.close();
+});
+
+Deno.test("a text/plain migas breadcrumb is counted as unsupported_media_type with migas' own body", async () => {
+  const server = createServer({ adminKey: ADMIN, log: () => {} });
+  const refused = await server.fetch(
+    new Request("http://x/api/breadcrumb", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ project: "acme/tool", project_version: "1.0.0" }),
+    }),
+  );
+  assert.equal(refused.status, 415);
+  assert.match((await refused.json()).detail, /application\/json/);
+  assert.equal(refused.headers.get("x-backend-server"), "migas@0.9");
+  const counts = await rejections(server);
+  assert.equal(counts.get("unsupported_media_type"), 1, JSON.stringify([...counts]));
+  assert.equal(counts.get("http_415"), undefined);
+  await server.close();
+});
+
+Deno.test("every migas refusal carries a reason code chosen by the server", async () => {
+  const server = createServer({
+    adminKey: ADMIN,
+    migas: { projects: [{ project: "acme/tool" }] },
+    log: () => {},
+  });
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    server.fetch(
+      new Request(`http://x${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      }),
+    );
+  const cases: [() => Promise<Response>, number, string][] = [
+    [() => post("/api/breadcrumb", "{"), 422, "invalid_json"],
+    [
+      () =>
+        post("/api/breadcrumb", JSON.stringify({ project: "notaslash", project_version: "1.0.0" })),
+      400,
+      "invalid_project",
+    ],
+    [
+      () =>
+        post(
+          "/api/breadcrumb",
+          JSON.stringify({ project: "acme/other", project_version: "1.0.0" }),
+        ),
+      400,
+      "project_not_registered",
+    ],
+    [() => post("/api/breadcrumb", JSON.stringify({ project: "acme/tool\0" })), 400, "nul_in_text"],
+    [
+      () => post("/api/breadcrumb", "{}", { "idempotency-key": "" }),
+      422,
+      "invalid_idempotency_key",
+    ],
+    [() => post("/api/admin/register", "{}"), 401, "unauthorized"],
+    [
+      () => server.fetch(new Request("http://x/api/usage/acme%zz/tool?start=2024-01-01")),
+      400,
+      "malformed_escape",
+    ],
+    [() => server.fetch(new Request("http://x/api/usage/acme/tool")), 422, "validation_failed"],
+    [() => post("/graphql", "[]"), 400, "invalid_json"],
+    [() => post("/graphql", "{}"), 400, "invalid_request"],
+    [
+      () =>
+        post("/graphql", JSON.stringify({ query: "{ a { b { c { d { e { f { g } } } } } } }" })),
+      400,
+      "graphql_too_deep",
+    ],
+  ];
+  const expected = new Map<string, number>();
+  for (const [send, status, reason] of cases) {
+    const response = await send();
+    assert.equal(response.status, status, reason);
+    assert.equal(response.headers.get("x-backend-server"), "migas@0.9", reason);
+    await response.body?.cancel();
+    expected.set(reason, (expected.get(reason) ?? 0) + 1);
+    assert.deepEqual(await rejections(server), expected, reason);
+  }
+  const counts = await rejections(server);
+  assert.ok(
+    [...counts.keys()].every((reason) => !reason.startsWith("http_")),
+    JSON.stringify([...counts]),
+  );
+  await server.close();
+});

@@ -16,6 +16,21 @@ export interface IdempotentAnswer {
   body: string;
 }
 
+/**
+ * The answer a claimed key keeps, handed to the write that records the
+ * request so the store keeps both in one transaction: a crash then leaves
+ * either both (a retry gets the answer) or neither (a retry records afresh),
+ * never a recorded request whose key still looks unanswered.
+ */
+export interface IdempotencySettlement {
+  /** The claim's scope. */
+  scope: string;
+  /** The claim's key. */
+  key: string;
+  /** The answer to replay to retries. */
+  answer: IdempotentAnswer;
+}
+
 /** A request's claim on a key. */
 export interface IdempotencyClaim {
   /** Whose key it is, such as `mkstats\n<plugin>\n<user hash>`: keys of other scopes never meet. */
@@ -90,9 +105,14 @@ export interface IdempotencyStore {
     answer: IdempotentAnswer | undefined,
   ): Promise<void>;
   /**
-   * Forgets the rows whose window ended before `now`.
+   * Forgets at most `limit` of the rows whose window (`expiresAt`) ended
+   * before `now`. The server calls it again while it forgets `limit`, so one
+   * call stays short. (An unanswered row past its lease needs no prune: a
+   * claim replaces it, and its window ends too.)
    *
    * @param now The server's current time, in milliseconds.
+   * @param limit The most rows one call forgets, at least 1.
+   * @returns How many it forgot.
    */
-  pruneIdempotencyKeys(now: number): Promise<void>;
+  pruneIdempotencyKeys(now: number, limit: number): Promise<number>;
 }

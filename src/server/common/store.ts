@@ -58,11 +58,45 @@ export interface SharedStore extends IdempotencyStore {
    */
   markChallengeUsed(id: string, expiresAt: number): Promise<boolean>;
   /**
-   * Deletes the marks of spent challenges that expired before `now`.
+   * Deletes at most `limit` marks of spent challenges that expired before
+   * `now`. The server calls it again while it deletes `limit`, so one call
+   * stays short.
    *
    * @param now The server's current time, in milliseconds.
+   * @param limit The most marks one call deletes, at least 1.
+   * @returns How many it deleted.
    */
-  pruneChallenges(now: number): Promise<void>;
+  pruneChallenges(now: number, limit: number): Promise<number>;
+  /**
+   * Reports how big the store is, for the `edgewire_store_*` gauges of
+   * `GET /metrics`. Optional: a store without it reports nothing. It runs on
+   * every scrape, so it must stay cheap: no count of a table that grows
+   * without bound.
+   *
+   * @returns The sizes the store can tell cheaply.
+   */
+  storeSizes?(): Promise<StoreSizes>;
   /** Releases the store. Calling it again does nothing; other calls afterwards reject. */
   close(): Promise<void>;
+}
+
+/**
+ * How big a store is, as far as it can tell cheaply: what
+ * {@linkcode SharedStore.storeSizes} answers.
+ *
+ * @example A database's answer
+ * ```ts
+ * import type { StoreSizes } from "@edgewire/sdk/server";
+ *
+ * const sizes: StoreSizes = { bytes: 4096 * 25, freeBytes: 4096, rows: { honch_partials: 3 } };
+ * console.log(sizes.rows.honch_partials); // 3
+ * ```
+ */
+export interface StoreSizes {
+  /** The database's size in bytes (free pages included), when the store has one. */
+  bytes?: number;
+  /** The bytes of free pages inside it, reused before the file grows. */
+  freeBytes?: number;
+  /** Rows by table (or collection) name, for the tables whose count is cheap. */
+  rows: Record<string, number>;
 }

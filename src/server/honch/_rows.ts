@@ -17,7 +17,13 @@ function jsonReplacer(_key: string, value: unknown): unknown {
  * @returns JSON text, bigints as decimal strings.
  */
 export function propertiesToJson(properties: Record<string, unknown>): string {
-  return JSON.stringify(properties, jsonReplacer);
+  try {
+    // Without a replacer first: calling one per value halves the speed, and bigints are rare.
+    return JSON.stringify(properties);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(properties, jsonReplacer);
+  }
 }
 
 /**

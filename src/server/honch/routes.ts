@@ -39,7 +39,6 @@ import { captureJson } from "./_json_ingest.ts";
 import { takeFrame } from "./_reassemble.ts";
 import { enforcePartialQuotas, expansionBounds, SerialGate } from "./_bounds.ts";
 import { hex } from "@scure/base";
-import { sha256 } from "@noble/hashes/sha2.js";
 
 const CHUNK_TYPE = "application/vnd.honch.chunk";
 const SOURCE_EVENTS = 0;
@@ -245,7 +244,10 @@ async function complete(
     const events = key.sourceType === SOURCE_EVENTS ? expandMessage(message, context.honch) : [];
     const now = context.now();
     const outcome = await store.completeHonchMessage(key, {
-      digest: hex.encode(sha256(message)),
+      // WebCrypto's native digest: the pure-JS one took a tenth of the request's time.
+      digest: hex.encode(
+        new Uint8Array(await crypto.subtle.digest("SHA-256", message as Uint8Array<ArrayBuffer>)),
+      ),
       events,
       blob: key.sourceType === SOURCE_EVENTS ? undefined : message,
       now,

@@ -240,9 +240,13 @@ export interface HonchStore {
    */
   listHonchBlobs(projectKeyHash: string, limit: number): Promise<HonchBlobRecord[]>;
   /**
-   * Deletes partial uploads and completed-message markers that expired before `now`.
+   * Deletes at most `limit` partial uploads (each with its frames) and
+   * completed-message markers, together, that expired before `now`. The
+   * server calls it again while it deletes `limit`, so one call stays short.
    *
    * @param now The server's current time, in milliseconds.
+   * @param limit The most partial uploads and markers one call deletes, at least 1.
+   * @returns How many partial uploads and markers it deleted.
    */
-  pruneHonch(now: number): Promise<void>;
+  pruneHonch(now: number, limit: number): Promise<number>;
 }

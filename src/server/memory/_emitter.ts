@@ -42,6 +42,8 @@ export function memoryEmitter(life: Lifetime): EmitterStore {
   const bans = new Set<string>();
   let seq = 0;
   let bytes = 0;
+  life.count("emitter_messages", () => byId.size);
+  life.count("emitter_key_bans", () => bans.size);
 
   const remove = (entry: Entry): void => {
     byId.delete(entry.key);
@@ -108,9 +110,17 @@ export function memoryEmitter(life: Lifetime): EmitterStore {
     setEmitterKeyBan: (keyHash, banned) =>
       life.run(() => void (banned ? bans.add(keyHash) : bans.delete(keyHash))),
     listEmitterKeyBans: () => life.run(() => [...bans]),
-    pruneEmitter: (now) =>
+    pruneEmitter: (now, limit) =>
       life.run(() => {
-        for (const entry of byId.values()) if (entry.message.expiresAt <= now) remove(entry);
+        let removed = 0;
+        for (const entry of byId.values()) {
+          if (removed >= limit) break;
+          if (entry.message.expiresAt <= now) {
+            remove(entry);
+            removed++;
+          }
+        }
+        return removed;
       }),
   };
 }

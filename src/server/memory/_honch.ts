@@ -46,6 +46,10 @@ export function memoryHonch(life: Lifetime): HonchStore {
   const markers = new Map<string, { digest: string; expiresAt: number }>();
   const events: StoredEvent[] = [];
   const blobs: HonchBlobRecord[] = [];
+  life.count("honch_partials", () => partials.size);
+  life.count("honch_messages", () => markers.size);
+  life.count("honch_events", () => events.length);
+  life.count("honch_blobs", () => blobs.length);
 
   const live = (key: HonchUploadKey, now: number): Partial | undefined => {
     const partial = partials.get(keyOf(key));
@@ -163,10 +167,18 @@ export function memoryHonch(life: Lifetime): HonchStore {
             receivedAt: blob.receivedAt,
           }))
       ),
-    pruneHonch: (now) =>
+    pruneHonch: (now, limit) =>
       life.run(() => {
-        for (const [id, partial] of partials) if (partial.expiresAt < now) partials.delete(id);
-        for (const [id, marker] of markers) if (marker.expiresAt < now) markers.delete(id);
+        let removed = 0;
+        for (const [id, partial] of partials) {
+          if (removed >= limit) return removed;
+          if (partial.expiresAt < now && partials.delete(id)) removed++;
+        }
+        for (const [id, marker] of markers) {
+          if (removed >= limit) return removed;
+          if (marker.expiresAt < now && markers.delete(id)) removed++;
+        }
+        return removed;
       }),
   };
 }

@@ -31,6 +31,7 @@ export function memoryIdempotency(life: Lifetime): IdempotencyStore {
   // Insertion order is claim order: a Map's first entry is the oldest row.
   const rows = new Map<string, Row>();
   const scopes = new Map<string, Set<string>>();
+  life.count("idempotency_keys", () => rows.size);
   const id = (scope: string, key: string) => `${scope}\u0000${key}`;
   const forget = (rowId: string): void => {
     const row = rows.get(rowId);
@@ -73,13 +74,17 @@ export function memoryIdempotency(life: Lifetime): IdempotencyStore {
         if (answer === undefined) forget(rowId);
         else row.answer = { status: answer.status, body: answer.body };
       }),
-    pruneIdempotencyKeys: (now) =>
+    pruneIdempotencyKeys: (now, limit) =>
       life.run(() => {
+        let removed = 0;
         for (const [rowId, row] of rows) {
-          if (row.expiresAt < now || (row.answer === undefined && row.leaseExpiresAt < now)) {
+          if (removed >= limit) break;
+          if (row.expiresAt < now) {
             forget(rowId);
+            removed++;
           }
         }
+        return removed;
       }),
   };
 }

@@ -14,7 +14,7 @@ import {
   sketchCount,
   sketchMerge,
 } from "../migas/_usage_sketch.ts";
-import type { Lifetime } from "./_lifetime.ts";
+import type { Lifetime, SettleKey } from "./_lifetime.ts";
 
 interface Project {
   latestVersion: string | undefined;
@@ -30,12 +30,15 @@ interface Day {
  * Builds the migas part of a memory store.
  *
  * @param life The store's open-or-closed state.
+ * @param settleKey Settles a recording write's idempotency key.
  * @returns The part.
  */
-export function memoryMigas(life: Lifetime): MigasStore {
+export function memoryMigas(life: Lifetime, settleKey: SettleKey): MigasStore {
   const projects = new Map<string, Project>();
   const breadcrumbs: MigasBreadcrumbRecord[] = [];
   const usage = new Map<string, Map<number, Day>>();
+  life.count("migas_projects", () => projects.size);
+  life.count("migas_breadcrumbs", () => breadcrumbs.length);
   const add = (breadcrumb: MigasBreadcrumbRecord): void => {
     breadcrumbs.push({ ...breadcrumb });
     let days = usage.get(breadcrumb.project);
@@ -67,7 +70,8 @@ export function memoryMigas(life: Lifetime): MigasStore {
       }),
     listMigasProjects: () =>
       life.run(() => [...projects.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))),
-    addMigasBreadcrumb: (breadcrumb) => life.run(() => add(breadcrumb)),
+    addMigasBreadcrumb: (breadcrumb, settle) =>
+      life.run(() => add(breadcrumb)).then(() => settleKey(settle)),
     addMigasBreadcrumbs: (list) => life.run(() => list.forEach(add)),
     countMigasUsage: (query) =>
       life.run(() => {

@@ -6,7 +6,7 @@
  */
 
 import type { EventTotal, MkStatsStore } from "../mkstats/store.ts";
-import type { Lifetime } from "./_lifetime.ts";
+import type { Lifetime, SettleKey } from "./_lifetime.ts";
 
 interface Install {
   pluginId: string;
@@ -34,15 +34,20 @@ function compare(a: string, b: string): number {
  * Builds the mkStats part of a memory store.
  *
  * @param life The store's open-or-closed state.
+ * @param settleKey Settles a recording write's idempotency key.
  * @returns The part.
  */
-export function memoryMkStats(life: Lifetime): MkStatsStore {
+export function memoryMkStats(life: Lifetime, settleKey: SettleKey): MkStatsStore {
   const installs = new Map<string, Install>();
   const tokens = new Map<string, Token>();
   /** plugin, day, user hash → version */
   const actives = new Map<string, { pluginId: string; day: string }>();
   /** plugin, event, version, day → count */
   const counts = new Map<string, EventTotal & { pluginId: string }>();
+  life.count("installs", () => installs.size);
+  life.count("install_tokens", () => tokens.size);
+  life.count("daily_actives", () => actives.size);
+  life.count("event_counts", () => counts.size);
   return {
     recordInstall: (install) =>
       life.run(() => {
@@ -67,7 +72,7 @@ export function memoryMkStats(life: Lifetime): MkStatsStore {
         const install = installs.get(keyOf(token.pluginId, token.userHash));
         return { ...token, hasPinged: install?.firstPing !== undefined };
       }),
-    recordPing: (ping) =>
+    recordPing: (ping, settle) =>
       life.run(() => {
         actives.set(keyOf(ping.pluginId, ping.day, ping.userHash), {
           pluginId: ping.pluginId,
@@ -78,8 +83,8 @@ export function memoryMkStats(life: Lifetime): MkStatsStore {
           install.firstPing ??= ping.now;
           install.version = ping.version;
         }
-      }),
-    addEventCount: (event) =>
+      }).then(() => settleKey(settle)),
+    addEventCount: (event, settle) =>
       life.run(() => {
         const key = keyOf(event.pluginId, event.event, event.version, event.day);
         const row = counts.get(key);
@@ -91,7 +96,7 @@ export function memoryMkStats(life: Lifetime): MkStatsStore {
             count: event.count,
           });
         } else row.count += event.count;
-      }),
+      }).then(() => settleKey(settle)),
     getStats: (pluginId) =>
       life.run(() => {
         let installCount = 0;
@@ -119,9 +124,14 @@ export function memoryMkStats(life: Lifetime): MkStatsStore {
           ),
         };
       }),
-    pruneInstallTokens: (now) =>
+    pruneInstallTokens: (now, limit) =>
       life.run(() => {
-        for (const [hash, token] of tokens) if (token.expiresAt < now) tokens.delete(hash);
+        let removed = 0;
+        for (const [hash, token] of tokens) {
+          if (removed >= limit) break;
+          if (token.expiresAt < now && tokens.delete(hash)) removed++;
+        }
+        return removed;
       }),
   };
 }

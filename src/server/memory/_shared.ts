@@ -18,6 +18,7 @@ import type { Lifetime } from "./_lifetime.ts";
 export function memoryShared(life: Lifetime): SharedStore {
   const meta = new Map<string, string>();
   const used = new Map<string, number>();
+  life.count("used_challenges", () => used.size);
   return {
     ...memoryIdempotency(life),
     getMeta: (key) => life.run(() => meta.get(key)),
@@ -33,9 +34,14 @@ export function memoryShared(life: Lifetime): SharedStore {
         used.set(id, expiresAt);
         return true;
       }),
-    pruneChallenges: (now) =>
+    pruneChallenges: (now, limit) =>
       life.run(() => {
-        for (const [id, expiresAt] of used) if (expiresAt < now) used.delete(id);
+        let removed = 0;
+        for (const [id, expiresAt] of used) {
+          if (removed >= limit) break;
+          if (expiresAt < now && used.delete(id)) removed++;
+        }
+        return removed;
       }),
     close: () => {
       life.close();

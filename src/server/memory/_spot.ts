@@ -26,6 +26,11 @@ interface Owner {
 export function memorySpot(life: Lifetime): SpotStore {
   const owners = new Map<string, Owner>();
   let total = 0;
+  life.count("spot_blobs", () => {
+    let blobs = 0;
+    for (const owner of owners.values()) blobs += owner.blobs.size;
+    return blobs;
+  });
 
   return {
     putSpotBlob: (write) =>

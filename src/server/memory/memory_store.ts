@@ -9,7 +9,7 @@
 import type { ServerStore } from "../store.ts";
 import { memoryEmitter } from "./_emitter.ts";
 import { memoryHonch } from "./_honch.ts";
-import { Lifetime } from "./_lifetime.ts";
+import { Lifetime, type SettleKey } from "./_lifetime.ts";
 import { memoryMigas } from "./_migas.ts";
 import { memoryMkStats } from "./_mkstats.ts";
 import { memoryShared } from "./_shared.ts";
@@ -44,13 +44,21 @@ export class MemoryStore {
   /** Creates an empty store. */
   constructor() {
     const life = new Lifetime();
+    const shared = memoryShared(life);
+    // Nothing in memory outlives a crash, so the settle may follow its write.
+    const settleKey: SettleKey = (settle) =>
+      settle === undefined
+        ? Promise.resolve()
+        : shared.settleIdempotencyKey(settle.scope, settle.key, settle.answer);
     const store: ServerStore = {
-      ...memoryShared(life),
-      ...memoryMkStats(life),
+      ...shared,
+      ...memoryMkStats(life, settleKey),
       ...memoryHonch(life),
-      ...memoryMigas(life),
+      ...memoryMigas(life, settleKey),
       ...memoryEmitter(life),
       ...memorySpot(life),
+      // Every collection's size is a map's or list's length: cheap on every scrape.
+      storeSizes: () => life.run(() => life.sizes()),
     };
     Object.assign(this, store);
   }

@@ -22,6 +22,7 @@ import { type GraphqlLimits, holdsNul, measureDocument } from "./_graphql_limits
 import { RequestRejection } from "../_validate.ts";
 import { crumbFingerprint } from "./_idempotency.ts";
 import type { MigasBreadcrumbRecord, MigasStore } from "./store.ts";
+import type { IdempotencySettlement } from "../common/idempotency_store.ts";
 import {
   BAD_FORMAT,
   isObject,
@@ -136,12 +137,15 @@ export interface ResolverContext {
   isRoot: () => boolean;
   /**
    * Runs a recording mutation once per `Idempotency-Key`: `record` runs for
-   * the first request, a retry gets the first result back.
+   * the first request, a retry gets the first result back. `record` passes
+   * `settleWith(result)` to its store write, so the result is kept with it.
    */
   once: (
     project: string,
     fingerprint: string,
-    record: () => Promise<Record<string, unknown>>,
+    record: (
+      settleWith: (result: Record<string, unknown>) => IdempotencySettlement | undefined,
+    ) => Promise<Record<string, unknown>>,
   ) => Promise<Record<string, unknown>>;
 }
 
@@ -255,10 +259,15 @@ const ROOT = {
       input(args.proc),
       context.now,
     );
-    return await context.once(project, crumbFingerprint("add_breadcrumb", crumb), async () => {
-      await context.store.addMigasBreadcrumb(crumb);
-      return { success: true, message: "" };
-    });
+    return await context.once(
+      project,
+      crumbFingerprint("add_breadcrumb", crumb),
+      async (settleWith) => {
+        const result = { success: true, message: "" };
+        await context.store.addMigasBreadcrumb(crumb, settleWith(result));
+        return result;
+      },
+    );
   },
   async add_project(
     args: { p: Record<string, unknown> },
@@ -276,17 +285,22 @@ const ROOT = {
       p,
       context.now,
     );
-    return await context.once(project, crumbFingerprint("add_project", crumb), async () => {
-      await context.store.addMigasBreadcrumb(crumb);
-      const latest = latestOf(record.latestVersion);
-      return {
-        bad_versions: record.badVersions,
-        cached: true,
-        latest_version: latest,
-        message: "",
-        success: latest !== "unknown",
-      };
-    });
+    return await context.once(
+      project,
+      crumbFingerprint("add_project", crumb),
+      async (settleWith) => {
+        const latest = latestOf(record.latestVersion);
+        const result = {
+          bad_versions: record.badVersions,
+          cached: true,
+          latest_version: latest,
+          message: "",
+          success: latest !== "unknown",
+        };
+        await context.store.addMigasBreadcrumb(crumb, settleWith(result));
+        return result;
+      },
+    );
   },
   async register_project(
     args: { project: string },
@@ -315,8 +329,8 @@ export interface GraphqlRequest {
   operationName?: string;
 }
 
-function refuse(message: string): never {
-  throw new RequestRejection(400, { data: null, errors: [{ message }] });
+function refuse(code: string, message: string): never {
+  throw new RequestRejection(400, { data: null, errors: [{ message }] }, {}, code);
 }
 
 /**
@@ -348,9 +362,9 @@ export async function runGraphql(
     return { data: null, errors: [error.toJSON()] };
   }
   const measure = measureDocument(document, limits);
-  if (!measure.ok) refuse(measure.message);
+  if (!measure.ok) refuse(measure.code, measure.message);
   if (holdsNul(document) || holdsNul(request.variables)) {
-    refuse("Text fields must not contain a NUL character: remove it");
+    refuse("nul_in_text", "Text fields must not contain a NUL character: remove it");
   }
   const rules = limits.introspection
     ? specifiedRules

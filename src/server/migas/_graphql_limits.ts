@@ -29,10 +29,13 @@ const USAGE_COST = 10;
 /** The mutations that store a breadcrumb, each charged to the rate limit. */
 const RECORDING = new Set(["add_breadcrumb", "add_project"]);
 
-/** What {@linkcode measureDocument} found. */
+/**
+ * What {@linkcode measureDocument} found: the recording mutations, or the
+ * reason code and message of the first limit passed.
+ */
 export type Measure =
   | { ok: true; items: number }
-  | { ok: false; message: string };
+  | { ok: false; code: string; message: string };
 
 interface Tally {
   aliases: number;
@@ -91,18 +94,21 @@ export function measureDocument(document: DocumentNode, limits: GraphqlLimits): 
   if (tally.aliases > limits.maxAliases) {
     return {
       ok: false,
+      code: "graphql_too_many_aliases",
       message: `Query holds more than ${limits.maxAliases} aliased fields: send fewer per request`,
     };
   }
   if (tally.depth > limits.maxDepth) {
     return {
       ok: false,
+      code: "graphql_too_deep",
       message: `Query nests deeper than ${limits.maxDepth} levels: flatten the selection`,
     };
   }
   if (tally.cost > limits.maxCost) {
     return {
       ok: false,
+      code: "graphql_too_costly",
       message: `Query costs more than ${limits.maxCost}: split it into smaller requests`,
     };
   }

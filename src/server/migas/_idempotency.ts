@@ -20,9 +20,14 @@ const REUSED = "This Idempotency-Key was already used with another request: use 
 
 /** The REST refusals: FastAPI's 422 list, and a 409 `detail` with `Retry-After`. */
 export const REST_REFUSALS: IdempotencyRefusals = {
-  invalid: () => unprocessable([{ type: "value_error", loc: LOC, msg: INVALID }]),
-  inFlight: () => detail(409, IN_FLIGHT, { "retry-after": "1" }),
-  reused: () => unprocessable([{ type: "idempotency_key_reused", loc: LOC, msg: REUSED }]),
+  invalid: () =>
+    unprocessable([{ type: "value_error", loc: LOC, msg: INVALID }], "invalid_idempotency_key"),
+  inFlight: () => detail(409, "idempotency_key_in_use", IN_FLIGHT, { "retry-after": "1" }),
+  reused: () =>
+    unprocessable(
+      [{ type: "idempotency_key_reused", loc: LOC, msg: REUSED }],
+      "idempotency_key_reused",
+    ),
 };
 
 function graphqlRefusal(status: number, code: string, message: string): never {
@@ -30,6 +35,7 @@ function graphqlRefusal(status: number, code: string, message: string): never {
     status,
     { data: null, errors: [{ message, extensions: { code } }] },
     status === 409 ? { "retry-after": "1" } : {},
+    code,
   );
 }
 

@@ -42,13 +42,19 @@ export function json(body: unknown, status: number): Response {
  * Answers with FastAPI's `{"detail": …}` body.
  *
  * @param status The HTTP status.
+ * @param code The reason code `/metrics` and the log count it under, chosen here, never by the client.
  * @param message The detail.
  * @param headers Extra headers.
  * @returns Never.
  * @throws {RequestRejection} Always, carrying the answer.
  */
-export function detail(status: number, message: unknown, headers?: Record<string, string>): never {
-  throw new RequestRejection(status, { detail: message }, headers);
+export function detail(
+  status: number,
+  code: string,
+  message: unknown,
+  headers?: Record<string, string>,
+): never {
+  throw new RequestRejection(status, { detail: message }, headers, code);
 }
 
 /** One pydantic-style validation error, as FastAPI lists them in a 422. */
@@ -58,8 +64,8 @@ export interface FieldError {
   msg: string;
 }
 
-export function unprocessable(errors: FieldError[]): never {
-  detail(422, errors);
+export function unprocessable(errors: FieldError[], code = "validation_failed"): never {
+  detail(422, code, errors);
 }
 
 /** Refuses a body that is not a JSON object, as migas' request models do. */

@@ -15,6 +15,7 @@ import { Hono } from "hono";
 import { requireAdmin, type ServerContext } from "../_context.ts";
 import { answerResponse, readIdempotencyKey, recordOnce } from "../_idempotency.ts";
 import { RequestRejection } from "../_validate.ts";
+import type { IdempotentAnswer } from "../common/idempotency_store.ts";
 import { SlidingWindowLimiter } from "../_sliding_window.ts";
 import { type ResolverContext, runGraphql, usage } from "./_graphql.ts";
 import { type GraphqlLimits, holdsNul } from "./_graphql_limits.ts";
@@ -79,8 +80,8 @@ function isJson(request: Request): boolean {
   return media === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(media);
 }
 
-function graphqlError(status: number, message: string): never {
-  throw new RequestRejection(status, { data: null, errors: [{ message }] });
+function graphqlError(status: number, code: string, message: string): never {
+  throw new RequestRejection(status, { data: null, errors: [{ message }] }, {}, code);
 }
 
 function isRoot(context: ServerContext, request: Request): boolean {
@@ -122,7 +123,8 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     now: context.now,
   });
 
-  // Every answer, refusals included, names the backend as migas-server does.
+  // Every answer, refusals included, names the backend as migas-server does. A refusal goes
+  // on to the app's error handler, so `/metrics` and the log see its reason code.
   const handle =
     (body: (request: Request, env: unknown, url: URL) => Promise<Response>) =>
     async (c: { req: { raw: Request }; env: unknown }): Promise<Response> => {
@@ -130,8 +132,13 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       try {
         response = await body(c.req.raw, c.env, new URL(c.req.raw.url));
       } catch (error) {
-        if (error instanceof RequestRejection) response = error.toResponse();
-        else throw error;
+        if (!(error instanceof RequestRejection)) throw error;
+        throw new RequestRejection(
+          error.status,
+          error.body,
+          { ...error.headers, "x-backend-server": BACKEND_SERVER },
+          error.code,
+        );
       }
       response.headers.set("x-backend-server", BACKEND_SERVER);
       return response;
@@ -148,19 +155,22 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
   const restBody = async (request: Request, env: unknown): Promise<unknown> => {
     if (!isJson(request)) {
       await request.body?.cancel().catch(() => {});
-      detail(415, NOT_JSON);
+      detail(415, "unsupported_media_type", NOT_JSON);
     }
     const bytes = await readLimitedBody(
       request,
       settings.maxRequestBytes,
-      (size, max) => detail(413, sizeMessage(size, max)),
+      (size, max) => detail(413, "payload_too_large", sizeMessage(size, max)),
     );
-    limit(request, env, () => detail(429, TOO_MANY));
+    limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
     const parsed = parseJson(bytes);
     if (!parsed.ok) {
-      unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
+      unprocessable(
+        [{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }],
+        "invalid_json",
+      );
     }
-    if (holdsNul(parsed.value)) detail(400, HOLDS_NUL);
+    if (holdsNul(parsed.value)) detail(400, "nul_in_text", HOLDS_NUL);
     return parsed.value;
   };
 
@@ -185,18 +195,24 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       const wait = queryBoolean(url, "wait");
       const body = await restBody(request, env);
       const crumb = readBreadcrumb(body, context.now());
-      if (!crumb.project.includes("/")) detail(400, BAD_FORMAT);
+      if (!crumb.project.includes("/")) detail(400, "invalid_project", BAD_FORMAT);
       const { store } = await context.state();
-      if (await store.findMigasProject(crumb.project) === undefined) detail(400, NOT_REGISTERED);
+      if (await store.findMigasProject(crumb.project) === undefined) {
+        detail(400, "project_not_registered", NOT_REGISTERED);
+      }
       const { answer, replayed } = await recordOnce(
         context,
         store,
         { key, scope: `migas\n${crumb.project}`, fingerprint: crumbFingerprint("rest", crumb) },
         REST_REFUSALS,
-        async () => {
+        async (settleWith) => {
           // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
-          await store.addMigasBreadcrumb(crumb);
-          return { status: wait ? 200 : 202, body: JSON.stringify({ success: true, message: "" }) };
+          const answer = {
+            status: wait ? 200 : 202,
+            body: JSON.stringify({ success: true, message: "" }),
+          };
+          await store.addMigasBreadcrumb(crumb, settleWith(answer));
+          return answer;
         },
       );
       return answerResponse(answer, replayed);
@@ -206,14 +222,18 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
   routes.get(
     "/api/usage/:project{.+}",
     handle(async (request, env, url) => {
-      limit(request, env, () => detail(429, TOO_MANY));
+      limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
       let project: string;
       try {
         project = decodeURIComponent(url.pathname.slice("/api/usage/".length));
       } catch {
-        detail(400, "Project name holds a malformed percent escape: encode it as %XX");
+        detail(
+          400,
+          "malformed_escape",
+          "Project name holds a malformed percent escape: encode it as %XX",
+        );
       }
-      if (project.includes("\0")) detail(400, HOLDS_NUL);
+      if (project.includes("\0")) detail(400, "nul_in_text", HOLDS_NUL);
       const errors: FieldError[] = [];
       const startText = url.searchParams.get("start");
       const endText = url.searchParams.get("end");
@@ -240,26 +260,33 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     handle(async (request) => {
       const header = request.headers.get("authorization");
       if (header === null || !/^Bearer[ \t]+\S+[ \t]*$/i.test(header)) {
-        detail(401, "Missing or malformed Authorization header.", { "www-authenticate": "Bearer" });
+        detail(401, "unauthorized", "Missing or malformed Authorization header.", {
+          "www-authenticate": "Bearer",
+        });
       }
       try {
         requireAdmin(context, request);
       } catch (error) {
         if (!(error instanceof RequestRejection) || error.status !== 401) throw error;
-        detail(401, "Invalid or insufficient token.", { "www-authenticate": "Bearer" });
+        detail(401, "unauthorized", "Invalid or insufficient token.", {
+          "www-authenticate": "Bearer",
+        });
       }
       const bytes = await readLimitedBody(
         request,
         context.bodyLimitBytes,
-        (size, max) => detail(413, sizeMessage(size, max)),
+        (size, max) => detail(413, "payload_too_large", sizeMessage(size, max)),
       );
       const parsed = parseJson(bytes);
       if (!parsed.ok) {
-        unprocessable([{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }]);
+        unprocessable(
+          [{ type: "json_invalid", loc: ["body", 0], msg: "JSON decode error" }],
+          "invalid_json",
+        );
       }
       const body = parsed.value;
       requireObjectBody(body);
-      if (holdsNul(body)) detail(400, HOLDS_NUL);
+      if (holdsNul(body)) detail(400, "nul_in_text", HOLDS_NUL);
       const reader = new FieldReader(body, ["body"]);
       const project = reader.string("project");
       const latestVersion = reader.optionalString("latest_version");
@@ -286,7 +313,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         }
       }
       if (reader.errors.length > 0) unprocessable(reader.errors);
-      if (!project!.includes("/")) detail(400, BAD_FORMAT);
+      if (!project!.includes("/")) detail(400, "invalid_project", BAD_FORMAT);
       const { store } = await context.state();
       const created = await store.registerMigasProject({
         project: project!,
@@ -307,29 +334,29 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       const idempotencyKey = readIdempotencyKey(request, GRAPHQL_REFUSALS.invalid);
       if (!isJson(request)) {
         await request.body?.cancel().catch(() => {});
-        graphqlError(415, NOT_JSON);
+        graphqlError(415, "unsupported_media_type", NOT_JSON);
       }
       const bytes = await readLimitedBody(
         request,
         settings.maxRequestBytes,
-        (size, max) => graphqlError(413, sizeMessage(size, max)),
+        (size, max) => graphqlError(413, "payload_too_large", sizeMessage(size, max)),
       );
-      limit(request, env, () => graphqlError(429, TOO_MANY));
+      limit(request, env, () => graphqlError(429, "rate_limited", TOO_MANY));
       const parsed = parseJson(bytes);
       if (!parsed.ok || !isObject(parsed.value)) {
-        graphqlError(400, "Unable to parse request body as JSON");
+        graphqlError(400, "invalid_json", "Unable to parse request body as JSON");
       }
       const { query, variables, operationName } = parsed.value;
       if (typeof query !== "string" || query.length === 0) {
-        graphqlError(400, "No GraphQL query found in the request");
+        graphqlError(400, "invalid_request", "No GraphQL query found in the request");
       }
       if (variables !== undefined && variables !== null && !isObject(variables)) {
-        graphqlError(400, "Variables must be a JSON object");
+        graphqlError(400, "invalid_request", "Variables must be a JSON object");
       }
       if (
         operationName !== undefined && operationName !== null && typeof operationName !== "string"
       ) {
-        graphqlError(400, "Operation name must be a string");
+        graphqlError(400, "invalid_request", "Operation name must be a string");
       }
       const { store } = await context.state();
       const resolverContext: ResolverContext = {
@@ -343,7 +370,14 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
             store,
             { key: idempotencyKey, scope: `migas\n${project}`, fingerprint: fields },
             GRAPHQL_REFUSALS,
-            async () => ({ status: 200, body: JSON.stringify(await record()) }),
+            async (settleWith) => {
+              let answer: IdempotentAnswer | undefined;
+              // The resolver decides its result before its write, which keeps it with the key.
+              const result = await record((value) =>
+                settleWith(answer = { status: 200, body: JSON.stringify(value) })
+              );
+              return answer ?? { status: 200, body: JSON.stringify(result) };
+            },
           ).then(({ answer }) => JSON.parse(answer.body)),
       };
       const answer = await runGraphql(
@@ -356,7 +390,9 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         settings.graphql,
         (items) => {
           // The request itself was one hit already; every further recording mutation is one more.
-          if (items > 1) limit(request, env, () => graphqlError(429, TOO_MANY), items - 1);
+          if (items > 1) {
+            limit(request, env, () => graphqlError(429, "rate_limited", TOO_MANY), items - 1);
+          }
         },
       );
       return json(answer, 200);

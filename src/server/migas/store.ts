@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { IdempotencySettlement } from "../common/idempotency_store.ts";
+
 /** A project registered with the migas server, with the version facts it answers. */
 export interface MigasProjectRecord {
   /** The project, as `owner/repo`. */
@@ -120,8 +122,12 @@ export interface MigasStore {
    * Stores one migas breadcrumb.
    *
    * @param breadcrumb The breadcrumb.
+   * @param settle The idempotency key to settle with the same write, when the request has one.
    */
-  addMigasBreadcrumb(breadcrumb: MigasBreadcrumbRecord): Promise<void>;
+  addMigasBreadcrumb(
+    breadcrumb: MigasBreadcrumbRecord,
+    settle?: IdempotencySettlement,
+  ): Promise<void>;
   /**
    * Stores many migas breadcrumbs at once, all or none (one transaction where
    * the store has them).

@@ -33,6 +33,7 @@ import {
   requireString,
   type StringRule,
 } from "../_validate.ts";
+import type { IdempotentAnswer } from "../common/idempotency_store.ts";
 import type { MkStatsStore } from "./store.ts";
 
 const PLUGIN_ID: StringRule = {
@@ -112,7 +113,7 @@ const IDEMPOTENCY_REFUSALS: IdempotencyRefusals = {
   },
 };
 
-const OK = () => Promise.resolve({ status: 200, body: JSON.stringify({ ok: true }) });
+const OK: IdempotentAnswer = { status: 200, body: JSON.stringify({ ok: true }) };
 
 interface Authenticated {
   tokenHash: string;
@@ -258,7 +259,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
       store,
       request,
       IDEMPOTENCY_REFUSALS,
-      async () => {
+      async (settleWith) => {
         const now = context.now();
         await store.recordPing({
           pluginId: common.pluginId,
@@ -266,8 +267,8 @@ export function mkstatsRoutes(context: ServerContext): Hono {
           version: common.version,
           day: utcDay(now),
           now,
-        });
-        return await OK();
+        }, settleWith(OK));
+        return OK;
       },
     );
     return answerResponse(answer, replayed);
@@ -296,15 +297,15 @@ export function mkstatsRoutes(context: ServerContext): Hono {
       store,
       request,
       IDEMPOTENCY_REFUSALS,
-      async () => {
+      async (settleWith) => {
         await store.addEventCount({
           pluginId: common.pluginId,
           version: common.version,
           event,
           day: utcDay(context.now()),
           count,
-        });
-        return await OK();
+        }, settleWith(OK));
+        return OK;
       },
     );
     return answerResponse(answer, replayed);

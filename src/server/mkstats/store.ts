@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { IdempotencySettlement } from "../common/idempotency_store.ts";
+
 /** What the server records when an install completes its handshake. */
 export interface InstallRecord {
   /** The plugin the install belongs to. */
@@ -135,14 +137,16 @@ export interface MkStatsStore {
    * install counts once.
    *
    * @param ping The ping.
+   * @param settle The idempotency key to settle with the same write, when the request has one.
    */
-  recordPing(ping: PingRecord): Promise<void>;
+  recordPing(ping: PingRecord, settle?: IdempotencySettlement): Promise<void>;
   /**
    * Adds occurrences to an event's daily counter.
    *
    * @param event The event and how many occurrences to add.
+   * @param settle The idempotency key to settle with the same write, when the request has one.
    */
-  addEventCount(event: EventCountRecord): Promise<void>;
+  addEventCount(event: EventCountRecord, settle?: IdempotencySettlement): Promise<void>;
   /**
    * Aggregates one plugin's installs, daily actives and events.
    *
@@ -151,9 +155,13 @@ export interface MkStatsStore {
    */
   getStats(pluginId: string): Promise<PluginStats>;
   /**
-   * Deletes install tokens that expired before `now`; the installs stay.
+   * Deletes at most `limit` install tokens that expired before `now`; the
+   * installs stay. The server calls it again while it deletes `limit`, so
+   * one call stays short.
    *
    * @param now The server's current time, in milliseconds.
+   * @param limit The most tokens one call deletes, at least 1.
+   * @returns How many it deleted.
    */
-  pruneInstallTokens(now: number): Promise<void>;
+  pruneInstallTokens(now: number, limit: number): Promise<number>;
 }

@@ -102,7 +102,10 @@ export function sqliteEmitter(db: SqliteConnection): EmitterStore {
     `SELECT count(*) AS messages, coalesce(sum(length(id) + length(payload)), 0) AS bytes
        FROM emitter_messages WHERE contract = ? AND expires_at > ?`,
   );
-  const prune = db.prepare("DELETE FROM emitter_messages WHERE expires_at <= ?");
+  const prune = db.prepare(
+    `DELETE FROM emitter_messages WHERE seq IN
+       (SELECT seq FROM emitter_messages WHERE expires_at <= ? LIMIT ?)`,
+  );
   const ban = db.prepare(
     "INSERT INTO emitter_key_bans (key_hash, banned_at) VALUES (?, ?) ON CONFLICT (key_hash) DO NOTHING",
   );
@@ -175,6 +178,6 @@ export function sqliteEmitter(db: SqliteConnection): EmitterStore {
       db.run(() =>
         (listBans.all() as unknown as { key_hash: string }[]).map((row) => row.key_hash)
       ),
-    pruneEmitter: (now) => db.run(() => void prune.run(now)),
+    pruneEmitter: (now, limit) => db.run(() => Number(prune.run(now, limit).changes)),
   };
 }

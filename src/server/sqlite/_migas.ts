@@ -17,6 +17,7 @@ import {
   sketchMerge,
 } from "../migas/_usage_sketch.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { idempotencySettler } from "./_idempotency.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS migas_projects (
@@ -96,6 +97,7 @@ function backfillUsage(db: SqliteConnection): void {
  */
 export function sqliteMigas(db: SqliteConnection): MigasStore {
   db.schema(SCHEMA);
+  const settleKey = idempotencySettler(db);
   const hasUsage = db.prepare(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migas_usage_days'",
   ).get() !== undefined;
@@ -203,7 +205,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
         })
       ),
     findMigasProject: (project) =>
-      db.run(() => {
+      db.read(() => {
         const row = find.get(project) as
           | { latest_version: string | null; bad_versions: string }
           | undefined;
@@ -215,14 +217,18 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
         };
       }),
     listMigasProjects: () =>
-      db.run(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
-    addMigasBreadcrumb: (breadcrumb) => db.run(() => db.transaction(() => store(breadcrumb))),
+      db.read(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
+    addMigasBreadcrumb: (breadcrumb, settle) =>
+      db.run(() => {
+        store(breadcrumb);
+        settleKey(settle);
+      }),
     addMigasBreadcrumbs: (list) =>
       db.run(() => {
         if (list.length > 0) db.transaction(() => list.forEach(store));
       }),
     countMigasUsage: (query) =>
-      db.run(() => {
+      db.read(() => {
         const first = dayOf(query.start);
         const last = dayOf(query.end);
         if (!query.unique) {

@@ -7,6 +7,7 @@
 
 import type { DailyActiveCount, EventTotal, MkStatsStore } from "../mkstats/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { idempotencySettler } from "./_idempotency.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS installs (
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS event_counts (
  */
 export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
   db.schema(SCHEMA);
+  const settleKey = idempotencySettler(db);
   const upsertInstall = db.prepare(
     `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint, client_name,
        client_version, first_seen, last_seen)
@@ -95,7 +97,10 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     `SELECT event, version, SUM(count) AS count FROM event_counts WHERE plugin_id = ?
      GROUP BY event, version ORDER BY event, version`,
   );
-  const pruneTokens = db.prepare("DELETE FROM install_tokens WHERE expires_at < ?");
+  const pruneTokens = db.prepare(
+    `DELETE FROM install_tokens WHERE rowid IN
+       (SELECT rowid FROM install_tokens WHERE expires_at < ? LIMIT ?)`,
+  );
 
   return {
     recordInstall: (install) =>
@@ -120,7 +125,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
         })
       ),
     findInstallToken: (tokenHash) =>
-      db.run(() => {
+      db.read(() => {
         const row = findToken.get(tokenHash) as
           | { plugin_id: string; user_hash: string; expires_at: number; first_ping: number | null }
           | undefined;
@@ -132,19 +137,19 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
           hasPinged: row.first_ping !== null,
         };
       }),
-    recordPing: (ping) =>
-      db.run(() =>
-        db.transaction(() => {
-          upsertPing.run(ping.pluginId, ping.day, ping.userHash, ping.version);
-          markPinged.run(ping.now, ping.now, ping.version, ping.pluginId, ping.userHash);
-        })
-      ),
-    addEventCount: (event) =>
-      db.run(() =>
-        void addEvent.run(event.pluginId, event.event, event.version, event.day, event.count)
-      ),
-    getStats: (pluginId) =>
+    recordPing: (ping, settle) =>
       db.run(() => {
+        upsertPing.run(ping.pluginId, ping.day, ping.userHash, ping.version);
+        markPinged.run(ping.now, ping.now, ping.version, ping.pluginId, ping.userHash);
+        settleKey(settle);
+      }),
+    addEventCount: (event, settle) =>
+      db.run(() => {
+        addEvent.run(event.pluginId, event.event, event.version, event.day, event.count);
+        settleKey(settle);
+      }),
+    getStats: (pluginId) =>
+      db.read(() => {
         const installs = (countInstalls.get(pluginId) as { n: number }).n;
         const actives = dailyActives.all(pluginId) as unknown as DailyActiveCount[];
         const events = eventTotals.all(pluginId) as unknown as EventTotal[];
@@ -159,6 +164,6 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
           })),
         };
       }),
-    pruneInstallTokens: (now) => db.run(() => void pruneTokens.run(now)),
+    pruneInstallTokens: (now, limit) => db.run(() => Number(pruneTokens.run(now, limit).changes)),
   };
 }

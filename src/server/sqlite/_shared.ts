@@ -38,10 +38,13 @@ export function sqliteShared(db: SqliteConnection): SharedStore {
   const markUsed = db.prepare(
     "INSERT OR IGNORE INTO used_challenges (id, expires_at) VALUES (?, ?)",
   );
-  const prune = db.prepare("DELETE FROM used_challenges WHERE expires_at < ?");
+  const prune = db.prepare(
+    `DELETE FROM used_challenges WHERE rowid IN
+       (SELECT rowid FROM used_challenges WHERE expires_at < ? LIMIT ?)`,
+  );
   return {
     ...sqliteIdempotency(db),
-    getMeta: (key) => db.run(() => (get.get(key) as { value: string } | undefined)?.value),
+    getMeta: (key) => db.read(() => (get.get(key) as { value: string } | undefined)?.value),
     setMeta: (key, value) => db.run(() => void set.run(key, value)),
     ensureMeta: (key, value) =>
       db.run(() => {
@@ -49,7 +52,7 @@ export function sqliteShared(db: SqliteConnection): SharedStore {
         return (get.get(key) as { value: string }).value;
       }),
     markChallengeUsed: (id, expiresAt) => db.run(() => markUsed.run(id, expiresAt).changes === 1),
-    pruneChallenges: (now) => db.run(() => void prune.run(now)),
+    pruneChallenges: (now, limit) => db.run(() => Number(prune.run(now, limit).changes)),
     close: () => db.close(),
   };
 }

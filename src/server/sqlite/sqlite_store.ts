@@ -15,6 +15,7 @@ import { sqliteHonch } from "./_honch.ts";
 import { sqliteMigas } from "./_migas.ts";
 import { sqliteMkStats } from "./_mkstats.ts";
 import { sqliteShared } from "./_shared.ts";
+import { sqliteSizes } from "./_sizes.ts";
 import { sqliteSpot } from "./_spot.ts";
 
 /**
@@ -68,6 +69,8 @@ export class SqliteStore {
         ...sqliteMigas(db),
         ...sqliteEmitter(db),
         ...sqliteSpot(db),
+        // Last: it counts tables the parts above create.
+        ...sqliteSizes(db),
       };
     } catch (error) {
       void db.close();
