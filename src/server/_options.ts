@@ -7,7 +7,6 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
-import { integer, invalidArgument } from "../core/validate.ts";
 import { parseLicense } from "../emitter/security/license.ts";
 import { type EmitterBrokerOptions, resolveBrokerOptions } from "./emitter/options.ts";
 import { resolveSpotRelayOptions, type SpotRelayOptions } from "./spot/options.ts";
@@ -17,11 +16,12 @@ import { sha256Bytes } from "./_context.ts";
 import type { TrustProxySettings } from "./_client_address.ts";
 import { defaultLog } from "./_observe.ts";
 import { MemoryStore } from "./memory/memory_store.ts";
-import type { MigasProjectSeed, MigasSettings } from "./migas/routes.ts";
+import { migasSettings } from "./migas/_options.ts";
+import { ACTION, fail, integerOption, limiterOptions } from "./_option_rules.ts";
+import type { MigasSettings } from "./migas/routes.ts";
 import type {
   HonchPartialQuotaOptions,
   HonchServerOptions,
-  MigasServerOptions,
   RateLimitOptions,
   ServerLogEntry,
   ServerOptions,
@@ -31,41 +31,6 @@ import { missingStoreMethods } from "./store.ts";
 import type { ServerStore } from "./store.ts";
 
 const DEFAULT_TOKEN_TTL_MS = 90 * 86_400_000;
-
-const ACTION = "create server";
-
-function fail(field: string, requirement: string, value: unknown): never {
-  throw invalidArgument(ACTION, field, requirement, value);
-}
-
-function integerOption(
-  field: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  return integer(ACTION, field, value, fallback, { min, max });
-}
-
-function limiterOptions(
-  field: string,
-  value: RateLimitOptions | undefined,
-  capacity: number,
-  refillPerSecond: number,
-): Required<RateLimitOptions> {
-  if (value === undefined) return { capacity, refillPerSecond };
-  if (typeof value !== "object" || value === null) fail(field, "an object", value);
-  const c = value.capacity ?? capacity;
-  const r = value.refillPerSecond ?? refillPerSecond;
-  if (typeof c !== "number" || !(c >= 1)) {
-    fail(`${field}.capacity`, "at least 1, or Infinity to disable", c);
-  }
-  if (typeof r !== "number" || !(r > 0) || !Number.isFinite(r)) {
-    fail(`${field}.refillPerSecond`, "a positive finite number", r);
-  }
-  return { capacity: c, refillPerSecond: r };
-}
 
 const HONCH_MIN_BYTES = 4096;
 
@@ -173,87 +138,6 @@ function partialQuota(
       maxMessageBytes,
       Number.MAX_SAFE_INTEGER,
     ),
-  };
-}
-
-function stringList(field: string, value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value)) fail(field, "an array of strings", value);
-  value.forEach((item, index) => {
-    if (typeof item !== "string") fail(`${field}[${index}]`, "a string", item);
-  });
-  return [...value];
-}
-
-function migasSettings(value: MigasServerOptions | undefined): MigasSettings {
-  if (value === undefined) value = {};
-  if (typeof value !== "object" || value === null) fail("migas", "an object", value);
-  const projectsOption = value.projects ?? [];
-  if (!Array.isArray(projectsOption)) {
-    fail("migas.projects", "an array of projects", projectsOption);
-  }
-  const projects = projectsOption.map((entry, index): MigasProjectSeed => {
-    const field = `migas.projects[${index}]`;
-    if (typeof entry !== "object" || entry === null) fail(field, "an object", entry);
-    if (typeof entry.project !== "string" || !entry.project.includes("/")) {
-      fail(`${field}.project`, "a string as 'owner/repo'", entry.project);
-    }
-    if (entry.latestVersion !== undefined && typeof entry.latestVersion !== "string") {
-      fail(`${field}.latestVersion`, "a string", entry.latestVersion);
-    }
-    return {
-      project: entry.project,
-      latestVersion: entry.latestVersion,
-      badVersions: stringList(`${field}.badVersions`, entry.badVersions),
-    };
-  });
-  const rateLimit = value.rateLimit ?? {};
-  if (typeof rateLimit !== "object" || rateLimit === null) {
-    fail("migas.rateLimit", "an object", rateLimit);
-  }
-  const maxRequests = rateLimit.maxRequests ?? 1000;
-  if (
-    typeof maxRequests !== "number" ||
-    !(maxRequests === Infinity || (Number.isInteger(maxRequests) && maxRequests >= 1 &&
-      maxRequests <= 1_000_000))
-  ) {
-    fail("migas.rateLimit.maxRequests", "an integer in 1..1000000, or Infinity", maxRequests);
-  }
-  return {
-    projects,
-    maxRequestBytes: integerOption(
-      "migas.maxRequestBytes",
-      value.maxRequestBytes,
-      2500,
-      1,
-      1_048_576,
-    ),
-    windowMs: integerOption(
-      "migas.rateLimit.windowMs",
-      rateLimit.windowMs,
-      60_000,
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
-    maxRequests,
-    graphql: migasGraphqlSettings(value.graphql),
-  };
-}
-
-function migasGraphqlSettings(
-  value: MigasServerOptions["graphql"],
-): MigasSettings["graphql"] {
-  if (value === undefined) value = {};
-  if (typeof value !== "object" || value === null) fail("migas.graphql", "an object", value);
-  const introspection = value.introspection ?? false;
-  if (typeof introspection !== "boolean") {
-    fail("migas.graphql.introspection", "a boolean", introspection);
-  }
-  return {
-    maxAliases: integerOption("migas.graphql.maxAliases", value.maxAliases, 5, 0, 1000),
-    maxDepth: integerOption("migas.graphql.maxDepth", value.maxDepth, 6, 1, 100),
-    maxCost: integerOption("migas.graphql.maxCost", value.maxCost, 30, 1, 100_000),
-    introspection,
   };
 }
 
