@@ -180,16 +180,6 @@ export class SqliteConnection {
   }
 
   /**
-   * Commits the open batch now, if any.
-   *
-   * @returns Once committed (or rolled back, its writes then rejected).
-   */
-  flush(): Promise<void> {
-    this.#commit();
-    return Promise.resolve();
-  }
-
-  /**
    * Closes the database after committing the open batch. Calling it again does nothing.
    *
    * @returns Once closed.
