@@ -7,7 +7,7 @@
  */
 
 import { EdgewireError, TimeoutError } from "../core/errors.ts";
-import { openChunkReader, readBeforeDeadline } from "./_body_deadline.ts";
+import { openChunkReader, readBeforeDeadline, readWholeBeforeDeadline } from "./_body_deadline.ts";
 
 /** Headers sent with every JSON answer. */
 const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as const;
@@ -154,11 +154,32 @@ export async function readJsonObject(
  */
 export async function readBody(request: Request, limitBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limitBytes) {
+  const length = declared === null ? NaN : Number(declared);
+  if (length > limitBytes) {
     await discard(request.body);
     throw TOO_LARGE();
   }
+  // A small body of a declared length is read whole: the runtime holds it to that length, and
+  // a read per chunk cost more than the rest of an mkStats event together.
+  if (length <= WHOLE_BODY_BYTES && !request.headers.has("transfer-encoding")) {
+    const bytes = await readWhole(request);
+    // The framing already held it to the declared length; checked anyway, as it costs nothing
+    if (bytes.byteLength > limitBytes) throw TOO_LARGE();
+    return bytes;
+  }
   return await readLimited(request, limitBytes);
+}
+
+/** The largest declared body read in one piece: an mkStats or migas request is well below. */
+const WHOLE_BODY_BYTES = 4096;
+
+async function readWhole(request: Request): Promise<Uint8Array> {
+  try {
+    return await readWholeBeforeDeadline(request);
+  } catch (error) {
+    if (error instanceof TimeoutError) throw TIMED_OUT();
+    invalid("body", "The body could not be read to its end");
+  }
 }
 
 /**

@@ -39,12 +39,15 @@ function listen(bodyTimeoutMs: number) {
   };
 }
 
-/** Sends headers promising 200 bytes and only the first half of the body. */
-async function stallHalfway(port: number): Promise<Deno.TcpConn> {
+/**
+ * Sends headers promising `length` bytes and only the first half of the body. A
+ * small body is read whole, a large one in pieces: both must time out.
+ */
+async function stallHalfway(port: number, length = 200): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const head = "POST /api/v1/handshake HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-    "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n";
-  await conn.write(encoder.encode(head + '{"unique_user_id":"' + "a".repeat(80)));
+    `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+  await conn.write(encoder.encode(head + '{"unique_user_id":"' + "a".repeat(length / 2 - 20)));
   return conn;
 }
 
@@ -76,6 +79,22 @@ Deno.test("a client stalling halfway through its body gets 408 with Connection: 
     assert.match(text, /"error":"request_timeout"/);
     assert.ok(elapsed >= TIMEOUT_MS - 20, `answered after ${elapsed} ms, before the deadline`);
     assert.ok(elapsed < TIMEOUT_MS + 2000, `answered after ${elapsed} ms, past the bound`);
+    conn.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a client stalling halfway through a body read in pieces gets 408 too", async () => {
+  const server = listen(TIMEOUT_MS);
+  try {
+    const started = performance.now();
+    // Past the size read whole, under the 16 KiB limit
+    const conn = await stallHalfway(server.port, 12_000);
+    const { text, answeredAt } = await readAnswer(conn);
+    assert.match(text, /^HTTP\/1\.1 408 /);
+    assert.match(text, /"error":"request_timeout"/);
+    assert.ok(answeredAt - started >= TIMEOUT_MS - 20);
     conn.close();
   } finally {
     await server.close();
