@@ -2,7 +2,8 @@
  * The reference server's memory under the slow-connection attack of issue 12
  * (3,000 connections holding partial bodies once took it from 59 MB to
  * 620 MB, never released): `deno run -A bench/slow_connection_bench.ts
- * [--connections 3000] [--content-length 60000] [--sent-bytes 30000]`.
+ * [--connections 3000] [--content-length 60000] [--sent-bytes 30000]
+ * [--body-timeout-ms 10000]`.
  * Linux only: the server's memory is read from `/proc/<pid>/status`.
  *
  * It starts the real server, `deno run -A examples/ingest_server.ts`, in a
@@ -13,14 +14,14 @@
  * promising `--content-length` bytes, the first `--sent-bytes` of them, and
  * stop. It samples the child's `VmRSS` every 100 ms: the baseline after the
  * warm-up, once every connection holds its partial body, the peak over the
- * run, and after the server's body deadline (`bodyTimeoutMs`, 10 s;
- * `deno task serve` has no variable for it) has answered each 408 and this
+ * run, and after the server's body deadline (`--body-timeout-ms`, given
+ * to the server as `EDGEWIRE_BODY_TIMEOUT_MS`) has answered each 408 and this
  * side has closed them; and it counts the answers by status. `Deno.serve` keeps a socket open after the 408 until
  * the client sends the rest or hangs up (README, "Deployment and limits"),
  * so this script closes its side itself once answered.
  *
  * Every loop is bounded: the server gets 20 s to start, the connections 20 s
- * to open and their answers 25 s, so a run ends within about a minute.
+ * to open and their answers the deadline and 15 s, so a default run ends within about a minute.
  * 3,000 connections need about 3,100 file descriptors in this process and as
  * many in the server: with a lower `ulimit -n`, run `ulimit -n 8192` first; a
  * connection refused for lack of descriptors (EMFILE) is counted and
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "3000" },
     "content-length": { type: "string", default: "60000" },
     "sent-bytes": { type: "string", default: "30000" },
+    "body-timeout-ms": { type: "string", default: "10000" },
   },
 });
 
@@ -52,8 +54,8 @@ const BATCH = 100;
 const PER_KEY = 1000;
 const START_MS = 20_000;
 const OPEN_MS = 20_000;
-/** How long after the last connection opened an answer may come: the 10 s deadline and more. */
-const ANSWER_MS = 25_000;
+/** How long after the last connection opened an answer may come: the deadline and 15 s more. */
+const ANSWER_MS = Number(args["body-timeout-ms"]) + 15_000;
 const SAMPLE_MS = 100;
 const SETTLE_MS = 2_000;
 const MIB = 1024 * 1024;
@@ -328,6 +330,7 @@ async function main(): Promise<void> {
         EDGEWIRE_DB: `${directory}/bench.sqlite`,
         EDGEWIRE_ADMIN_KEY: crypto.randomUUID(),
         EDGEWIRE_HONCH_PROJECT_KEYS: keys.join(","),
+        EDGEWIRE_BODY_TIMEOUT_MS: args["body-timeout-ms"],
       }),
       ready: /^Listening on (http:\/\/127\.0\.0\.1:(\d+))/m,
       timeoutMs: START_MS,

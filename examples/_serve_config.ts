@@ -65,6 +65,11 @@ export const SERVE_VARIABLES: readonly ServeVariable[] = [
     fallback: "none (MQTT over WebSocket only)",
     meaning: "a port for plain MQTT over TCP; 0 picks a free one",
   },
+  {
+    name: "EDGEWIRE_BODY_TIMEOUT_MS",
+    fallback: "10000",
+    meaning: "how long a request body may take to arrive before 408, 100..600000 ms",
+  },
 ];
 
 /** The settings of `deno task serve`. */
@@ -89,6 +94,8 @@ export interface ServeConfig {
   emitterLicense: string;
   /** The plain MQTT over TCP port, or `undefined` for none. */
   mqttPort: number | undefined;
+  /** How long a request body may take to arrive, in milliseconds. */
+  bodyTimeoutMs: number;
   /**
    * The keys generated because their variable was unset: to print once. The
    * Emitter secret is the master key of a generated license.
@@ -203,6 +210,13 @@ export function readServeConfig(
   }
   const port = integer("EDGEWIRE_PORT", 8787, 0, 65535, "such as 8787, or 0 for any free port");
   const difficulty = integer("EDGEWIRE_DIFFICULTY", 4, 1, 16, "such as 4");
+  const bodyTimeoutMs = integer(
+    "EDGEWIRE_BODY_TIMEOUT_MS",
+    10_000,
+    100,
+    600_000,
+    "such as 10000",
+  );
 
   const given = read("EDGEWIRE_DB");
   const store = given ?? defaultStorePath(env, options.os ?? "linux");
@@ -286,6 +300,7 @@ export function readServeConfig(
     migasProjects,
     emitterLicense,
     mqttPort,
+    bodyTimeoutMs,
     generated,
   };
 }
@@ -412,118 +427,6 @@ function base64url(bytes: Uint8Array): string {
     .replace(/=+$/, "");
 }
 
-/** The routes the reference server answers, grouped by module, for the startup banner. */
-export const SERVE_ROUTES: readonly { module: string; route: string; access: string }[] = [
-  { module: "health", route: "GET  /healthz", access: "open" },
-  {
-    module: "mkStats",
-    route: "POST /api/v1/handshake, /api/v1/data, /api/v1/event (also under /api)",
-    access: "proof-of-work, then install token",
-  },
-  { module: "mkStats", route: "GET  /api/v1/stats/{plugin_id}", access: "admin key" },
-  {
-    module: "Honch",
-    route: "POST /capture (also /e, /chunks)",
-    access: "X-Honch-Project-Key",
-  },
-  {
-    module: "Honch",
-    route: "GET  /api/honch/events?project_key={key}&limit={n}",
-    access: "admin key",
-  },
-  {
-    module: "migas",
-    route: "POST /api/breadcrumb, POST /graphql, GET /api/usage/{owner/repo}?start={date}",
-    access: "open, for registered projects",
-  },
-  { module: "migas", route: "POST /api/admin/register", access: "admin key" },
-  {
-    module: "Emitter",
-    route: "MQTT over WebSocket on any path but /_websocket (subprotocol mqttv3.1, mqttv3 or mqtt)",
-    access: "channel keys",
-  },
-  { module: "Emitter", route: "POST /presence", access: "channel key with presence" },
-  { module: "Emitter", route: "GET  /keygen (form), POST /keygen", access: "master secret key" },
-  { module: "Spot", route: "WebSocket /_websocket (relay)", access: "signed IDCard handshake" },
-  { module: "Spot", route: "GET  /_special/rest/Spot:connect (discovery)", access: "open" },
-];
-
-/**
- * The startup banner of `deno task serve`: the settings, the keys generated
- * at this start (the only place they are ever shown), the routes, what to
- * give each client, and last the `Listening on <url>` line. Keys the
- * operator supplied are never printed.
- *
- * @param config The settings from {@linkcode readServeConfig}.
- * @param url The origin the server listens on, such as `http://127.0.0.1:8787`.
- * @param mqttUrl The plain MQTT over TCP address, such as `mqtt://127.0.0.1:1883`, when it listens.
- * @returns The banner's lines.
- *
- * @example
- * ```ts
- * import { formatBanner, readServeConfig } from "./_serve_config.ts";
- *
- * const config = readServeConfig((name) => name === "EDGEWIRE_DB" ? ":memory:" : undefined);
- * console.log(formatBanner(config, "http://127.0.0.1:8787").join("\n"));
- * ```
- */
-export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string): string[] {
-  const migas = config.migasProjects.map(({ project, latestVersion, badVersions }) =>
-    [
-      project,
-      latestVersion === undefined ? "" : ` latest ${latestVersion}`,
-      badVersions?.length ? `, flagged ${badVersions.join(" ")}` : "",
-    ].join("")
-  );
-  const wsUrl = url.replace(/^http/, "ws");
-  const lines = [
-    "Edgewire reference server",
-    `  database     ${config.store}${config.storeIsDefault ? " (default; set EDGEWIRE_DB)" : ""}`,
-    `  difficulty   ${config.difficulty}`,
-    `  Honch keys   ${config.honchProjectKeys.length} accepted`,
-    `  migas        ${migas.length === 0 ? "no projects" : migas.join("; ")}`,
-    `  Emitter      ${wsUrl} (any path)${mqttUrl === undefined ? "" : `, ${mqttUrl}`}; license ${
-      config.generated.emitterLicense === undefined ? "from EMITTER_LICENSE" : "generated"
-    }`,
-    `  Spot         ${wsUrl}/_websocket (relay)`,
-  ];
-  const { adminKey, honchProjectKey, emitterLicense, emitterSecret } = config.generated;
-  if (adminKey !== undefined || honchProjectKey !== undefined || emitterLicense !== undefined) {
-    lines.push(
-      "",
-      "Generated at this start and shown only now; export them to keep them across restarts:",
-    );
-    if (adminKey !== undefined) lines.push(`  EDGEWIRE_ADMIN_KEY=${adminKey}`);
-    if (honchProjectKey !== undefined) {
-      lines.push(`  EDGEWIRE_HONCH_PROJECT_KEYS=${honchProjectKey}`);
-    }
-    if (emitterLicense !== undefined) {
-      lines.push(
-        `  EMITTER_LICENSE=${emitterLicense}`,
-        "The Emitter master secret key of that license (it makes channel keys at /keygen; keep it private):",
-        `  ${emitterSecret}`,
-      );
-    }
-  }
-  lines.push("", "Routes:");
-  for (const { module, route, access } of SERVE_ROUTES) {
-    lines.push(`  ${module.padEnd(8)} ${route}  [${access}]`);
-  }
-  lines.push(
-    "",
-    "Clients:",
-    `  mkStats  new MkStatsClient({ endpoint: "${url}/api", ... })`,
-    `  Honch    new HonchClient({ endpoint: "${url}", apiKey: <a Honch key>, ... })`,
-    `  migas    createMigas({ endpoint: "${url}" }), or MIGAS_ENDPOINT=${url}`,
-    `  Emitter  new EmitterClient({ endpoint: "${wsUrl}" }), or any MQTT client at ${wsUrl}` +
-      (mqttUrl === undefined ? "" : ` or ${mqttUrl}`),
-    `  Spot     new SpotClient({ url: "${wsUrl}/_websocket" }), or { endpoint: "${url}" } to discover it`,
-    "",
-    `Listening on ${url} (Ctrl-C stops it)`,
-  );
-  return lines;
-}
-
 /**
  * The `createServer` options a configuration asks for, the store apart (each
  * runtime opens its own): shared by `deno task serve` and the Node example.
@@ -541,10 +444,14 @@ export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string)
  */
 export function serverOptions(
   config: ServeConfig,
-): Pick<ServerOptions, "adminKey" | "difficulty" | "honch" | "migas" | "emitter"> {
+): Pick<
+  ServerOptions,
+  "adminKey" | "difficulty" | "honch" | "migas" | "emitter" | "bodyTimeoutMs"
+> {
   return {
     adminKey: config.adminKey,
     difficulty: config.difficulty,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     honch: { projectKeys: config.honchProjectKeys },
     migas: { projects: config.migasProjects },
     emitter: { license: config.emitterLicense },

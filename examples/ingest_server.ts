@@ -17,12 +17,12 @@ import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import {
   databaseProblem,
   dataDirectory,
-  formatBanner,
   readServeConfig,
   type ServeConfig,
   ServeConfigError,
   serverOptions,
 } from "./_serve_config.ts";
+import { formatBanner } from "./_serve_banner.ts";
 
 function quit(lines: string[]): never {
   for (const line of lines) console.error(line);

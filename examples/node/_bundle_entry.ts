@@ -19,8 +19,8 @@ export { SqliteStore } from "../../src/server/sqlite/mod.ts";
 export {
   databaseProblem,
   dataDirectory,
-  formatBanner,
   readServeConfig,
   ServeConfigError,
   serverOptions,
 } from "../_serve_config.ts";
+export { formatBanner } from "../_serve_banner.ts";

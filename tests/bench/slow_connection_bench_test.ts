@@ -29,6 +29,8 @@ Deno.test({
         "4000",
         "--sent-bytes",
         "1000",
+        "--body-timeout-ms",
+        "1000",
       ],
       { timeoutMs: 60_000 },
     );

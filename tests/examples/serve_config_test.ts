@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import {
   dataDirectory,
   defaultStorePath,
-  formatBanner,
   readServeConfig,
   SERVE_VARIABLES,
   ServeConfigError,
+  serverOptions,
 } from "../../examples/_serve_config.ts";
+import { formatBanner } from "../../examples/_serve_banner.ts";
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 /** A random source that makes every generated key predictable. */
@@ -100,6 +101,17 @@ Deno.test("each bad value is reported with its variable and what to do, all in o
   assert.match(problems[2], /^EDGEWIRE_DIFFICULTY must be an integer in 1\.\.16.*"0"$/);
 });
 
+Deno.test("EDGEWIRE_BODY_TIMEOUT_MS sets the server's body deadline, 10 s unless set", () => {
+  const unset = readServeConfig(envOf({ HOME: "/home/ada" }), { randomBytes: counting });
+  assert.equal(serverOptions(unset).bodyTimeoutMs, 10_000);
+  const set = readServeConfig(envOf({ HOME: "/home/ada", EDGEWIRE_BODY_TIMEOUT_MS: "2500" }));
+  assert.equal(serverOptions(set).bodyTimeoutMs, 2500);
+  assert.match(
+    problemsOf({ EDGEWIRE_BODY_TIMEOUT_MS: "50" })[0],
+    /^EDGEWIRE_BODY_TIMEOUT_MS must be an integer in 100\.\.600000, such as 10000: current value is "50"$/,
+  );
+});
+
 for (const port of ["-1", "80a", "1e3", "8787.5", "0x50"]) {
   Deno.test(`EDGEWIRE_PORT=${port} is refused`, () => {
     assert.match(problemsOf({ EDGEWIRE_PORT: port })[0], /^EDGEWIRE_PORT must be an integer/);
@@ -185,10 +197,10 @@ Deno.test("the documented variables are exactly the ones read", async () => {
     new URL("../../examples/_serve_config.ts", import.meta.url),
   );
   const read = new Set(
-    [...source.matchAll(/(?:read|integer)\("((?:EDGEWIRE|EMITTER)_[A-Z_]+)"/g)].map((match) =>
+    [...source.matchAll(/(?:read|integer)\(\s*"((?:EDGEWIRE|EMITTER)_[A-Z_]+)"/g)].map((match) =>
       match[1]
     ),
   );
-  assert.equal(read.size, 10);
+  assert.equal(read.size, 11);
   assert.deepEqual(new Set(SERVE_VARIABLES.map((v) => v.name)), read);
 });
