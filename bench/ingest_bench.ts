@@ -219,20 +219,17 @@ async function wrk(path: string, script: string, seconds: number): Promise<WrkRe
 
 const format = (value: number) => Math.round(value).toLocaleString("en-US");
 
-if (args.only !== undefined) {
-  // Serves one route's load alone, for a profiler: `--only /api/v1/event`.
-  const script = args.only === "/capture"
+/** Serves one route's load alone, for a profiler: `--only /api/v1/event`. */
+async function only(path: string): Promise<void> {
+  const script = path === "/capture"
     ? honchScript()
-    : jsonScript(args.only === "/api/breadcrumb" ? crumbBody : eventBody, args.only !== "/anchor");
-  const result = await wrk(args.only, script, SECONDS);
-  console.log(`${args.only}: ${format(result.perSecond)} requests/s, ${result.failures} failures`);
-  await http.shutdown();
-  await server.close();
-  await Deno.remove(directory, { recursive: true });
-  Deno.exit(0);
+    : jsonScript(path === "/api/breadcrumb" ? crumbBody : eventBody, path !== "/anchor");
+  const result = await wrk(path, script, SECONDS);
+  console.log(`${path}: ${format(result.perSecond)} requests/s, ${result.failures} failures`);
 }
 
-try {
+/** Every row, the anchors beside their routes, then the soak when asked. */
+async function table(): Promise<void> {
   // A short warm-up of every route, so the JIT and SQLite caches are not what is measured.
   await wrk("/anchor", jsonScript(eventBody, false), 2);
   await wrk("/api/v1/event", jsonScript(eventBody, true), 2);
@@ -277,6 +274,10 @@ try {
       console.log(`| ${slice} | ${format(result.perSecond)} | ${result.failures} | ${mib()} |`);
     }
   }
+}
+
+try {
+  await (args.only === undefined ? table() : only(args.only));
 } finally {
   await http.shutdown();
   await server.close();

@@ -1,6 +1,6 @@
 /**
  * Byte-array helpers shared by the codecs, the stores and the crypto:
- * one concatenation rather than one per module.
+ * one concatenation and one varint length rather than one per module.
  *
  * @module
  */
@@ -28,4 +28,27 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array<ArrayBu
     at += part.length;
   }
   return joined;
+}
+
+/**
+ * How many bytes the unsigned LEB128 varint of a value takes (Honch frames,
+ * Go's `binary.Uvarint` in Spot).
+ *
+ * @param value A safe non-negative integer.
+ * @returns 1 to 8 (a safe integer never needs more).
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { uvarintLength } from "./bytes.ts";
+ *
+ * console.log(uvarintLength(127), uvarintLength(128)); // 1 2
+ * ```
+ */
+export function uvarintLength(value: number): number {
+  let length = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    length++;
+  }
+  return length;
 }

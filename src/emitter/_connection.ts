@@ -8,6 +8,7 @@
  * @module
  */
 
+import { BinarySocket, type BinarySocketNames } from "../core/_binary_socket.ts";
 import { type EdgewireError, NetworkError } from "../core/errors.ts";
 import { MqttDecoder } from "./mqtt/decoder.ts";
 import { encodePacket } from "./mqtt/encoder.ts";
@@ -35,15 +36,17 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_PROTOCOL = 4002;
 const CLOSE_DEAD = 4008;
 
+const NAMES: BinarySocketNames = {
+  peer: "the Emitter endpoint",
+  connection: "The Emitter connection",
+};
+
 /** A live WebSocket carrying MQTT. */
 export class MqttConnection {
-  readonly #socket: WebSocket;
+  readonly #socket: BinarySocket;
   readonly #decoder = new MqttDecoder();
   readonly #config: ConnectionConfig;
   readonly #handlers: ConnectionHandlers;
-  readonly #opened: Promise<void>;
-  #openSettled = false;
-  #rejectOpen: (error: EdgewireError) => void = () => {};
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastReceived: number;
   #lastPing: number;
@@ -59,47 +62,31 @@ export class MqttConnection {
     this.#config = config;
     this.#handlers = handlers;
     this.#lastReceived = this.#lastPing = config.now();
-    let socket: WebSocket;
-    try {
-      socket = new config.WebSocket(config.endpoint, "mqtt");
-    } catch (error) {
-      this.#ended = true;
-      this.#opened = Promise.reject(
-        new NetworkError("Cannot open a WebSocket to the Emitter endpoint: check the URL", {
-          cause: error,
-        }),
-      );
-      this.#socket = undefined as unknown as WebSocket;
-      return;
-    }
-    this.#socket = socket;
-    socket.binaryType = "arraybuffer";
-    this.#opened = new Promise<void>((resolve, reject) => {
-      this.#rejectOpen = reject;
-      socket.onopen = () => {
-        this.#openSettled = true;
-        resolve();
-      };
-    });
-    socket.onmessage = (event: MessageEvent) => this.#receive(event.data);
-    socket.onclose = (event: CloseEvent) =>
-      this.#end(
-        new NetworkError(
-          `The Emitter connection closed with code ${event.code}: the client reconnects`,
+    this.#socket = new BinarySocket(config.WebSocket, config.endpoint, "mqtt", NAMES, {
+      bytes: (bytes) => this.#receive(bytes),
+      text: () =>
+        this.close(
+          new MqttProtocolError(
+            "invalid_length",
+            "Cannot decode a text WebSocket frame as MQTT: the broker must send binary frames",
+          ),
         ),
-      );
-    // A close event always follows an error event; the close reports it
-    socket.onerror = () => {};
+      closed: (error) => {
+        this.#ended = true;
+        clearInterval(this.#timer);
+        handlers.closed(error);
+      },
+    });
   }
 
   /** Settles when the socket opens; rejects with a `NetworkError` when it cannot. */
   get opened(): Promise<void> {
-    return this.#opened;
+    return this.#socket.opened;
   }
 
   /** Whether packets can be sent now. */
   get open(): boolean {
-    return !this.#ended && this.#socket.readyState === 1;
+    return this.#socket.open;
   }
 
   /**
@@ -109,9 +96,7 @@ export class MqttConnection {
    * @returns Whether it was handed to the socket.
    */
   send(packet: MqttPacket): boolean {
-    if (!this.open) return false;
-    this.#socket.send(encodePacket(packet));
-    return true;
+    return this.open && this.#socket.send(encodePacket(packet));
   }
 
   /** Starts the pings and the dead-peer watch, once CONNACK accepted the connection. */
@@ -127,13 +112,12 @@ export class MqttConnection {
    * @param error Why, or undefined for a normal close (after DISCONNECT).
    */
   close(error?: EdgewireError): void {
-    if (this.#ended) return;
     const code = error instanceof MqttProtocolError
       ? CLOSE_PROTOCOL
       : error === undefined
       ? CLOSE_NORMAL
       : CLOSE_DEAD;
-    this.#end(error, code);
+    this.#socket.close(error, code);
   }
 
   #tick(keepaliveMs: number): void {
@@ -153,21 +137,8 @@ export class MqttConnection {
     }
   }
 
-  #receive(data: unknown): void {
-    if (this.#ended) return;
+  #receive(bytes: Uint8Array): void {
     this.#lastReceived = this.#config.now();
-    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
-      this.close(
-        new MqttProtocolError(
-          "invalid_length",
-          "Cannot decode a text WebSocket frame as MQTT: the broker must send binary frames",
-        ),
-      );
-      return;
-    }
-    const bytes = data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const packets: MqttPacket[] = [];
     let failure: MqttProtocolError | undefined;
     try {
@@ -178,31 +149,10 @@ export class MqttConnection {
         : new MqttProtocolError("decoder_failed", `Cannot decode the stream: ${String(error)}`);
     }
     for (const packet of packets) {
+      // A handler may close the connection between packets
       if (this.#ended) return;
       this.#handlers.packet(packet);
     }
     if (failure !== undefined) this.close(failure);
-  }
-
-  #end(error: EdgewireError | undefined, code?: number): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    clearInterval(this.#timer);
-    if (!this.#openSettled) {
-      this.#openSettled = true;
-      this.#opened.catch(() => {});
-      this.#rejectOpen(
-        error ?? new NetworkError("The Emitter connection closed before it opened"),
-      );
-    }
-    this.#socket.onopen = this.#socket.onmessage = this.#socket.onclose = null;
-    if (code !== undefined) {
-      try {
-        this.#socket.close(code);
-      } catch {
-        // Already closing: nothing more to do
-      }
-    }
-    this.#handlers.closed(error);
   }
 }

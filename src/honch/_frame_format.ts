@@ -21,16 +21,6 @@ export const MAX_U32 = 0xffff_ffff;
 /** The largest source type (header bits 2-4). */
 export const MAX_SOURCE_TYPE = 7;
 
-/** How many bytes `value` takes as an unsigned LEB128 varint. */
-export function uvarintLength(value: number): number {
-  let bytes = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
 /** Whether `value` is an integer within `min..max`. */
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;

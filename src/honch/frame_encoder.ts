@@ -6,6 +6,7 @@
  * @module
  */
 
+import { uvarintLength } from "../core/bytes.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { describeValue, integer } from "../core/validate.ts";
 import { writeUvarint } from "./_varint.ts";
@@ -17,7 +18,6 @@ import {
   MAX_U32,
   MORE,
   PROTOCOL_VERSION_CODE,
-  uvarintLength,
 } from "./_frame_format.ts";
 import { crc16 } from "./crc16.ts";
 

@@ -118,9 +118,8 @@ export async function readBeforeDeadline(
     reader.releaseLock();
     throw timedOut(deadline.timeoutMs);
   }
-  const watch: Watch = { at: deadline.at, reader, expired: false };
-  watched.add(watch);
-  sweeper ??= setInterval(sweep, SWEEP_MS);
+  // Not cancel(): Deno 2.9 never frees a pending read that is cancelled
+  const watch = watchUntil(deadline.at, () => reader.releaseLock());
   try {
     return await reader.read();
   } catch (error) {
@@ -128,8 +127,7 @@ export async function readBeforeDeadline(
     if (watch.expired) throw timedOut(deadline.timeoutMs);
     throw error;
   } finally {
-    watched.delete(watch);
-    if (watched.size === 0) stopSweeper();
+    unwatch(watch);
   }
 }
 
@@ -156,25 +154,22 @@ export async function readWholeBeforeDeadline(request: Request): Promise<Uint8Ar
   const expired = new Promise<never>((_, reject) => {
     expire = () => reject(timedOut(deadline.timeoutMs));
   });
-  const watch: Watch = { at: deadline.at, reader: { releaseLock: expire }, expired: false };
-  watched.add(watch);
-  sweeper ??= setInterval(sweep, SWEEP_MS);
+  const watch = watchUntil(deadline.at, expire);
   const whole = request.arrayBuffer();
   // The loser of the race must not surface as an unhandled rejection
   whole.catch(() => {});
   try {
     return new Uint8Array(await Promise.race([whole, expired]));
   } finally {
-    watched.delete(watch);
-    if (watched.size === 0) stopSweeper();
+    unwatch(watch);
   }
 }
 
 /** A pending read and when its request's body must be complete. */
 interface Watch {
   readonly at: number;
-  /** Gives the read up: releases its reader, or rejects a whole-body read. */
-  readonly reader: Pick<ChunkReader, "releaseLock">;
+  /** Gives the read up at the deadline: releases its reader, or rejects a whole-body read. */
+  readonly giveUp: () => void;
   expired: boolean;
 }
 
@@ -187,14 +182,26 @@ const SWEEP_MS = 250;
 const watched = new Set<Watch>();
 let sweeper: ReturnType<typeof setInterval> | undefined;
 
+/** Has the sweeper give a read up at `at`, until {@linkcode unwatch}. */
+function watchUntil(at: number, giveUp: () => void): Watch {
+  const watch: Watch = { at, giveUp, expired: false };
+  watched.add(watch);
+  sweeper ??= setInterval(sweep, SWEEP_MS);
+  return watch;
+}
+
+function unwatch(watch: Watch): void {
+  watched.delete(watch);
+  if (watched.size === 0) stopSweeper();
+}
+
 function sweep(): void {
   const now = performance.now();
   for (const watch of watched) {
     if (watch.at > now) continue;
     watch.expired = true;
     watched.delete(watch);
-    // Not cancel(): Deno 2.9 never frees a pending read that is cancelled
-    watch.reader.releaseLock();
+    watch.giveUp();
   }
   if (watched.size === 0) stopSweeper();
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../core/bytes.ts";
 import { EdgewireError, TimeoutError } from "../core/errors.ts";
 import { openChunkReader, readBeforeDeadline, readWholeBeforeDeadline } from "./_body_deadline.ts";
 
@@ -222,14 +223,7 @@ async function readLimited(request: Request, limitBytes: number): Promise<Uint8A
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return chunks.length === 1 ? chunks[0] : concatBytes(...chunks);
 }
 
 /** How a string field is checked. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { BinarySocket, type BinarySocketNames } from "../core/_binary_socket.ts";
 import { type EdgewireError, NetworkError } from "../core/errors.ts";
 import { type DecodedSpotPacket, decodePacket, SpotProtocolError } from "./proto/mod.ts";
 
@@ -17,14 +18,15 @@ export interface SocketHandlers {
   closed(error: EdgewireError | undefined): void;
 }
 
+const NAMES: BinarySocketNames = {
+  peer: "the Spot relay",
+  connection: "The Spot relay connection",
+};
+
 /** A live WebSocket carrying Spot packets. */
 export class SpotSocket {
-  readonly #socket: WebSocket | undefined;
+  readonly #socket: BinarySocket;
   readonly #handlers: SocketHandlers;
-  readonly #opened: Promise<void>;
-  #rejectOpen: (error: EdgewireError) => void = () => {};
-  #openSettled = false;
-  #ended = false;
 
   /**
    * Opens the socket.
@@ -47,46 +49,22 @@ export class SpotSocket {
    */
   constructor(WebSocketClass: typeof WebSocket, url: string, handlers: SocketHandlers) {
     this.#handlers = handlers;
-    let socket: WebSocket;
-    try {
-      socket = new WebSocketClass(url);
-    } catch (cause) {
-      this.#ended = true;
-      this.#opened = Promise.reject(
-        new NetworkError("Cannot open a WebSocket to the Spot relay: check the URL", { cause }),
-      );
-      this.#opened.catch(() => {});
-      return;
-    }
-    this.#socket = socket;
-    socket.binaryType = "arraybuffer";
-    this.#opened = new Promise<void>((resolve, reject) => {
-      this.#rejectOpen = reject;
-      socket.onopen = () => {
-        this.#openSettled = true;
-        resolve();
-      };
+    this.#socket = new BinarySocket(WebSocketClass, url, undefined, NAMES, {
+      bytes: (bytes) => this.#receive(bytes),
+      // spotlib ignores text frames
+      text: () => {},
+      closed: (error) => handlers.closed(error),
     });
-    this.#opened.catch(() => {});
-    socket.onmessage = (event: MessageEvent) => this.#receive(event.data);
-    socket.onclose = (event: CloseEvent) =>
-      this.#end(
-        new NetworkError(
-          `The Spot relay connection closed with code ${event.code}: the client reconnects`,
-        ),
-      );
-    // A close event always follows an error event; the close reports it
-    socket.onerror = () => {};
   }
 
   /** Settles when the socket opens; rejects with a `NetworkError` when it cannot. */
   get opened(): Promise<void> {
-    return this.#opened;
+    return this.#socket.opened;
   }
 
   /** Whether packets can be sent now. */
   get open(): boolean {
-    return !this.#ended && this.#socket?.readyState === 1;
+    return this.#socket.open;
   }
 
   /**
@@ -96,13 +74,7 @@ export class SpotSocket {
    * @returns Whether it was handed to the socket.
    */
   send(bytes: Uint8Array): boolean {
-    if (!this.open) return false;
-    try {
-      this.#socket!.send(bytes);
-      return true;
-    } catch {
-      return false;
-    }
+    return this.#socket.send(bytes);
   }
 
   /**
@@ -112,18 +84,10 @@ export class SpotSocket {
    * @returns Nothing.
    */
   close(error?: EdgewireError): void {
-    this.#end(error, error === undefined ? 1000 : 4000);
+    this.#socket.close(error, error === undefined ? 1000 : 4000);
   }
 
-  #receive(data: unknown): void {
-    if (this.#ended) return;
-    if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
-      // spotlib ignores text frames
-      return;
-    }
-    const bytes = data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  #receive(bytes: Uint8Array): void {
     let packet: DecodedSpotPacket;
     try {
       packet = decodePacket(bytes, "client");
@@ -136,28 +100,5 @@ export class SpotSocket {
       return;
     }
     this.#handlers.packet(packet);
-  }
-
-  #end(error: EdgewireError | undefined, code?: number): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (!this.#openSettled) {
-      this.#openSettled = true;
-      this.#rejectOpen(
-        error ?? new NetworkError("The Spot relay connection closed before it opened"),
-      );
-    }
-    const socket = this.#socket;
-    if (socket !== undefined) {
-      socket.onopen = socket.onmessage = socket.onclose = null;
-      if (code !== undefined) {
-        try {
-          socket.close(code);
-        } catch {
-          // Already closing: nothing more to do
-        }
-      }
-    }
-    this.#handlers.closed(error);
   }
 }

@@ -15,26 +15,14 @@
  */
 
 import assert from "node:assert/strict";
-// Named here rather than in deno.json, as the other runtime tests do, so that a fresh
-// clone does not install workerd or the browser driver for tests it never runs
-// deno-lint-ignore no-import-prefix
-import { chromium } from "npm:playwright-core@^1.65";
 import { createServer, MemoryStore } from "../../src/server/mod.ts";
 import { matrixAnswer, matrixText, type SpotReport } from "./_spot_exercise.ts";
 import type { SpotPageReport } from "./_spot_page.ts";
 import { BUN, NODE22, runBundled, runLabel } from "./_matrix.ts";
-import {
-  bundle,
-  describeRuntime,
-  ignoredUnlessRequired,
-  locateRuntime,
-  requireBinary,
-} from "../_helpers/runtimes.ts";
-import { serveWorker, WORKERD_TEST } from "../_helpers/workerd.ts";
+import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
+import { WORKERD_TEST } from "../_helpers/workerd.ts";
+import { CHROMIUM, RUN_MS, runInChromium, runInWorkerd } from "./_client_runs.ts";
 
-const RUN_MS = 120_000;
-const CHROMIUM_EXECUTABLE = Deno.env.get("EDGEWIRE_CHROMIUM") ?? "/usr/bin/chromium";
-const CHROMIUM = locateRuntime({ title: "Chromium", candidates: [CHROMIUM_EXECUTABLE] });
 const KEY_ADDRESS = /^k\.[A-Za-z0-9_-]{43}$/;
 
 /** The package's relay for one test; dispose of it to stop it. */
@@ -118,29 +106,17 @@ Deno.test({
   ...WORKERD_TEST,
   async fn() {
     await using relay = startRelay();
-    let answer: { report: SpotReport; nonStandard: string[] };
-    {
-      await using worker = await serveWorker(new URL("./_spot_worker.ts", import.meta.url), {
+    const answer = await runInWorkerd<{ report: SpotReport; nonStandard: string[] }>(
+      new URL("./_spot_worker.ts", import.meta.url),
+      {
         URL: relay.url,
-      });
-      const response = await fetch(worker.url, { signal: AbortSignal.timeout(RUN_MS) });
-      const text = await response.text();
-      assert.equal(response.status, 200, text);
-      answer = JSON.parse(text);
-    }
+      },
+    );
     assert.deepEqual(answer.report.runtime, { name: "workerd", version: "" });
     assert.deepEqual(answer.nonStandard, []);
     await verify(relay, answer.report, "workerd");
   },
 });
-
-const HTML = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Spot client in Chromium</title>
-<script type="module" src="/_spot_page.js"></script></head>
-<body><pre id="report"></pre></body>
-</html>
-`;
 
 Deno.test({
   name: `the Spot client runs in ${
@@ -148,48 +124,12 @@ Deno.test({
   } from a page of another origin against the package's relay`,
   ignore: ignoredUnlessRequired(CHROMIUM),
   async fn() {
-    let script: string;
-    {
-      await using built = await bundle(new URL("./_spot_page.ts", import.meta.url), {
-        platform: "browser",
-        format: "esm",
-      });
-      script = await Deno.readTextFile(built.file);
-    }
     await using relay = startRelay();
-    await using pages = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-      const { pathname } = new URL(request.url);
-      if (pathname === "/_spot_page.js") {
-        return new Response(script, { headers: { "content-type": "text/javascript" } });
-      }
-      if (pathname === "/index.html") {
-        return new Response(HTML, { headers: { "content-type": "text/html; charset=utf-8" } });
-      }
-      return new Response(null, { status: pathname === "/favicon.ico" ? 204 : 404 });
-    });
-    const profile = await Deno.makeTempDir({ prefix: "edgewire-chromium-profile-" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: requireBinary(CHROMIUM),
-      headless: true,
-      chromiumSandbox: false,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-      timeout: 30_000,
-    });
-    let result: SpotPageReport;
-    try {
-      const page = await context.newPage();
-      const logged: string[] = [];
-      page.on("console", (message) => logged.push(`${message.type()}: ${message.text()}`));
-      page.on("pageerror", (error) => logged.push(`pageerror: ${error.message}`));
-      const query = new URLSearchParams({ url: relay.url, label: "chromium" });
-      await page.goto(`http://127.0.0.1:${pages.addr.port}/index.html?${query}`);
-      await page.waitForSelector("body[data-status]", { timeout: RUN_MS });
-      result = JSON.parse((await page.textContent("#report")) ?? "{}");
-      assert.equal(result.error, undefined, `The page failed; its console:\n${logged.join("\n")}`);
-    } finally {
-      await context.close();
-      await Deno.remove(profile, { recursive: true });
-    }
+    const result = await runInChromium<SpotPageReport>(
+      new URL("./_spot_page.ts", import.meta.url),
+      "Spot client in Chromium",
+      { url: relay.url, label: "chromium" },
+    );
     assert.equal(result.report?.runtime.name, "browser");
     await verify(relay, result.report!, "chromium");
   },

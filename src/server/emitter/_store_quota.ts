@@ -25,7 +25,7 @@ export interface ContractQuota {
   /** The usage as last counted and since added to; `undefined` to ask the store. */
   usage: EmitterContractUsage | undefined;
   /** The check in flight, which later messages of the contract wait behind. */
-  waiting: Promise<void> | undefined;
+  waiting: Promise<unknown> | undefined;
 }
 
 /**
@@ -75,28 +75,26 @@ export function storeWithinQuota(
     // The common case: the count is known and leaves room, so the write starts now
     return write(q.usage);
   }
-  let outcome: Promise<boolean> = Promise.resolve(false);
-  const check = async () => {
+  // The write's outcome travels wrapped, so the next message waits for this check, not the commit
+  const check = async (): Promise<{ stored: Promise<boolean> }> => {
     let usage = q.usage;
     if (usage === undefined || !fits(usage)) {
       usage = await store.emitterContractUsage(contract, core.now());
       q.usage = usage;
     }
-    if (fits(usage)) {
-      outcome = write(usage);
-      return;
-    }
-    outcome = Promise.resolve(true);
+    if (fits(usage)) return { stored: write(usage) };
     core.counters.storeRefused++;
     refused?.();
+    return { stored: Promise.resolve(true) };
   };
-  const run: Promise<void> = (q.waiting ?? Promise.resolve()).then(check).catch(() => {
+  const run = (q.waiting ?? Promise.resolve()).then(check).catch(() => {
     q.usage = undefined;
     core.counters.storeFailures++;
+    return { stored: Promise.resolve(false) };
   }).finally(() => {
     if (q.waiting === run) q.waiting = undefined;
   });
   q.waiting = run;
   core.track(run);
-  return run.then(() => outcome);
+  return run.then((checked) => checked.stored);
 }

@@ -103,7 +103,7 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
   // process (a crash, a kill -9): its lease would refuse that request's retries for 30 s, and
   // nothing was recorded for it, since the answer commits with the write it acknowledges.
   // (A second process on the same file loses its in-flight claims here, for a few ms.)
-  db.transaction(() => db.schema("DELETE FROM idempotency_keys WHERE status IS NULL"));
+  db.schema("DELETE FROM idempotency_keys WHERE status IS NULL");
   const find = db.prepare(
     "SELECT seq, fingerprint, expires_at, lease_expires_at, status, body FROM idempotency_keys WHERE scope = ? AND key = ?",
   );

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { uvarintLength, writeUvarint } from "../proto/_bytes.ts";
+import { uvarintLength } from "../../core/bytes.ts";
+import { writeUvarint } from "../proto/_bytes.ts";
 
 /**
  * Encodes a length.

@@ -62,28 +62,6 @@ export function encodeUtf8(text: string): Uint8Array {
 }
 
 /**
- * How many bytes the varint of a value takes.
- *
- * @param value A safe non-negative integer.
- * @returns 1 to 8 (a safe integer never needs more).
- *
- * @example
- * ```ts
- * import { uvarintLength } from "./_bytes.ts";
- *
- * console.log(uvarintLength(127), uvarintLength(128)); // 1 2
- * ```
- */
-export function uvarintLength(value: number): number {
-  let length = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    length++;
-  }
-  return length;
-}
-
-/**
  * Writes the varint of a value, low seven bits first, as Go's
  * `binary.AppendUvarint`.
  *

@@ -11,7 +11,8 @@
 
 import { hasLoneSurrogate, utf8ByteLength } from "../../core/utf8.ts";
 import { invalidArgument } from "../../core/validate.ts";
-import { ByteReader, decodeUtf8, encodeUtf8, uvarintLength, writeUvarint } from "./_bytes.ts";
+import { uvarintLength } from "../../core/bytes.ts";
+import { ByteReader, decodeUtf8, encodeUtf8, writeUvarint } from "./_bytes.ts";
 import { SpotProtocolError } from "./errors.ts";
 
 /** The flag of an answer, which must never be answered in turn. */
