@@ -75,6 +75,7 @@ export function formatBanner(config: ServeConfig, url: string, mqttUrl?: string)
   const lines = [
     "Edgewire reference server",
     `  database     ${config.store}${config.storeIsDefault ? " (default; set EDGEWIRE_DB)" : ""}`,
+    ...(config.redisShown === undefined ? [] : [`  backplane    ${config.redisShown}`]),
     `  difficulty   ${config.difficulty}`,
     `  Honch keys   ${config.honchProjectKeys.length} accepted`,
     `  migas        ${migas.length === 0 ? "no projects" : migas.join("; ")}`,

@@ -35,9 +35,19 @@ export const SERVE_VARIABLES: readonly ServeVariable[] = [
     meaning: "the SQLite file; :memory: keeps nothing",
   },
   {
+    name: "EDGEWIRE_DATABASE_URL",
+    fallback: "none (SQLite, see EDGEWIRE_DB)",
+    meaning: "a postgres:// URL: keep the state in PostgreSQL instead of SQLite",
+  },
+  {
     name: "EDGEWIRE_ADMIN_KEY",
     fallback: "generated and printed once",
     meaning: "the Bearer key of the admin routes",
+  },
+  {
+    name: "EDGEWIRE_REDIS_URL",
+    fallback: "none (one process)",
+    meaning: "a redis:// URL: share live state with the other processes on that Redis",
   },
   { name: "EDGEWIRE_DIFFICULTY", fallback: "4", meaning: "proof-of-work difficulty, 1..16" },
   {
@@ -78,10 +88,19 @@ export interface ServeConfig {
   hostname: string;
   /** The port; 0 lets the system choose. */
   port: number;
-  /** The SQLite file path, or `":memory:"`. */
+  /**
+   * The SQLite file path, or `":memory:"`; with {@linkcode databaseUrl}, that
+   * URL without its user and password, for the banner.
+   */
   store: string;
+  /** The PostgreSQL URL of `EDGEWIRE_DATABASE_URL`, used instead of SQLite when set. */
+  databaseUrl: string | undefined;
   /** Whether `store` is the default path (its directory is then created). */
   storeIsDefault: boolean;
+  /** The Redis URL of `EDGEWIRE_REDIS_URL`: the backplane shared with other processes. */
+  redisUrl: string | undefined;
+  /** That URL without its user and password, for the banner. */
+  redisShown: string | undefined;
   /** The admin key, given or generated. */
   adminKey: string;
   /** The proof-of-work difficulty. */
@@ -219,12 +238,46 @@ export function readServeConfig(
   );
 
   const given = read("EDGEWIRE_DB");
-  const store = given ?? defaultStorePath(env, options.os ?? "linux");
+  const databaseUrl = read("EDGEWIRE_DATABASE_URL");
+  let described: string | undefined;
+  if (databaseUrl !== undefined) {
+    // Only the scheme, host and database are ever shown: the URL may hold a password.
+    const url = URL.canParse(databaseUrl) ? new URL(databaseUrl) : undefined;
+    if (url === undefined || !/^postgres(ql)?:$/.test(url.protocol)) {
+      problems.push(
+        "EDGEWIRE_DATABASE_URL must be a postgres:// or postgresql:// URL, such as " +
+          "postgres://edgewire@127.0.0.1/edgewire: current value is not one",
+      );
+    } else if (given !== undefined) {
+      problems.push(
+        "EDGEWIRE_DB and EDGEWIRE_DATABASE_URL are both set: unset one, as the server keeps " +
+          "its state in SQLite or in PostgreSQL",
+      );
+    } else {
+      described = `${url.protocol}//${url.host}${url.pathname}`;
+    }
+  }
+  const store = described ?? given ?? defaultStorePath(env, options.os ?? "linux");
   if (store === undefined) {
     problems.push(
       "EDGEWIRE_DB must be set as neither XDG_DATA_HOME, HOME nor LOCALAPPDATA is: " +
         "set it to a file path, or to :memory: to keep nothing",
     );
+  }
+
+  const redisUrl = read("EDGEWIRE_REDIS_URL");
+  let redisShown: string | undefined;
+  if (redisUrl !== undefined) {
+    // Only the scheme and host are ever shown: the URL may hold a password.
+    const url = URL.canParse(redisUrl) ? new URL(redisUrl) : undefined;
+    if (url === undefined || !/^rediss?:$/.test(url.protocol)) {
+      problems.push(
+        "EDGEWIRE_REDIS_URL must be a redis:// or rediss:// URL, such as " +
+          "redis://127.0.0.1:6379: current value is not one",
+      );
+    } else {
+      redisShown = `${url.protocol}//${url.host}${url.pathname}`;
+    }
   }
 
   const generated: ServeConfig["generated"] = {};
@@ -293,7 +346,10 @@ export function readServeConfig(
     hostname,
     port,
     store: store!,
-    storeIsDefault: given === undefined,
+    databaseUrl: described === undefined ? undefined : databaseUrl,
+    storeIsDefault: given === undefined && described === undefined,
+    redisUrl: redisShown === undefined ? undefined : redisUrl,
+    redisShown,
     adminKey,
     difficulty,
     honchProjectKeys: [...new Set(honchProjectKeys)],

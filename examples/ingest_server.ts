@@ -12,8 +12,15 @@
  * @module
  */
 
-import { createServer, type MqttTcpServer, serveMqttTcp } from "../src/server/mod.ts";
+import {
+  createServer,
+  type MqttTcpServer,
+  serveMqttTcp,
+  type ServerStore,
+} from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
+import { PostgresStore } from "../src/server/postgres/mod.ts";
+import { RedisBackplane } from "../src/server/redis/mod.ts";
 import {
   databaseProblem,
   dataDirectory,
@@ -50,14 +57,36 @@ if (config.storeIsDefault) {
 }
 
 // Opened now rather than at the first request, so a bad path is reported at start
-let store: SqliteStore;
+let store: ServerStore;
 try {
-  store = new SqliteStore(config.store);
+  store = config.databaseUrl === undefined
+    ? new SqliteStore(config.store)
+    : await PostgresStore.open({ url: config.databaseUrl });
 } catch (error) {
-  quit([databaseProblem(`open the database ${config.store}`, error)]);
+  quit([
+    config.databaseUrl === undefined
+      ? databaseProblem(`open the database ${config.store}`, error)
+      : `Cannot open the database ${config.store} (${
+        reason(error)
+      }): check EDGEWIRE_DATABASE_URL and that PostgreSQL is running`,
+  ]);
 }
 
-const server = createServer({ store, ...serverOptions(config) });
+// EDGEWIRE_REDIS_URL: the processes on that Redis act as one server (Emitter, Spot, rate limits)
+let backplane: RedisBackplane | undefined;
+if (config.redisUrl !== undefined) {
+  try {
+    backplane = await RedisBackplane.connect(config.redisUrl);
+  } catch (error) {
+    await store.close();
+    quit([
+      `Cannot reach Redis at ${config.redisShown} (${reason(error)}): ` +
+      "start it, or check EDGEWIRE_REDIS_URL",
+    ]);
+  }
+}
+
+const server = createServer({ store, backplane, ...serverOptions(config) });
 
 const controller = new AbortController();
 // Listening for signals before the banner says the server is up, so none is missed
@@ -119,6 +148,7 @@ try {
 await http.finished;
 await mqtt?.close();
 await server.close();
+await backplane?.close();
 console.log("Stopped");
 // The signal listeners would keep the process alive
 Deno.exit(0);

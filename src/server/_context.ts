@@ -8,7 +8,9 @@
 import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { RequestRejection } from "./_validate.ts";
-import type { TokenBucketLimiter } from "./rate_limit.ts";
+import type { TakeResult } from "./rate_limit.ts";
+import type { RateLimiter } from "./_shared_limit.ts";
+import type { Backplane } from "./backplane.ts";
 import type { ServerStore } from "./store.ts";
 
 /** The store and HMAC secret, available once the server is ready. */
@@ -89,12 +91,14 @@ export interface ServerContext {
   readonly honch: HonchSettings;
   /** How `Idempotency-Key`s are remembered. */
   readonly idempotency: IdempotencySettings;
-  /** The limiter per install. */
-  readonly installLimiter: TokenBucketLimiter;
+  /** The limiter per install (shared by every process when a backplane is given). */
+  readonly installLimiter: RateLimiter;
   /** The limiter per client address. */
-  readonly addressLimiter: TokenBucketLimiter;
+  readonly addressLimiter: RateLimiter;
   /** The limiter per Honch project key on capture. */
-  readonly projectLimiter: TokenBucketLimiter;
+  readonly projectLimiter: RateLimiter;
+  /** The backplane shared with other processes, when one is given. */
+  readonly backplane: Backplane | undefined;
   /** The store and secret, opened on first use. */
   state(): Promise<ServerState>;
   /**
@@ -116,10 +120,17 @@ export interface ServerContext {
  *
  * @param limiter The limiter to charge.
  * @param key Whom the request is charged to.
+ * @returns Nothing for a local limiter (it answers at once), a promise for a
+ * shared one; callers await it.
  * @throws {RequestRejection} 429 `rate_limited` with `Retry-After` in whole seconds.
  */
-export function enforceRateLimit(limiter: TokenBucketLimiter, key: string): void {
+export function enforceRateLimit(limiter: RateLimiter, key: string): void | Promise<void> {
   const result = limiter.take(key);
+  if (result instanceof Promise) return result.then(refuseWhenLimited);
+  refuseWhenLimited(result);
+}
+
+function refuseWhenLimited(result: TakeResult): void {
   if (result.allowed) return;
   const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
   throw new RequestRejection(429, { error: "rate_limited" }, { "retry-after": String(seconds) });

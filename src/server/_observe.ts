@@ -25,6 +25,19 @@ export interface Gauge {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** What {@linkcode ServerMetrics.snapshot} reads: the counters `/metrics` renders. */
+export interface MetricsSnapshot {
+  /** Requests answered, by method, route pattern and status. */
+  readonly requests: readonly {
+    readonly method: string;
+    readonly route: string;
+    readonly status: number;
+    readonly count: number;
+  }[];
+  /** Requests refused or failed, by reason code. */
+  readonly rejections: readonly { readonly reason: string; readonly count: number }[];
+}
+
 /** The most distinct counter series kept, so a misbehaving route cannot grow memory. */
 const MAX_SERIES = 2000;
 
@@ -48,6 +61,20 @@ export class ServerMetrics {
   record(method: string, route: string, status: number, reason: string | undefined): void {
     bump(this.#requests, `${method}\u0000${route}\u0000${status}`);
     if (reason !== undefined) bump(this.#rejections, reason);
+  }
+
+  /**
+   * Reads every counter, for the dashboard.
+   *
+   * @returns The request counts by method, route pattern and status, and the rejections by reason.
+   */
+  snapshot(): MetricsSnapshot {
+    const requests = [...this.#requests].map(([key, count]) => {
+      const [method, route, status] = key.split("\u0000");
+      return { method, route, status: Number(status), count };
+    });
+    const rejections = [...this.#rejections].map(([reason, count]) => ({ reason, count }));
+    return { requests, rejections };
   }
 
   /**

@@ -28,6 +28,7 @@ import type {
   TrustProxyOptions,
 } from "./options.ts";
 import { missingStoreMethods } from "./store.ts";
+import { type Backplane, missingBackplaneMethods } from "./backplane.ts";
 import type { ServerStore } from "./store.ts";
 
 const DEFAULT_TOKEN_TTL_MS = 90 * 86_400_000;
@@ -208,6 +209,8 @@ function defaultClientAddress(_request: Request, env: unknown): string | undefin
 export interface ResolvedOptions {
   /** The store, given or a new memory store. */
   store: ServerStore;
+  /** The backplane shared with other processes, when given. */
+  backplane: Backplane | undefined;
   /** The challenge secret, when given. */
   secret: string | undefined;
   /** The admin key's SHA-256, when an admin key is given. */
@@ -248,6 +251,19 @@ export interface ResolvedOptions {
   trustProxy: TrustProxySettings | undefined;
   /** Where log entries go. */
   log: (entry: ServerLogEntry) => void;
+}
+
+function backplaneOption(value: unknown): Backplane | undefined {
+  if (value === undefined) return undefined;
+  const missing = missingBackplaneMethods(value);
+  if (missing.length > 0) {
+    fail(
+      "backplane",
+      "a Backplane (for Redis, `await RedisBackplane.connect(url)` from '@edgewire/sdk/server/redis')",
+      typeof value === "object" && value !== null ? "an object without publish" : value,
+    );
+  }
+  return value as Backplane;
 }
 
 function storeOption(value: unknown): ServerStore {
@@ -379,10 +395,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   const installLimits = limiterOptions("rateLimit.install", rateLimit.install, 30, 0.5);
   const addressLimits = limiterOptions("rateLimit.address", rateLimit.address, 120, 2);
   const userNow = options.now;
+  const backplane = backplaneOption(options.backplane);
   // Checked last: a memory store is only created once every other option is valid.
   const store = storeOption(options.store);
   return {
     store,
+    backplane,
     secret,
     adminKeyHash: adminKey === undefined ? undefined : sha256Bytes(adminKey),
     difficulty,

@@ -30,12 +30,14 @@ import { SPOT_DISCOVERY_PATH, spotDiscovery, spotUpgrade } from "./spot/routes.t
 import { installCors } from "./_cors.ts";
 import { resolveOptions } from "./_options.ts";
 import { RequestRejection } from "./_validate.ts";
-import { stampBodyDeadline } from "./_body_deadline.ts";
+import { stampBodyDeadline, stopIdleSweeper } from "./_body_deadline.ts";
 import { honchRoutes } from "./honch/routes.ts";
 import { migasRoutes } from "./migas/routes.ts";
 import { mkstatsRoutes } from "./mkstats/routes.ts";
+import { dashboardRoutes } from "./dashboard/_routes.ts";
 import type { EdgewireServer, ServerOptions } from "./options.ts";
 import { TokenBucketLimiter } from "./rate_limit.ts";
+import { type RateLimiter, SharedTokenBucket } from "./_shared_limit.ts";
 
 const SECRET_META_KEY = "challenge_secret";
 
@@ -45,7 +47,8 @@ const SECRET_META_KEY = "challenge_secret";
  * `GET /api/honch/events`, the migas routes (`/api/breadcrumb`,
  * `/api/usage/{owner/repo}`, `/api/admin/register`, `/graphql`),
  * `GET /healthz`, `GET /metrics` (Prometheus text, behind the admin key,
- * with the store's sizes when it reports them),
+ * with the store's sizes when it reports them), `GET /dashboard` (an HTML
+ * page per service behind a login form taking the admin key),
  * the Emitter broker (MQTT over WebSocket on any path with
  * `Upgrade: websocket`, `POST /presence`, `GET`/`POST /keygen`; see
  * `server.emitter`), the Spot relay (WebSocket `/_websocket` and discovery
@@ -73,7 +76,16 @@ const SECRET_META_KEY = "challenge_secret";
  */
 export function createServer(options: ServerOptions = {}): EdgewireServer {
   const settings = resolveOptions(options);
-  const { store, now } = settings;
+  const { store, now, backplane } = settings;
+  // A local bucket, or one shared by every process with the local one as fallback
+  const limiter = (
+    name: string,
+    limits: { capacity: number; refillPerSecond: number },
+  ): RateLimiter => {
+    const local = new TokenBucketLimiter({ ...limits, now });
+    if (backplane === undefined) return local;
+    return new SharedTokenBucket(local, backplane, name, { ...limits, now });
+  };
 
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -108,9 +120,10 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     adminKeyHash: settings.adminKeyHash,
     honch: settings.honch,
     idempotency: settings.idempotency,
-    installLimiter: new TokenBucketLimiter({ ...settings.installLimits, now }),
-    addressLimiter: new TokenBucketLimiter({ ...settings.addressLimits, now }),
-    projectLimiter: new TokenBucketLimiter({ ...settings.honch.rateLimit, now }),
+    installLimiter: limiter("install", settings.installLimits),
+    addressLimiter: limiter("address", settings.addressLimits),
+    projectLimiter: limiter("project", settings.honch.rateLimit),
+    backplane,
     state(): Promise<ServerState> {
       if (closed) return Promise.reject(closedRejection());
       // A failed open is retried by the next request rather than cached forever.
@@ -135,7 +148,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   let broker: EmitterBroker | undefined;
   const emitter = (): EmitterBroker => {
     if (broker !== undefined) return broker;
-    broker = new EmitterBroker({ ...settings.emitter, store });
+    broker = new EmitterBroker({ ...settings.emitter, store, backplane });
     // First used after close(): it refuses every connection rather than keep one open
     if (closed) void broker.close();
     return broker;
@@ -143,12 +156,18 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   let relay: SpotRelay | undefined;
   const spot = (): SpotRelay => {
     if (relay !== undefined) return relay;
-    relay = new SpotRelay({ now, ...settings.spot, store });
+    relay = new SpotRelay({ now, ...settings.spot, store, backplane });
     if (closed) void relay.close();
     return relay;
   };
   let keygen: Hono | undefined;
   let presence: Hono | undefined;
+  // With a backplane both join the other processes now, not at their first request, so the
+  // first presence query or Spot message here already sees the whole cluster
+  if (backplane !== undefined) {
+    emitter();
+    spot();
+  }
 
   const metrics = new ServerMetrics();
   const app = new Hono();
@@ -169,7 +188,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   installCors(app, settings.cors);
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/metrics", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    await enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
     requireAdmin(context, c.req.raw);
     const sizes = await storeGauges(store);
     const emitterStats = broker?.stats();
@@ -183,6 +202,11 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     ]);
     return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
+  // Behind the admin key and a session cookie; see dashboard/_routes.ts
+  app.route(
+    "/dashboard",
+    dashboardRoutes({ context, metrics, emitter: () => broker, spot: () => relay }),
+  );
   app.get(SPOT_DISCOVERY_PATH, spotDiscovery(spot));
   const mkstats = mkstatsRoutes(context);
   app.route("/api/v1", mkstats);
@@ -243,6 +267,8 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
         if (ready !== undefined) await ready.catch(() => {});
         await pruned;
         await store.close();
+        // Shared by every server in the process: stopped only when no body is being read
+        stopIdleSweeper();
       })();
       return closing;
     },

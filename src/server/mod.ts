@@ -81,6 +81,15 @@ export {
   type SpotStore,
 } from "./spot/store.ts";
 export { MemoryStore } from "./memory/memory_store.ts";
+export {
+  type Backplane,
+  BackplaneError,
+  type BackplaneHandler,
+  type BackplaneStatus,
+  type BackplaneSubscription,
+  MemoryBackplane,
+} from "./backplane.ts";
+export { EdgewireError } from "../core/errors.ts";
 export type { ServerStore } from "./store.ts";
 export type { SharedStore, StoreSizes } from "./common/store.ts";
 export type {

@@ -13,6 +13,7 @@ import type { SpotRelayOptions } from "./spot/options.ts";
 import type { HonchServerOptions } from "./honch/options.ts";
 import type { MigasServerOptions } from "./migas/options.ts";
 import type { ServerStore } from "./store.ts";
+import type { Backplane } from "./backplane.ts";
 
 /** The burst and refill rate of one rate limiter. */
 export interface RateLimitOptions {
@@ -79,6 +80,26 @@ export interface ServerOptions {
    */
   store?: ServerStore;
   /**
+   * What several server processes share to act as one, such as a
+   * `RedisBackplane` from `@edgewire/sdk/server/redis`. With it, an Emitter
+   * message published on any process reaches the subscribers of every
+   * process (each share group once in all), presence sees every process,
+   * Spot messages reach peers connected elsewhere, key bans apply
+   * everywhere, and the install, address, Honch project and migas rate
+   * limits count every process's requests (in fixed windows: `capacity`
+   * requests per `capacity / refillPerSecond` seconds, migas'
+   * `maxRequests` per `windowMs`). Give every process the same `store`,
+   * `secret` and `emitter.license`. While the backplane is down, a process
+   * closes its Emitter and Spot connections and refuses new ones, and its
+   * rate limits hold for itself only. With it the Emitter broker and the
+   * Spot relay are made with the server, not on first use, so they join the
+   * other processes at once. {@linkcode EdgewireServer.close} does not close
+   * it.
+   *
+   * @default undefined (one process: live state stays in it, as before)
+   */
+  backplane?: Backplane;
+  /**
    * The HMAC secret that signs proof-of-work challenges, at least 32 characters.
    * When unset, 32 random bytes are generated once and kept in the store, so
    * challenges survive restarts.
@@ -89,7 +110,9 @@ export interface ServerOptions {
   /**
    * The key that `GET /api/v1/stats/:plugin_id` requires as
    * `Authorization: Bearer <key>`; it must contain no whitespace. When unset
-   * that route answers 403 `admin_disabled`.
+   * that route answers 403 `admin_disabled`. `/metrics`, the Honch event read
+   * and the `/dashboard` login (the key typed in its form) take the same key,
+   * and answer the same 403 without one.
    *
    * @default undefined
    */

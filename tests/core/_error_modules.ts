@@ -26,6 +26,9 @@ import * as spotProto from "../../src/spot/proto/mod.ts";
 import * as spotBottle from "../../src/spot/bottle/mod.ts";
 // The Spot client's errors, until the spot entry point re-exports them
 import * as spotClient from "../../src/spot/errors.ts";
+// The Postgres and D1 entries' error modules alone: their entries load npm clients and node:net
+import * as postgresErrors from "../../src/server/postgres/schema_version_error.ts";
+import * as d1Errors from "../../src/server/d1/d1_store_error.ts";
 
 /** Each package entry point's exports by its name, and the server's private validation module. */
 export const ERROR_MODULES = {
@@ -44,4 +47,6 @@ export const ERROR_MODULES = {
   "spot/proto (internal)": spotProto,
   "spot/bottle (internal)": spotBottle,
   "spot/client (internal)": spotClient,
+  "@edgewire/sdk/server/postgres (errors)": postgresErrors,
+  "@edgewire/sdk/server/d1 (errors)": d1Errors,
 } as Record<string, Record<string, unknown>>;

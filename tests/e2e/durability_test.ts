@@ -1,6 +1,7 @@
 /**
  * Durability under crashes: the reference server runs as its own process
- * (`deno task serve`'s script, `examples/ingest_server.ts`, on a SQLite file)
+ * (`deno task serve`'s script, `examples/ingest_server.ts`, on a SQLite file,
+ * and again on PostgreSQL when it is installed, see `tests/_helpers/postgres.ts`)
  * and is killed with SIGKILL at seeded moments while every client sends to it
  * through its public API, then restarted on the same port. Once the clients
  * have drained their queues the server is killed once more and restarted, and
@@ -14,6 +15,7 @@
  */
 
 import assert from "node:assert/strict";
+import postgresClient from "postgres";
 import { MemoryStorage } from "../../src/core/storage.ts";
 import { EmitterClient } from "../../src/emitter/client.ts";
 import { newLicense } from "../../src/emitter/security/license.ts";
@@ -23,6 +25,8 @@ import { MkStatsClient } from "../../src/mkstats/client.ts";
 import { SpotClient } from "../../src/spot/client.ts";
 import { type Served, serveTask, tempDir } from "../examples/_served.ts";
 import { seededRandom } from "./_fault_proxy.ts";
+import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
+import { locatePostgres, type PostgresServer, startPostgres } from "../_helpers/postgres.ts";
 
 const SEED = Number(Deno.env.get("DURABILITY_SEED") ?? 0xd0_4ab1e);
 const VERBOSE = Deno.env.get("DURABILITY_VERBOSE") === "1";
@@ -178,296 +182,365 @@ function checkOnce(target: Ledger, acked: Iterable<string>, stored: Map<string, 
   for (const [id, copies] of stored) if (copies > 1) target.duplicated.push(`${id} ×${copies}`);
 }
 
-Deno.test({
-  name: "every event a client was told was accepted survives repeated kill -9 of the server, once",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const random = seededRandom(SEED);
-    await using dir = await tempDir();
-    const { license, secret } = newLicense();
-    const server = await CrashingServer.start({
-      EDGEWIRE_DB: `${dir.path}/durable.db`,
-      EDGEWIRE_ADMIN_KEY: ADMIN_KEY,
-      EDGEWIRE_DIFFICULTY: "1",
-      EDGEWIRE_HONCH_PROJECT_KEYS: HONCH_KEY,
-      EDGEWIRE_MIGAS_PROJECTS: MIGAS_PROJECTS.join(","),
-      EMITTER_LICENSE: license.toString(),
-      XDG_DATA_HOME: dir.path,
-    });
-    const wsBase = server.base.replace(/^http/, "ws");
-    const results = {
-      mkstats: ledger(),
-      honch: ledger(),
-      migas: ledger(),
-      spot: ledger(),
-      emitter: ledger(),
-    };
-
-    const mkstats = new MkStatsClient({
-      pluginId: PLUGIN,
-      pluginVersion: "1.0.0",
-      endpoint: `${server.base}/api`,
-      deviceId: "durable-device",
-      storage: new MemoryStorage(),
-      timeoutMs: TIMEOUT_MS,
-      backoff: BACKOFF,
-      random: seededRandom(SEED + 1),
-      fetch: countingFetch(results.mkstats),
-    });
-    const honch = new HonchClient({
-      apiKey: HONCH_KEY,
-      deviceId: "dev_durable",
-      deviceModel: "Durable-Board",
-      firmwareVersion: "1.0.0",
-      endpoint: server.base,
-      storage: new MemoryStorage(),
-      timeoutMs: TIMEOUT_MS,
-      backoff: BACKOFF,
-      batchSize: 8,
-      flushMinIntervalMs: 0xFFFFFFFF,
-      random: seededRandom(SEED + 2),
-      fetch: countingFetch(results.honch),
-    });
-    const migas = createMigas({
-      endpoint: server.base,
-      timeoutMs: TIMEOUT_MS,
-      backoff: BACKOFF,
-      random: seededRandom(SEED + 3),
-      fetch: countingFetch(results.migas),
-      storage: new MemoryStorage(),
-      env: () => undefined,
-      fileExists: () => Promise.resolve(false),
-      lifecycle: {},
-      logger: () => {},
-    });
-    const emitter = new EmitterClient({
-      endpoint: `${wsBase}/`,
-      timeoutMs: 10_000,
-      backoff: BACKOFF,
-      random: seededRandom(SEED + 4),
-    });
-    const spot = new SpotClient({
-      url: `${wsBase}/_websocket`,
-      timeoutMs: TIMEOUT_MS,
-      backoff: BACKOFF,
-      random: seededRandom(SEED + 5),
-    });
-
-    emitter.on("disconnect", () => void results.emitter.disturbed++);
-    try {
-      await emitter.connect();
-      const { key: channelKey } = await emitter.keygen({
-        key: secret,
-        channel: "durable/",
-        type: "rwsl",
-        ttl: 0,
+/**
+ * Registers the crash test for one store of `deno task serve`.
+ *
+ * @param on How the store is named in the test's name, or `""` for SQLite.
+ * @param ignore Whether the store's database is missing.
+ * @param storeEnv The variables that choose the store, given the test's temporary folder.
+ */
+function crashTest(
+  on: string,
+  ignore: boolean,
+  storeEnv: (dir: string) => Promise<Record<string, string>> | Record<string, string>,
+) {
+  Deno.test({
+    name:
+      `every event a client was told was accepted survives repeated kill -9 of the server, once${on}`,
+    ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const random = seededRandom(SEED);
+      await using dir = await tempDir();
+      const { license, secret } = newLicense();
+      const server = await CrashingServer.start({
+        ...await storeEnv(dir.path),
+        EDGEWIRE_ADMIN_KEY: ADMIN_KEY,
+        EDGEWIRE_DIFFICULTY: "1",
+        EDGEWIRE_HONCH_PROJECT_KEYS: HONCH_KEY,
+        EDGEWIRE_MIGAS_PROJECTS: MIGAS_PROJECTS.join(","),
+        EMITTER_LICENSE: license.toString(),
+        XDG_DATA_HOME: dir.path,
       });
-      await spot.waitOnline();
-      await mkstats.handshake();
+      const wsBase = server.base.replace(/^http/, "ws");
+      const results = {
+        mkstats: ledger(),
+        honch: ledger(),
+        migas: ledger(),
+        spot: ledger(),
+        emitter: ledger(),
+      };
 
-      // The load: each client sends until told to stop, bounded in count
-      let stopped = false;
-      const mkstatsSent = new Map<string, number>();
-      const mkstatsOk = new Map<string, number>();
-      const mkstatsLoad = (async () => {
-        for (let i = 0; i < MAX.mkstats && !stopped; i++) {
-          // A few names, so the counts of retried requests add up on the same rows
-          const name = `durable_${i % 5}`;
-          const count = 1 + (i % 3);
-          mkstatsSent.set(name, (mkstatsSent.get(name) ?? 0) + count);
-          // {ok: true} is sent now; {} is queued (under its Idempotency-Key) for a flush
-          const sent = await mkstats.trackEvent(name, count);
-          if ("ok" in sent) mkstatsOk.set(name, (mkstatsOk.get(name) ?? 0) + count);
-          else results.mkstats.disturbed++;
-          if (i % 4 === 3) await mkstats.flushEvents();
-          // Well under the server's per-install limit (30 at once) in one life of the server
-          await pause(80);
-        }
-      })();
-      let honchTracked = 0;
-      const honchLoad = (async () => {
-        for (; honchTracked < MAX.honch && !stopped; honchTracked++) {
-          honch.track("durable_event", { i: honchTracked });
-          if (honchTracked % 4 === 3) await honch.flush({ deadlineMs: 1000 });
-          await pause(10);
-        }
-      })();
-      const migasAcked = new Set<string>();
-      let migasSent = 0;
-      const migasLoad = (async () => {
-        for (; migasSent < MIGAS_PROJECTS.length && !stopped; migasSent++) {
-          const project = MIGAS_PROJECTS[migasSent];
-          const result = await migas.addBreadcrumb(project, "1.0.0");
-          // A breadcrumb that could not be delivered is queued, and acknowledged by a flush
-          if (result.success) migasAcked.add(project);
-          else results.migas.disturbed++;
-          await pause(120);
-        }
-      })();
-      const emitterAcked = new Set<string>();
-      const emitterPublishes: Promise<void>[] = [];
-      const emitterLoad = (async () => {
-        for (let i = 0; i < MAX.emitter && !stopped; i++) {
-          const message = `m${i}`;
-          emitterPublishes.push(
-            emitter.publish({ key: channelKey, channel: "durable/", message, ttl: 3600, qos: 1 })
-              .then(() => void emitterAcked.add(message), () => {}),
-          );
-          // At most 8 publishes waiting for their PUBACK at once
-          if (emitterPublishes.length >= 8) await Promise.race(emitterPublishes.slice(-8));
-          await pause(15);
-        }
-      })();
-      const spotAcked = new Set<string>();
-      let spotPut = 0;
-      const spotLoad = (async () => {
-        for (; spotPut < MAX.spot && !stopped; spotPut++) {
-          const key = `blob-${spotPut}`;
-          // A put that failed is put again, the same key and value, until the relay confirms
-          for (let attempt = 0; attempt < 20; attempt++) {
-            try {
-              await spot.storeBlob(key, `value of ${key}`, { timeoutMs: TIMEOUT_MS });
-              spotAcked.add(key);
-              break;
-            } catch {
-              results.spot.disturbed++;
-              await pause(20);
-            }
+      const mkstats = new MkStatsClient({
+        pluginId: PLUGIN,
+        pluginVersion: "1.0.0",
+        endpoint: `${server.base}/api`,
+        deviceId: "durable-device",
+        storage: new MemoryStorage(),
+        timeoutMs: TIMEOUT_MS,
+        backoff: BACKOFF,
+        random: seededRandom(SEED + 1),
+        fetch: countingFetch(results.mkstats),
+      });
+      const honch = new HonchClient({
+        apiKey: HONCH_KEY,
+        deviceId: "dev_durable",
+        deviceModel: "Durable-Board",
+        firmwareVersion: "1.0.0",
+        endpoint: server.base,
+        storage: new MemoryStorage(),
+        timeoutMs: TIMEOUT_MS,
+        backoff: BACKOFF,
+        batchSize: 8,
+        flushMinIntervalMs: 0xFFFFFFFF,
+        random: seededRandom(SEED + 2),
+        fetch: countingFetch(results.honch),
+      });
+      const migas = createMigas({
+        endpoint: server.base,
+        timeoutMs: TIMEOUT_MS,
+        backoff: BACKOFF,
+        random: seededRandom(SEED + 3),
+        fetch: countingFetch(results.migas),
+        storage: new MemoryStorage(),
+        env: () => undefined,
+        fileExists: () => Promise.resolve(false),
+        lifecycle: {},
+        logger: () => {},
+      });
+      const emitter = new EmitterClient({
+        endpoint: `${wsBase}/`,
+        timeoutMs: 10_000,
+        backoff: BACKOFF,
+        random: seededRandom(SEED + 4),
+      });
+      const spot = new SpotClient({
+        url: `${wsBase}/_websocket`,
+        timeoutMs: TIMEOUT_MS,
+        backoff: BACKOFF,
+        random: seededRandom(SEED + 5),
+      });
+
+      emitter.on("disconnect", () => void results.emitter.disturbed++);
+      try {
+        await emitter.connect();
+        const { key: channelKey } = await emitter.keygen({
+          key: secret,
+          channel: "durable/",
+          type: "rwsl",
+          ttl: 0,
+        });
+        await spot.waitOnline();
+        await mkstats.handshake();
+
+        // The load: each client sends until told to stop, bounded in count
+        let stopped = false;
+        const mkstatsSent = new Map<string, number>();
+        const mkstatsOk = new Map<string, number>();
+        const mkstatsLoad = (async () => {
+          for (let i = 0; i < MAX.mkstats && !stopped; i++) {
+            // A few names, so the counts of retried requests add up on the same rows
+            const name = `durable_${i % 5}`;
+            const count = 1 + (i % 3);
+            mkstatsSent.set(name, (mkstatsSent.get(name) ?? 0) + count);
+            // {ok: true} is sent now; {} is queued (under its Idempotency-Key) for a flush
+            const sent = await mkstats.trackEvent(name, count);
+            if ("ok" in sent) mkstatsOk.set(name, (mkstatsOk.get(name) ?? 0) + count);
+            else results.mkstats.disturbed++;
+            if (i % 4 === 3) await mkstats.flushEvents();
+            // Well under the server's per-install limit (30 at once) in one life of the server
+            await pause(80);
           }
-          await pause(40);
-        }
-      })();
+        })();
+        let honchTracked = 0;
+        const honchLoad = (async () => {
+          for (; honchTracked < MAX.honch && !stopped; honchTracked++) {
+            honch.track("durable_event", { i: honchTracked });
+            if (honchTracked % 4 === 3) await honch.flush({ deadlineMs: 1000 });
+            await pause(10);
+          }
+        })();
+        const migasAcked = new Set<string>();
+        let migasSent = 0;
+        const migasLoad = (async () => {
+          for (; migasSent < MIGAS_PROJECTS.length && !stopped; migasSent++) {
+            const project = MIGAS_PROJECTS[migasSent];
+            const result = await migas.addBreadcrumb(project, "1.0.0");
+            // A breadcrumb that could not be delivered is queued, and acknowledged by a flush
+            if (result.success) migasAcked.add(project);
+            else results.migas.disturbed++;
+            await pause(120);
+          }
+        })();
+        const emitterAcked = new Set<string>();
+        const emitterPublishes: Promise<void>[] = [];
+        const emitterLoad = (async () => {
+          for (let i = 0; i < MAX.emitter && !stopped; i++) {
+            const message = `m${i}`;
+            emitterPublishes.push(
+              emitter.publish({ key: channelKey, channel: "durable/", message, ttl: 3600, qos: 1 })
+                .then(() => void emitterAcked.add(message), () => {}),
+            );
+            // At most 8 publishes waiting for their PUBACK at once
+            if (emitterPublishes.length >= 8) await Promise.race(emitterPublishes.slice(-8));
+            await pause(15);
+          }
+        })();
+        const spotAcked = new Set<string>();
+        let spotPut = 0;
+        const spotLoad = (async () => {
+          for (; spotPut < MAX.spot && !stopped; spotPut++) {
+            const key = `blob-${spotPut}`;
+            // A put that failed is put again, the same key and value, until the relay confirms
+            for (let attempt = 0; attempt < 20; attempt++) {
+              try {
+                await spot.storeBlob(key, `value of ${key}`, { timeoutMs: TIMEOUT_MS });
+                spotAcked.add(key);
+                break;
+              } catch {
+                results.spot.disturbed++;
+                await pause(20);
+              }
+            }
+            await pause(40);
+          }
+        })();
 
-      // The crashes, at seeded moments while the load runs
-      for (let kill = 0; kill < KILLS; kill++) {
-        await pause(KILL_AFTER_MS + Math.floor(random() * KILL_SPREAD_MS));
+        // The crashes, at seeded moments while the load runs
+        for (let kill = 0; kill < KILLS; kill++) {
+          await pause(KILL_AFTER_MS + Math.floor(random() * KILL_SPREAD_MS));
+          await server.crashAndRestart();
+        }
+        await pause(TAIL_MS);
+        stopped = true;
+        await Promise.all([mkstatsLoad, honchLoad, migasLoad, emitterLoad, spotLoad]);
+
+        // Drain every queue: what is delivered now is acknowledged
+        const mkstatsLeft = await drain(async () =>
+          await mkstats.flushEvents() ? 0 : mkstats.queueStats().queued
+        );
+        const honchLeft = await drain(async () =>
+          (await honch.flush({ deadlineMs: 1000 })).remaining
+        );
+        const migasLeft = await drain(async () => (await migas.flush()).queued);
+        await Promise.all(emitterPublishes);
+        results.honch.disturbed = honch.queueStats().retries;
+        const queues = [
+          ["mkstats", mkstatsLeft, mkstats.queueStats()],
+          ["honch", honchLeft, honch.queueStats()],
+          ["migas", migasLeft, migas.queueStats()],
+        ] as const;
+        for (const [client, left, stats] of queues) {
+          // A key held by a request the crash cut short answers 409 until its lease ends
+          if (left > 0) results[client].problems.push(`${left} still queued after the drain`);
+          if (stats.dropped > 0) {
+            results[client].problems.push(`dropped ${JSON.stringify(stats.droppedByReason)}`);
+          }
+        }
+
+        // Acknowledged means stored for good: one more crash before anything is read
         await server.crashAndRestart();
-      }
-      await pause(TAIL_MS);
-      stopped = true;
-      await Promise.all([mkstatsLoad, honchLoad, migasLoad, emitterLoad, spotLoad]);
 
-      // Drain every queue: what is delivered now is acknowledged
-      const mkstatsLeft = await drain(async () =>
-        await mkstats.flushEvents() ? 0 : mkstats.queueStats().queued
-      );
-      const honchLeft = await drain(async () =>
-        (await honch.flush({ deadlineMs: 1000 })).remaining
-      );
-      const migasLeft = await drain(async () => (await migas.flush()).queued);
-      await Promise.all(emitterPublishes);
-      results.honch.disturbed = honch.queueStats().retries;
-      const queues = [
-        ["mkstats", mkstatsLeft, mkstats.queueStats()],
-        ["honch", honchLeft, honch.queueStats()],
-        ["migas", migasLeft, migas.queueStats()],
-      ] as const;
-      for (const [client, left, stats] of queues) {
-        // A key held by a request the crash cut short answers 409 until its lease ends
-        if (left > 0) results[client].problems.push(`${left} still queued after the drain`);
-        if (stats.dropped > 0) {
-          results[client].problems.push(`dropped ${JSON.stringify(stats.droppedByReason)}`);
+        // mkStats: each name's count is what was acknowledged, no retry counted twice. Drained,
+        // everything was; else at least what trackEvent answered {ok: true} for
+        const stats = await server.adminGet(`/api/v1/stats/${PLUGIN}`);
+        const stored = new Map<string, number>();
+        for (const row of stats.events as { event: string; count: number }[]) {
+          stored.set(row.event, (stored.get(row.event) ?? 0) + row.count);
+        }
+        for (const [name, sent] of mkstatsSent) {
+          const acked = mkstatsLeft === 0 ? sent : mkstatsOk.get(name) ?? 0;
+          results.mkstats.acked += acked;
+          results.mkstats.unacked += sent - acked;
+          const kept = stored.get(name) ?? 0;
+          if (kept < acked) results.mkstats.lost.push(`${name}: ${kept} of ${acked}`);
+          if (kept > sent) results.mkstats.duplicated.push(`${name}: ${kept} for ${sent}`);
+        }
+
+        // Honch: every tracked index once. Batches go in order, so what is still queued is
+        // at most the newest events
+        const { events } = await server.adminGet(
+          `/api/honch/events?project_key=${HONCH_KEY}&limit=1000`,
+        ) as { events: { event: string; properties: { i: number } }[] };
+        const honchStored = tally(
+          events.filter((e) => e.event === "durable_event").map((e) => `i=${e.properties.i}`),
+        );
+        const honchAcked = Math.max(0, honchTracked - honchLeft);
+        results.honch.unacked = honchTracked - honchAcked;
+        checkOnce(
+          results.honch,
+          Array.from({ length: honchAcked }, (_, i) => `i=${i}`),
+          honchStored,
+        );
+
+        // migas: one breadcrumb per project, so each acknowledged project has one hit. Drained,
+        // every breadcrumb sent was acknowledged
+        if (migasLeft === 0) MIGAS_PROJECTS.slice(0, migasSent).forEach((p) => migasAcked.add(p));
+        const hits = new Map<string, number>();
+        for (const project of MIGAS_PROJECTS) {
+          const response = await fetch(`${server.base}/api/usage/${project}?start=2000-01-01`);
+          assert.equal(response.status, 200, `usage of ${project}`);
+          hits.set(project, (await response.json()).hits);
+        }
+        results.migas.unacked = migasSent - migasAcked.size;
+        checkOnce(results.migas, migasAcked, hits);
+
+        // Spot: every confirmed blob reads back whole
+        await spot.waitOnline();
+        results.spot.unacked = spotPut - spotAcked.size;
+        for (const key of spotAcked) {
+          results.spot.acked++;
+          let value: string | undefined;
+          for (let attempt = 0; attempt < 5 && value === undefined; attempt++) {
+            value = await spot.fetchBlob(key, { timeoutMs: TIMEOUT_MS }).then(
+              (bytes) => new TextDecoder().decode(bytes),
+              () => undefined,
+            );
+          }
+          if (value !== `value of ${key}`) results.spot.lost.push(`${key}: ${value ?? "absent"}`);
+        }
+
+        // Emitter: every PUBACKed message is stored; copies counted (QoS 1 is at least once)
+        const history = await emitter.history({ key: channelKey, channel: "durable/", last: 1000 });
+        const emitterStored = tally(history.map((message) => message.asString()));
+        results.emitter.unacked = emitterPublishes.length - emitterAcked.size;
+        checkOnce(results.emitter, emitterAcked, emitterStored);
+
+        const summary = Object.entries(results).map(([client, r]) =>
+          `${client}: ${r.acked} acknowledged, ${r.unacked} unacknowledged, ` +
+          `${r.disturbed} disturbed, ` +
+          `${r.lost.length} lost [${r.lost.slice(0, 8).join(", ")}], ` +
+          `${r.duplicated.length} duplicated [${r.duplicated.slice(0, 8).join(", ")}]` +
+          (r.problems.length > 0 ? `; ${r.problems.join("; ")}` : "") +
+          (Object.keys(r.answers).length > 0 ? `; answers ${JSON.stringify(r.answers)}` : "")
+        ).join("\n  ");
+        if (VERBOSE) console.log(`seed ${SEED}, ${server.crashes} crashes:\n  ${summary}`);
+
+        assert.equal(server.crashes, KILLS + 1);
+        // The crashes reached the clients: the broker's socket closed, HTTP requests failed
+        assert.ok(results.emitter.disturbed > 0, summary);
+        const { mkstats: m, honch: h, migas: g, spot: p } = results;
+        assert.ok(m.disturbed + h.disturbed + g.disturbed + p.disturbed > 0, summary);
+        for (const [client, r] of Object.entries(results)) {
+          assert.ok(r.acked > 0, `${client} had nothing acknowledged (seed ${SEED})`);
+        }
+        const failures = Object.entries(results).flatMap(([client, r]) => [
+          ...r.lost.length > 0 ? [`${client} lost acknowledged events`] : [],
+          // MQTT QoS 1 resends an unacknowledged PUBLISH after a reconnection: at least once
+          ...r.duplicated.length > 0 && client !== "emitter" ? [`${client} stored duplicates`] : [],
+          ...r.problems.length > 0 ? [`${client} did not drain`] : [],
+        ]);
+        assert.deepEqual(failures, [], `seed ${SEED}:\n  ${summary}`);
+        await honch.shutdown({ deadlineMs: 2000 });
+      } finally {
+        await emitter.disconnect().catch(() => {});
+        spot.close();
+        await server.stop();
+        if (VERBOSE) {
+          console.log(server.stderr.join("").trim() || "(the server printed nothing on stderr)");
         }
       }
+    },
+  });
+}
 
-      // Acknowledged means stored for good: one more crash before anything is read
-      await server.crashAndRestart();
+crashTest("", false, (dir) => ({ EDGEWIRE_DB: `${dir}/durable.db` }));
 
-      // mkStats: each name's count is what was acknowledged, no retry counted twice. Drained,
-      // everything was; else at least what trackEvent answered {ok: true} for
-      const stats = await server.adminGet(`/api/v1/stats/${PLUGIN}`);
-      const stored = new Map<string, number>();
-      for (const row of stats.events as { event: string; count: number }[]) {
-        stored.set(row.event, (stored.get(row.event) ?? 0) + row.count);
-      }
-      for (const [name, sent] of mkstatsSent) {
-        const acked = mkstatsLeft === 0 ? sent : mkstatsOk.get(name) ?? 0;
-        results.mkstats.acked += acked;
-        results.mkstats.unacked += sent - acked;
-        const kept = stored.get(name) ?? 0;
-        if (kept < acked) results.mkstats.lost.push(`${name}: ${kept} of ${acked}`);
-        if (kept > sent) results.mkstats.duplicated.push(`${name}: ${kept} for ${sent}`);
-      }
+const POSTGRES = locatePostgres();
+const ignorePostgres = ignoredUnlessRequired(POSTGRES);
+// Started here, outside any test, so no test's resource check counts the server process.
+const postgres: PostgresServer | undefined = ignorePostgres || POSTGRES.binary === undefined
+  ? undefined
+  : await startPostgres(POSTGRES);
 
-      // Honch: every tracked index once. Batches go in order, so what is still queued is
-      // at most the newest events
-      const { events } = await server.adminGet(
-        `/api/honch/events?project_key=${HONCH_KEY}&limit=1000`,
-      ) as { events: { event: string; properties: { i: number } }[] };
-      const honchStored = tally(
-        events.filter((e) => e.event === "durable_event").map((e) => `i=${e.properties.i}`),
-      );
-      const honchAcked = Math.max(0, honchTracked - honchLeft);
-      results.honch.unacked = honchTracked - honchAcked;
-      checkOnce(results.honch, Array.from({ length: honchAcked }, (_, i) => `i=${i}`), honchStored);
+/** A database of its own, so a server from EDGEWIRE_POSTGRES_URL holds nothing of an earlier run. */
+const DATABASE = `durability_${Date.now()}`;
 
-      // migas: one breadcrumb per project, so each acknowledged project has one hit. Drained,
-      // every breadcrumb sent was acknowledged
-      if (migasLeft === 0) MIGAS_PROJECTS.slice(0, migasSent).forEach((p) => migasAcked.add(p));
-      const hits = new Map<string, number>();
-      for (const project of MIGAS_PROJECTS) {
-        const response = await fetch(`${server.base}/api/usage/${project}?start=2000-01-01`);
-        assert.equal(response.status, 200, `usage of ${project}`);
-        hits.set(project, (await response.json()).hits);
-      }
-      results.migas.unacked = migasSent - migasAcked.size;
-      checkOnce(results.migas, migasAcked, hits);
+/** Runs `body` on a short-lived connection to `url`. */
+async function onPostgres<T>(
+  url: string,
+  body: (sql: postgresClient.Sql) => Promise<T>,
+): Promise<T> {
+  const sql = postgresClient(url, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
 
-      // Spot: every confirmed blob reads back whole
-      await spot.waitOnline();
-      results.spot.unacked = spotPut - spotAcked.size;
-      for (const key of spotAcked) {
-        results.spot.acked++;
-        let value: string | undefined;
-        for (let attempt = 0; attempt < 5 && value === undefined; attempt++) {
-          value = await spot.fetchBlob(key, { timeoutMs: TIMEOUT_MS }).then(
-            (bytes) => new TextDecoder().decode(bytes),
-            () => undefined,
-          );
-        }
-        if (value !== `value of ${key}`) results.spot.lost.push(`${key}: ${value ?? "absent"}`);
-      }
+crashTest(` on ${describeRuntime(POSTGRES)}`, ignorePostgres, async () => {
+  assert.ok(postgres, POSTGRES.missing ?? "PostgreSQL did not start");
+  await onPostgres(postgres.url, (sql) => sql.unsafe(`CREATE DATABASE ${DATABASE}`));
+  return { EDGEWIRE_DATABASE_URL: postgres.urlOf(DATABASE) };
+});
 
-      // Emitter: every PUBACKed message is stored; copies counted (QoS 1 is at least once)
-      const history = await emitter.history({ key: channelKey, channel: "durable/", last: 1000 });
-      const emitterStored = tally(history.map((message) => message.asString()));
-      results.emitter.unacked = emitterPublishes.length - emitterAcked.size;
-      checkOnce(results.emitter, emitterAcked, emitterStored);
-
-      const summary = Object.entries(results).map(([client, r]) =>
-        `${client}: ${r.acked} acknowledged, ${r.unacked} unacknowledged, ` +
-        `${r.disturbed} disturbed, ` +
-        `${r.lost.length} lost [${r.lost.slice(0, 8).join(", ")}], ` +
-        `${r.duplicated.length} duplicated [${r.duplicated.slice(0, 8).join(", ")}]` +
-        (r.problems.length > 0 ? `; ${r.problems.join("; ")}` : "") +
-        (Object.keys(r.answers).length > 0 ? `; answers ${JSON.stringify(r.answers)}` : "")
-      ).join("\n  ");
-      if (VERBOSE) console.log(`seed ${SEED}, ${server.crashes} crashes:\n  ${summary}`);
-
-      assert.equal(server.crashes, KILLS + 1);
-      // The crashes reached the clients: the broker's socket closed, HTTP requests failed
-      assert.ok(results.emitter.disturbed > 0, summary);
-      const { mkstats: m, honch: h, migas: g, spot: p } = results;
-      assert.ok(m.disturbed + h.disturbed + g.disturbed + p.disturbed > 0, summary);
-      for (const [client, r] of Object.entries(results)) {
-        assert.ok(r.acked > 0, `${client} had nothing acknowledged (seed ${SEED})`);
-      }
-      const failures = Object.entries(results).flatMap(([client, r]) => [
-        ...r.lost.length > 0 ? [`${client} lost acknowledged events`] : [],
-        // MQTT QoS 1 resends an unacknowledged PUBLISH after a reconnection: at least once
-        ...r.duplicated.length > 0 && client !== "emitter" ? [`${client} stored duplicates`] : [],
-        ...r.problems.length > 0 ? [`${client} did not drain`] : [],
-      ]);
-      assert.deepEqual(failures, [], `seed ${SEED}:\n  ${summary}`);
-      await honch.shutdown({ deadlineMs: 2000 });
-    } finally {
-      await emitter.disconnect().catch(() => {});
-      spot.close();
-      await server.stop();
-      if (VERBOSE) {
-        console.log(server.stderr.join("").trim() || "(the server printed nothing on stderr)");
-      }
-    }
+Deno.test({
+  name: `the ${
+    describeRuntime(POSTGRES)
+  } of the crash test holds what it stored, and stops cleanly`,
+  ignore: ignorePostgres,
+  async fn() {
+    assert.ok(postgres, POSTGRES.missing ?? "PostgreSQL did not start");
+    // The server kept its state there, not in a SQLite file of its own.
+    const [row] = await onPostgres(postgres.urlOf(DATABASE), (sql) =>
+      sql.unsafe(
+        "SELECT (SELECT count(*) FROM edgewire.honch_events) AS events, " +
+          "(SELECT count(*) FROM edgewire.migas_breadcrumbs) AS breadcrumbs",
+      ));
+    assert.ok(Number(row.events) > 0 && Number(row.breadcrumbs) > 0, JSON.stringify(row));
+    await onPostgres(postgres.url, (sql) => sql.unsafe(`DROP DATABASE ${DATABASE}`));
+    assert.equal(await postgres.stop(), 0);
   },
 });

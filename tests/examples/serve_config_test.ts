@@ -201,6 +201,35 @@ Deno.test("the documented variables are exactly the ones read", async () => {
       match[1]
     ),
   );
-  assert.equal(read.size, 11);
+  assert.equal(read.size, 13);
   assert.deepEqual(new Set(SERVE_VARIABLES.map((v) => v.name)), read);
+});
+
+Deno.test("EDGEWIRE_DATABASE_URL picks PostgreSQL, shown without its password, and never beside EDGEWIRE_DB", () => {
+  const env = (values: Record<string, string>) => (name: string) => values[name];
+  const config = readServeConfig(
+    env({
+      EDGEWIRE_DATABASE_URL: "postgres://ada:hunter2@db.example:5433/edgewire?sslmode=require",
+    }),
+  );
+  assert.equal(
+    config.databaseUrl,
+    "postgres://ada:hunter2@db.example:5433/edgewire?sslmode=require",
+  );
+  assert.equal(config.store, "postgres://db.example:5433/edgewire");
+  assert.equal(config.storeIsDefault, false);
+  assert.equal(readServeConfig(env({ EDGEWIRE_DB: ":memory:" })).databaseUrl, undefined);
+  for (
+    const [values, pattern] of [
+      [{ EDGEWIRE_DATABASE_URL: "mysql://ada:hunter2@h/db" }, /must be a postgres:\/\//],
+      [{ EDGEWIRE_DATABASE_URL: "postgres://h/db", EDGEWIRE_DB: "x.db" }, /both set/],
+    ] as const
+  ) {
+    assert.throws(() => readServeConfig(env(values)), (error: unknown) => {
+      assert.ok(error instanceof ServeConfigError);
+      assert.match(error.problems.join("\n"), pattern);
+      assert.doesNotMatch(error.problems.join("\n"), /hunter2/);
+      return true;
+    });
+  }
 });

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 // Named here rather than in deno.json, as the other runtime tests do, so that a fresh
 // clone does not install the browser driver for tests it never runs
 // deno-lint-ignore no-import-prefix
-import { chromium } from "npm:playwright-core@^1.65";
+import { type BrowserContext, chromium } from "npm:playwright-core@^1.65";
 import { bundle, locateRuntime, requireBinary } from "../_helpers/runtimes.ts";
 import { serveWorker } from "../_helpers/workerd.ts";
 
@@ -22,6 +22,45 @@ export const CHROMIUM = locateRuntime({
   title: "Chromium",
   candidates: [Deno.env.get("EDGEWIRE_CHROMIUM") ?? "/usr/bin/chromium"],
 });
+
+/** A Chromium launched by {@linkcode launchChromium}; disposing of it closes it and its profile. */
+export interface LaunchedChromium extends AsyncDisposable {
+  /** The browser's one context, on a new empty profile. */
+  context: BrowserContext;
+}
+
+/**
+ * Launches Chromium headless on a new temporary profile, as every Chromium
+ * test of the clients and the dashboard does.
+ *
+ * @param viewport The pages' size, Playwright's default when omitted.
+ * @returns The browser context; dispose of it to close Chromium and remove the profile.
+ */
+export async function launchChromium(
+  viewport?: { width: number; height: number },
+): Promise<LaunchedChromium> {
+  const profile = await Deno.makeTempDir({ prefix: "edgewire-chromium-profile-" });
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: requireBinary(CHROMIUM),
+      headless: true,
+      chromiumSandbox: false,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+      timeout: 30_000,
+      viewport,
+    });
+    return {
+      context,
+      async [Symbol.asyncDispose]() {
+        await context.close();
+        await Deno.remove(profile, { recursive: true });
+      },
+    };
+  } catch (error) {
+    await Deno.remove(profile, { recursive: true });
+    throw error;
+  }
+}
 
 /**
  * Runs a Worker entry with `bindings` and returns the JSON it answers.
@@ -75,28 +114,16 @@ export async function runInChromium<T extends { error?: string }>(
     }
     return new Response(null, { status: pathname === "/favicon.ico" ? 204 : 404 });
   });
-  const profile = await Deno.makeTempDir({ prefix: "edgewire-chromium-profile-" });
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: requireBinary(CHROMIUM),
-    headless: true,
-    chromiumSandbox: false,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    timeout: 30_000,
-  });
-  try {
-    const page = await context.newPage();
-    const logged: string[] = [];
-    page.on("console", (message) => logged.push(`${message.type()}: ${message.text()}`));
-    page.on("pageerror", (error) => logged.push(`pageerror: ${error.message}`));
-    await page.goto(
-      `http://127.0.0.1:${pages.addr.port}/index.html?${new URLSearchParams(query)}`,
-    );
-    await page.waitForSelector("body[data-status]", { timeout: RUN_MS });
-    const result: T = JSON.parse((await page.textContent("#report")) ?? "{}");
-    assert.equal(result.error, undefined, `The page failed; its console:\n${logged.join("\n")}`);
-    return result;
-  } finally {
-    await context.close();
-    await Deno.remove(profile, { recursive: true });
-  }
+  await using browser = await launchChromium();
+  const page = await browser.context.newPage();
+  const logged: string[] = [];
+  page.on("console", (message) => logged.push(`${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => logged.push(`pageerror: ${error.message}`));
+  await page.goto(
+    `http://127.0.0.1:${pages.addr.port}/index.html?${new URLSearchParams(query)}`,
+  );
+  await page.waitForSelector("body[data-status]", { timeout: RUN_MS });
+  const result: T = JSON.parse((await page.textContent("#report")) ?? "{}");
+  assert.equal(result.error, undefined, `The page failed; its console:\n${logged.join("\n")}`);
+  return result;
 }

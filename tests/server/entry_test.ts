@@ -27,3 +27,9 @@ Deno.test("the SQLite entry is where node:sqlite comes in", async () => {
   const specifiers = await moduleGraph("../../src/server/sqlite/mod.ts");
   assert.ok(specifiers.includes("node:sqlite"));
 });
+
+Deno.test("the Postgres entry brings in the postgres client and, of its own, no runtime module", async () => {
+  const specifiers = await moduleGraph("../../src/server/postgres/mod.ts");
+  assert.ok(specifiers.some((specifier) => /^npm:\/?postgres@3\./.test(specifier)));
+  assert.deepEqual(specifiers.filter((specifier) => specifier.startsWith("node:")), []);
+});

@@ -34,17 +34,26 @@ export type { StoreFixture } from "./_contract_fixtures.ts";
  *
  * @param name How the store is named in test names.
  * @param make Opens a new, empty store.
+ * @param options `ignore`: register the tests ignored (a store whose database is missing).
  */
-export function runStoreContract(name: string, make: () => Promise<StoreFixture>): void {
+export function runStoreContract(
+  name: string,
+  make: () => Promise<StoreFixture>,
+  options: { ignore?: boolean } = {},
+): void {
   const test = (title: string, body: (fixture: StoreFixture) => Promise<void>): void => {
-    Deno.test(`${name}: ${title}`, async () => {
-      const fixture = await make();
-      try {
-        await body(fixture);
-      } finally {
-        await fixture.store.close();
-        await fixture.dispose();
-      }
+    Deno.test({
+      name: `${name}: ${title}`,
+      ignore: options.ignore ?? false,
+      async fn() {
+        const fixture = await make();
+        try {
+          await body(fixture);
+        } finally {
+          await fixture.store.close();
+          await fixture.dispose();
+        }
+      },
     });
   };
 

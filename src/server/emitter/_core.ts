@@ -21,6 +21,7 @@ import type { ResolvedBrokerOptions } from "./options.ts";
 import { SubscriptionTrie, type TrieSubscriber } from "./_trie.ts";
 import { MessageIds } from "./_ids.ts";
 import type { ContractQuota } from "./_store_quota.ts";
+import type { EmitterCluster } from "./_cluster.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
@@ -119,6 +120,8 @@ export class BrokerCore {
     storeRefused: 0,
     prunes: 0,
   };
+  /** The other processes' subscriptions and deliveries, when a backplane is given. */
+  cluster: EmitterCluster | undefined;
   readonly #bans = new Set<string>();
   readonly #banCache = new Map<string, string>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -193,10 +196,16 @@ export class BrokerCore {
   /** Bans or unbans a key now, and keeps the change in the store. */
   setBan(key: string, banned: boolean): Promise<void> {
     const hash = bytesToHex(sha256(utf8ToBytes(key)));
-    if (banned) this.#bans.add(hash);
-    else this.#bans.delete(hash);
+    this.applyBan(hash, banned);
+    this.cluster?.banned(hash, banned);
     if (this.store === undefined) return Promise.resolve();
     return this.track(this.store.setEmitterKeyBan(hash, banned, this.now()));
+  }
+
+  /** Bans or unbans a key's hash in memory only (another process keeps it in the store). */
+  applyBan(hash: string, banned: boolean): void {
+    if (banned) this.#bans.add(hash);
+    else this.#bans.delete(hash);
   }
 
   /** Keeps a store promise until it settles, so `close()` can wait for it. */
@@ -253,6 +262,8 @@ export class BrokerCore {
       targets.length = 0;
       if (outer) {
         this.#fanning = false;
+        // Deliveries to other processes go as one message each, once the walk is over
+        if (this.cluster !== undefined) this.cluster.flush();
         this.#closeDoomed();
       }
     }
@@ -288,6 +299,7 @@ export class BrokerCore {
     if (session.subscriptions.size >= this.options.maxSubscriptionsPerConnection) return "limit";
     session.subscriptions.set(key, { ssid, channel });
     this.trie.subscribe(ssid, session);
+    this.cluster?.subscribed(session, ssid, channel);
     this.notifyPresence("subscribe", session, ssid, channel);
     return "added";
   }
@@ -303,6 +315,7 @@ export class BrokerCore {
     if (entry === undefined) return false;
     session.subscriptions.delete(key);
     this.trie.unsubscribe(entry.ssid, session);
+    this.cluster?.unsubscribed(session, entry.ssid);
     this.notifyPresence("unsubscribe", session, entry.ssid, entry.channel);
     return true;
   }

@@ -300,6 +300,13 @@ export class Session implements CoreSession, BrokerSession {
         this.sendJson(channelString(channel), body, packet.packetId);
         if (ack !== undefined) this.#send(encodePacket({ type: "puback", packetId: ack }));
       };
+      const cluster = this.#core.cluster;
+      if (cluster !== undefined) {
+        // Answered once the other processes were sent what it changed (a link, presence watch)
+        return Promise.resolve(answer).then((body) =>
+          cluster.node.flushed().then(() => respond(body))
+        );
+      }
       if (answer instanceof Promise) return answer.then(respond);
       respond(answer);
       return;
@@ -358,9 +365,15 @@ export class Session implements CoreSession, BrokerSession {
         granted.push(list[i].qos);
       }
     }
-    if (this.#state !== CLOSED) {
-      this.#send(encodePacket({ type: "suback", packetId: packet.packetId, granted }));
-    }
+    if (this.#state === CLOSED) return;
+    const suback = encodePacket({ type: "suback", packetId: packet.packetId, granted });
+    const cluster = this.#core.cluster;
+    if (cluster === undefined) return this.#send(suback);
+    // Acknowledged once the other processes have been sent the subscription, so a message
+    // published anywhere after the SUBACK reaches it
+    return cluster.node.flushed().then(() => {
+      if (this.#state !== CLOSED) this.#send(suback);
+    });
   }
 
   #sendPublish(topic: string, payload: Uint8Array): void {

@@ -12,7 +12,8 @@
 
 import type { EmitterStatus } from "../../emitter/security/errors.ts";
 import type { BrokerCore } from "./_core.ts";
-import type { EmitterContractUsage, EmitterStoredMessage } from "./store.ts";
+import type { EmitterContractUsage, EmitterStore, EmitterStoredMessage } from "./store.ts";
+import { storeWithinSharedQuota } from "./_shared_quota.ts";
 
 /** The answer on `emitter/error/` to a message the quota kept out of the store. */
 export const STORAGE_FULL: EmitterStatus = Object.freeze({
@@ -46,6 +47,28 @@ export function storeWithinQuota(
 ): Promise<boolean> {
   const store = core.store;
   if (store === undefined) return Promise.resolve(true);
+  // Several processes: the quota is counted on the backplane, where they all see it
+  const backplane = core.cluster?.backplane;
+  if (backplane !== undefined) {
+    return storeWithinSharedQuota(
+      core,
+      store,
+      backplane,
+      message,
+      refused,
+      () => storeLocally(core, store, message, refused),
+    );
+  }
+  return storeLocally(core, store, message, refused);
+}
+
+/** The quota of one process: its count of the contract's messages, asked of the store when full. */
+function storeLocally(
+  core: BrokerCore,
+  store: EmitterStore,
+  message: EmitterStoredMessage,
+  refused: (() => void) | undefined,
+): Promise<boolean> {
   const contract = message.ssid[0];
   let quota = core.quotas.get(contract);
   if (quota === undefined) {

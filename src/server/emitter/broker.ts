@@ -16,6 +16,8 @@ import type { EmitterLicense } from "../../emitter/security/license.ts";
 import { PERMISSION } from "../../emitter/security/permissions.ts";
 import { unrefTimer } from "../../core/runtime/timers.ts";
 import { BrokerCore } from "./_core.ts";
+import { EmitterCluster } from "./_cluster.ts";
+import type { Backplane } from "../backplane.ts";
 import { channelSsid } from "./_pubsub.ts";
 import { pruneExpired, type PruneState } from "./_storage.ts";
 import { Session } from "./_session.ts";
@@ -121,13 +123,21 @@ export class EmitterBroker {
    * Creates a broker; it loads the store's key bans before it handles any
    * client's bytes.
    *
-   * @param options The broker options, and the store for messages and bans.
+   * @param options The broker options, the store for messages and bans, and
+   * the backplane shared with the brokers of other processes (they need the
+   * same `license`).
    * @throws {InvalidArgumentError} When an option is invalid.
    * @throws {InvalidArgumentError} When `license` is not a valid license.
    */
-  constructor(options: EmitterBrokerOptions & { store?: EmitterStore } = {}) {
+  constructor(
+    options: EmitterBrokerOptions & { store?: EmitterStore; backplane?: Backplane } = {},
+  ) {
     const core = new BrokerCore(resolveBrokerOptions(options), options.store);
     this.#core = core;
+    const cluster = options.backplane === undefined
+      ? undefined
+      : new EmitterCluster(core, options.backplane);
+    core.cluster = cluster;
     // The first prune comes a minute after the start; the server's own maintenance may run sooner
     this.#prune = { last: core.now(), running: false };
     const store = options.store;
@@ -137,6 +147,15 @@ export class EmitterBroker {
           core.loadBans(await store.listEmitterKeyBans());
         } catch {
           core.counters.storeFailures++;
+        }
+      }
+      if (cluster !== undefined) {
+        try {
+          await cluster.node.start();
+        } catch {
+          // Cut off until the backplane is back: connections are refused, not left deaf
+          cluster.cut = true;
+          cluster.node.failures++;
         }
       }
       this.#loaded = true;
@@ -176,7 +195,9 @@ export class EmitterBroker {
     const core = this.#core;
     const address = link.remoteAddress;
     const count = core.addresses.get(address) ?? 0;
-    if (this.#closed || count >= core.options.maxConnectionsPerAddress) {
+    if (
+      this.#closed || count >= core.options.maxConnectionsPerAddress || core.cluster?.cut === true
+    ) {
       core.counters.refusedConnections++;
       try {
         link.close();
@@ -273,7 +294,12 @@ export class EmitterBroker {
    */
   stats(): EmitterBrokerStats {
     const core = this.#core;
-    return { connections: core.sessions.size, subscriptions: core.trie.size, ...core.counters };
+    const remote = core.cluster?.remoteSubscriptions ?? 0;
+    return {
+      connections: core.sessions.size,
+      subscriptions: core.trie.size - remote,
+      ...core.counters,
+    };
   }
 
   /**
@@ -289,6 +315,7 @@ export class EmitterBroker {
     this.#unschedule();
     for (const session of [...this.#core.sessions] as Session[]) session.terminate();
     await this.#ready;
+    await this.#core.cluster?.node.close();
     await this.#core.settle();
   }
 }

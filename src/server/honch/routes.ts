@@ -326,7 +326,7 @@ export function honchRoutes(context: ServerContext): Hono {
     try {
       // The key is checked before the body is read, stored or decoded.
       projectKeyHash = authenticate(context, request);
-      enforceRateLimit(context.projectLimiter, projectKeyHash);
+      await enforceRateLimit(context.projectLimiter, projectKeyHash);
       const encoding = request.headers.get("content-encoding");
       if (encoding !== null && encoding.trim().toLowerCase() !== "identity") {
         reject(415, "unsupported_content_encoding", {
@@ -353,7 +353,7 @@ export function honchRoutes(context: ServerContext): Hono {
   }
 
   routes.get("/api/honch/events", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    await enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
     requireAdmin(context, c.req.raw);
     const projectKey = c.req.query("project_key");
     if (projectKey === undefined || projectKey.length === 0) {

@@ -344,7 +344,7 @@ function refuse(code: string, message: string): never {
  * @param request The query, variables and operation name.
  * @param context What the resolvers see: the store, the time and whether the caller is root.
  * @param limits Aliases, depth, cost and whether introspection is answered.
- * @param charge Charges the request's items to the rate limit; throws to refuse it.
+ * @param charge Charges the request's items to the rate limit; throws (or rejects) to refuse it.
  * @returns The `{ data, errors? }` body to answer 200 with.
  * @throws {RequestRejection} When the request is over a limit (400), holds a NUL (400), or a resolver refused it as a whole.
  */
@@ -352,7 +352,7 @@ export async function runGraphql(
   request: GraphqlRequest,
   context: ResolverContext,
   limits: GraphqlLimits,
-  charge: (items: number) => void,
+  charge: (items: number) => void | Promise<void>,
 ): Promise<Record<string, unknown>> {
   let document: DocumentNode;
   try {
@@ -371,7 +371,7 @@ export async function runGraphql(
     : [...specifiedRules, NoSchemaIntrospectionCustomRule];
   const invalid = validate(schema(), document, rules);
   if (invalid.length > 0) return { data: null, errors: invalid.map((error) => error.toJSON()) };
-  charge(measure.items);
+  await charge(measure.items);
   const result = await execute({
     schema: schema(),
     document,

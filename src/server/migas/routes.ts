@@ -17,6 +17,7 @@ import { answerResponse, readIdempotencyKey, recordOnce } from "../_idempotency.
 import { RequestRejection } from "../_validate.ts";
 import type { IdempotentAnswer } from "../common/idempotency_store.ts";
 import { SlidingWindowLimiter } from "../_sliding_window.ts";
+import { SharedWindow } from "../_shared_limit.ts";
 import { type ResolverContext, runGraphql, usage } from "./_graphql.ts";
 import { type GraphqlLimits, holdsNul } from "./_graphql_limits.ts";
 import { crumbFingerprint, GRAPHQL_REFUSALS, REST_REFUSALS } from "./_idempotency.ts";
@@ -122,6 +123,11 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     maxRequests: settings.maxRequests,
     now: context.now,
   });
+  const shared = context.backplane === undefined ? undefined : new SharedWindow(
+    window,
+    context.backplane,
+    { windowMs: settings.windowMs, maxRequests: settings.maxRequests, now: context.now },
+  );
 
   // Every answer, refusals included, names the backend as migas-server does. A refusal goes
   // on to the app's error handler, so `/metrics` and the log see its reason code.
@@ -144,8 +150,19 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       return response;
     };
 
-  const limit = (request: Request, env: unknown, refuse: () => never, items = 1): void => {
+  const limit = (
+    request: Request,
+    env: unknown,
+    refuse: () => never,
+    items = 1,
+  ): void | Promise<void> => {
     const address = context.clientAddress(request, env);
+    // Counted for every process, in one round trip
+    if (shared !== undefined) {
+      return shared.hit(address, items).then((allowed) => {
+        if (!allowed) refuse();
+      });
+    }
     // Each item is one hit, so a batch counts as many requests as it holds.
     let allowed = true;
     for (let item = 0; item < items; item++) allowed = window.hit(address) && allowed;
@@ -162,7 +179,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       settings.maxRequestBytes,
       (size, max) => detail(413, "payload_too_large", sizeMessage(size, max)),
     );
-    limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
+    await limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
     const parsed = parseJson(bytes);
     if (!parsed.ok) {
       unprocessable(
@@ -222,7 +239,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
   routes.get(
     "/api/usage/:project{.+}",
     handle(async (request, env, url) => {
-      limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
+      await limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
       let project: string;
       try {
         project = decodeURIComponent(url.pathname.slice("/api/usage/".length));
@@ -341,7 +358,7 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         settings.maxRequestBytes,
         (size, max) => graphqlError(413, "payload_too_large", sizeMessage(size, max)),
       );
-      limit(request, env, () => graphqlError(429, "rate_limited", TOO_MANY));
+      await limit(request, env, () => graphqlError(429, "rate_limited", TOO_MANY));
       const parsed = parseJson(bytes);
       if (!parsed.ok || !isObject(parsed.value)) {
         graphqlError(400, "invalid_json", "Unable to parse request body as JSON");
@@ -391,7 +408,12 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
         (items) => {
           // The request itself was one hit already; every further recording mutation is one more.
           if (items > 1) {
-            limit(request, env, () => graphqlError(429, "rate_limited", TOO_MANY), items - 1);
+            return limit(
+              request,
+              env,
+              () => graphqlError(429, "rate_limited", TOO_MANY),
+              items - 1,
+            );
           }
         },
       );

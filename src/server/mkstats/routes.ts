@@ -171,7 +171,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
 
   routes.post("/handshake", async (c) => {
     const address = context.clientAddress(c.req.raw, c.env);
-    enforceRateLimit(context.addressLimiter, address);
+    await enforceRateLimit(context.addressLimiter, address);
     const body = await readJsonObject(c.req.raw, context.bodyLimitBytes);
     const common = readCommon(body);
     const challenge = optionalString(body, "pow_challenge", CHALLENGE);
@@ -185,7 +185,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     const subject = `${common.pluginId}\n${common.userHash}`;
     // Per address and plugin: the user hash is the client's choice, so a fresh one per
     // request would pass a limit keyed on it.
-    enforceRateLimit(context.installLimiter, `handshake\n${address}\n${common.pluginId}`);
+    await enforceRateLimit(context.installLimiter, `handshake\n${address}\n${common.pluginId}`);
     const { store, secret } = await context.state();
     if (challenge === undefined || nonce === undefined) {
       const issued = createChallenge({
@@ -232,7 +232,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     env: unknown,
     readExtra?: (body: Record<string, unknown>) => void,
   ) {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
+    await enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
     const key = readIdempotencyKey(request, IDEMPOTENCY_REFUSALS.invalid);
     const body = await readJsonObject(request, context.bodyLimitBytes);
     const common = readCommon(body);
@@ -241,7 +241,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     readTimestamp(body);
     const { store } = await context.state();
     const auth = await authenticate(context, store, token, common);
-    enforceRateLimit(context.installLimiter, auth.tokenHash);
+    await enforceRateLimit(context.installLimiter, auth.tokenHash);
     // Keys belong to the install the token authenticated, whatever token a retry carries
     const scope = `mkstats\n${common.pluginId}\n${common.userHash}`;
     return { body, common, store, key, scope, ...auth };
@@ -312,7 +312,7 @@ export function mkstatsRoutes(context: ServerContext): Hono {
   });
 
   routes.get("/stats/:plugin_id", async (c) => {
-    enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
+    await enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
     requireAdmin(context, c.req.raw);
     const pluginId = c.req.param("plugin_id");
     requireString({ plugin_id: pluginId }, "plugin_id", PLUGIN_ID);

@@ -68,10 +68,10 @@ export class CardRegistry {
   /**
    * Keeps a verified card, replacing the one of the same key.
    *
-   * @param peer The verified peer.
+   * @param peer The verified peer (here or, with a backplane, on another process).
    * @returns The followers to notify when the card's bytes changed, else none.
    */
-  put(peer: VerifiedPeer): CardFollower[] {
+  put(peer: Pick<VerifiedPeer, "address" | "signed" | "hash" | "groups">): CardFollower[] {
     const previous = this.#cards.get(peer.address);
     if (previous !== undefined) this.#remove(peer.address, previous);
     const groups = peer.groups.map((key) => hex.encode(sha256(key)));

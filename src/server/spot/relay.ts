@@ -24,6 +24,8 @@ import {
 } from "../../spot/proto/mod.ts";
 import { TokenBucketLimiter } from "../rate_limit.ts";
 import { CardRegistry } from "./_registry.ts";
+import { SpotCluster } from "./_cluster.ts";
+import type { Backplane } from "../backplane.ts";
 import { MAX_VERIFIED_SIGNATURES, withinSignatureBudget } from "./_signature_budget.ts";
 import { CLOSE, type SessionHost, SpotSession } from "./_session.ts";
 import { answerSystem, type SystemContext } from "./_system.ts";
@@ -72,19 +74,25 @@ export class SpotRelay {
   readonly #absent: TokenBucketLimiter;
   readonly #system: SystemContext;
   readonly #host: SessionHost;
+  readonly #cluster: SpotCluster | undefined;
+  readonly #ready: Promise<void>;
   #closed = false;
 
   /**
    * Creates a relay.
    *
-   * @param options The relay's options and the store its blobs go to.
+   * @param options The relay's options, the store its blobs go to, and the
+   * backplane shared with the relays of other processes.
    * @throws {InvalidArgumentError} When an option is out of range.
    */
-  constructor(options: SpotRelayOptions & { store: SpotStore }) {
+  constructor(options: SpotRelayOptions & { store: SpotStore; backplane?: Backplane }) {
     this.#options = resolveSpotRelayOptions(options);
     this.#store = options.store;
     const o = this.#options;
-    this.#registry = new CardRegistry(o.maxIdCards, (address) => this.#byKey.has(address));
+    this.#registry = new CardRegistry(
+      o.maxIdCards,
+      (address) => this.#byKey.has(address) || this.#cluster?.hasKey(address) === true,
+    );
     const bucket = (capacity: number, refillPerSecond: number) =>
       new TokenBucketLimiter({
         capacity,
@@ -108,6 +116,42 @@ export class SpotRelay {
       route: (session, message) => this.#route(session, message),
       offline: (session) => this.#offline(session),
     };
+    if (options.backplane === undefined) {
+      this.#cluster = undefined;
+      this.#ready = Promise.resolve();
+      return;
+    }
+    const cluster = new SpotCluster({
+      registry: this.#registry,
+      readySessions: () => [...this.#sessions.values()].filter((s) => s.ready),
+      readyOfKey: (address) => lastReady(this.#byKey.get(address)),
+      readyById: (clientId) => {
+        const session = this.#sessions.get(clientId);
+        return session?.ready === true ? session : undefined;
+      },
+      closeAll: () => {
+        for (const session of [...this.#sessions.values()]) {
+          session.close(CLOSE.tryAgainLater, "relay cut off from its cluster");
+        }
+      },
+    }, options.backplane);
+    this.#cluster = cluster;
+    this.#ready = cluster.node.start().catch(() => {
+      // Cut off until the backplane is back: connections are refused, not left deaf
+      cluster.cut = true;
+      cluster.node.failures++;
+    });
+  }
+
+  /**
+   * Resolves once the relay has joined the other processes on its backplane
+   * (at once without one).
+   *
+   * @returns When connections are routed everywhere.
+   * @throws Never: a backplane that cannot be reached leaves the relay refusing connections until it is back.
+   */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** The relay's code, the `srv` of its handshake and of `c.` addresses. */
@@ -137,6 +181,9 @@ export class SpotRelay {
   accept(socket: UpgradedWebSocket, address?: string): void {
     const session = new SpotSession(this.#host, socket, crypto.randomUUID());
     if (this.#closed) return session.close(GOING_AWAY, "relay closed");
+    if (this.#cluster?.cut === true) {
+      return session.close(CLOSE.tryAgainLater, "relay cut off from its cluster");
+    }
     if (this.#sessions.size >= this.#options.maxConnections) {
       return session.close(CLOSE.tryAgainLater, "relay full");
     }
@@ -190,10 +237,11 @@ export class SpotRelay {
    *
    * @returns Once closed.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true;
     for (const session of [...this.#sessions.values()]) session.close(GOING_AWAY, "relay closed");
-    return Promise.resolve();
+    await this.#ready;
+    await this.#cluster?.node.close();
   }
 
   #online(session: SpotSession): void {
@@ -202,6 +250,7 @@ export class SpotRelay {
     if (set === undefined) this.#byKey.set(peer.address, set = new Set());
     set.add(session);
     for (const follower of this.#registry.put(peer)) follower.cardUpdated(peer.signed);
+    this.#cluster?.online(session);
   }
 
   #offline(session: SpotSession): void {
@@ -220,6 +269,7 @@ export class SpotRelay {
       if (set?.size === 0) this.#byKey.delete(address);
     }
     this.#registry.unfollow(session.following, session);
+    this.#cluster?.offline(session);
   }
 
   async #route(session: SpotSession, message: InstantMessage): Promise<void> {
@@ -232,12 +282,21 @@ export class SpotRelay {
     switch (target.kind) {
       case "system":
         return await this.#systemRequest(session, message, target.endpoint);
-      case "key":
-        return this.#deliver(session, message, this.#byKey.get(keyTarget(target.hash)));
+      case "key": {
+        const address = keyTarget(target.hash);
+        const local = this.#byKey.get(address);
+        if (this.#cluster !== undefined && lastReady(local) === undefined) {
+          if (this.#forward(session, message, (p) => this.#cluster!.toKey(address, p))) return;
+        }
+        return this.#deliver(session, message, local);
+      }
       case "connection": {
-        const peer = target.server === this.#options.serverCode
-          ? this.#sessions.get(target.clientId)
-          : undefined;
+        const mine = target.server === this.#options.serverCode;
+        const peer = mine ? this.#sessions.get(target.clientId) : undefined;
+        if (this.#cluster !== undefined && mine && peer === undefined) {
+          const id = target.clientId;
+          if (this.#forward(session, message, (p) => this.#cluster!.toConnection(id, p))) return;
+        }
         return this.#deliver(session, message, peer === undefined ? undefined : [peer]);
       }
       case "group":
@@ -272,18 +331,39 @@ export class SpotRelay {
     target.send(packet);
   }
 
+  /**
+   * Forwards a message to another process when `send` finds its target there.
+   *
+   * @returns Whether it is handled (forwarded, or answered as too long to encode).
+   */
+  #forward(
+    session: SpotSession,
+    message: InstantMessage,
+    send: (packet: Uint8Array) => boolean,
+  ): boolean {
+    let packet: Uint8Array;
+    try {
+      packet = encodePacket({ type: "message", message });
+    } catch {
+      this.#reply(session, message, "message cannot be forwarded (sender too long)");
+      return true;
+    }
+    return send(packet);
+  }
+
   /** A `g.<hash>` message goes to one connection of each member key but the sender's. */
   #deliverToGroup(session: SpotSession, message: InstantMessage, hash: Uint8Array): void {
     const targets: SpotSession[] = [];
+    const elsewhere: string[] = [];
     for (const address of this.#registry.groupAddresses(hash)) {
       if (address === session.peer?.address) continue;
-      let last: SpotSession | undefined;
-      for (const candidate of this.#byKey.get(address) ?? []) {
-        if (candidate.ready) last = candidate;
-      }
+      const last = lastReady(this.#byKey.get(address));
       if (last !== undefined) targets.push(last);
+      else if (this.#cluster?.hasKey(address) === true) elsewhere.push(address);
     }
-    if (targets.length === 0) return this.#deliver(session, message, undefined);
+    if (targets.length === 0 && elsewhere.length === 0) {
+      return this.#deliver(session, message, undefined);
+    }
     let packet: Uint8Array;
     try {
       packet = encodePacket({ type: "message", message });
@@ -291,6 +371,7 @@ export class SpotRelay {
       return this.#reply(session, message, "message cannot be forwarded (sender too long)");
     }
     for (const target of targets) target.send(packet);
+    for (const address of elsewhere) this.#cluster!.toKey(address, packet);
   }
 
   async #systemRequest(session: SpotSession, message: InstantMessage, endpoint: string) {
@@ -356,4 +437,13 @@ export class SpotRelay {
       // The sender's own path is too long to answer to: nothing can reach it
     }
   }
+}
+
+/** The last ready connection of a set, as a key's newest connection gets its messages. */
+function lastReady(candidates: Iterable<SpotSession> | undefined): SpotSession | undefined {
+  let last: SpotSession | undefined;
+  for (const candidate of candidates ?? []) {
+    if (candidate.ready) last = candidate;
+  }
+  return last;
 }

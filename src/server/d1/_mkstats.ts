@@ -1,0 +1,144 @@
+/**
+ * The mkStats part of {@linkcode D1Store}: the `installs`, `install_tokens`,
+ * `daily_actives` and `event_counts` tables. An install and its token are
+ * one `batch()`; so are a ping, or an event count, and the idempotent answer
+ * that acknowledges it.
+ *
+ * @module
+ */
+
+import type { DailyActiveCount, EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import { type D1Connection, rowsOf } from "./_connection.ts";
+import { settleStatements } from "./_idempotency.ts";
+
+const UPSERT_INSTALL = `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint,
+    client_name, client_version, first_seen, last_seen)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (plugin_id, user_hash) DO UPDATE SET
+    version = excluded.version,
+    device_fingerprint = excluded.device_fingerprint,
+    client_name = excluded.client_name,
+    client_version = excluded.client_version,
+    last_seen = excluded.last_seen`;
+
+const INSERT_TOKEN =
+  "INSERT OR REPLACE INTO install_tokens (token_hash, plugin_id, user_hash, expires_at) VALUES (?, ?, ?, ?)";
+
+const FIND_TOKEN = `SELECT t.plugin_id AS plugin_id, t.user_hash AS user_hash,
+    t.expires_at AS expires_at, i.first_ping AS first_ping
+  FROM install_tokens t
+  LEFT JOIN installs i ON i.plugin_id = t.plugin_id AND i.user_hash = t.user_hash
+  WHERE t.token_hash = ?`;
+
+const UPSERT_PING =
+  `INSERT INTO daily_actives (plugin_id, day, user_hash, version) VALUES (?, ?, ?, ?)
+  ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`;
+
+const MARK_PINGED =
+  `UPDATE installs SET first_ping = COALESCE(first_ping, ?), last_seen = ?, version = ?
+  WHERE plugin_id = ? AND user_hash = ?`;
+
+const ADD_EVENT =
+  `INSERT INTO event_counts (plugin_id, event, version, day, count) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (plugin_id, event, version, day) DO UPDATE SET count = count + excluded.count`;
+
+/**
+ * Builds the mkStats part.
+ *
+ * @param db The connection.
+ * @returns The part.
+ */
+export function d1MkStats(db: D1Connection): MkStatsStore {
+  return {
+    recordInstall: async (install) => {
+      await db.batch([
+        db.statement(UPSERT_INSTALL, [
+          install.pluginId,
+          install.userHash,
+          install.version,
+          install.deviceFingerprint,
+          install.clientName,
+          install.clientVersion,
+          install.now,
+          install.now,
+        ]),
+        db.statement(INSERT_TOKEN, [
+          install.tokenHash,
+          install.pluginId,
+          install.userHash,
+          install.tokenExpiresAt,
+        ]),
+      ]);
+    },
+    findInstallToken: async (tokenHash) => {
+      const row = await db.first(FIND_TOKEN, [tokenHash]);
+      if (row === undefined) return undefined;
+      return {
+        pluginId: String(row.plugin_id),
+        userHash: String(row.user_hash),
+        expiresAt: Number(row.expires_at),
+        hasPinged: row.first_ping !== null,
+      };
+    },
+    recordPing: async (ping, settle) => {
+      await db.batch([
+        db.statement(UPSERT_PING, [ping.pluginId, ping.day, ping.userHash, ping.version]),
+        db.statement(MARK_PINGED, [
+          ping.now,
+          ping.now,
+          ping.version,
+          ping.pluginId,
+          ping.userHash,
+        ]),
+        ...settleStatements(db, settle),
+      ]);
+    },
+    addEventCount: async (event, settle) => {
+      await db.batch([
+        db.statement(ADD_EVENT, [
+          event.pluginId,
+          event.event,
+          event.version,
+          event.day,
+          event.count,
+        ]),
+        ...settleStatements(db, settle),
+      ]);
+    },
+    getStats: async (pluginId) => {
+      // One batch, so the three reads see one state of the database.
+      const [installs, actives, events] = await db.batch([
+        db.statement("SELECT COUNT(*) AS n FROM installs WHERE plugin_id = ?", [pluginId]),
+        db.statement(
+          `SELECT day, COUNT(*) AS count FROM daily_actives WHERE plugin_id = ?
+           GROUP BY day ORDER BY day`,
+          [pluginId],
+        ),
+        db.statement(
+          `SELECT event, version, SUM(count) AS count FROM event_counts WHERE plugin_id = ?
+           GROUP BY event, version ORDER BY event, version`,
+          [pluginId],
+        ),
+      ]);
+      return {
+        plugin_id: pluginId,
+        installs: Number(rowsOf(installs)[0].n),
+        daily_actives: rowsOf(actives).map((row): DailyActiveCount => ({
+          day: String(row.day),
+          count: Number(row.count),
+        })),
+        events: rowsOf(events).map((row): EventTotal => ({
+          event: String(row.event),
+          version: String(row.version),
+          count: Number(row.count),
+        })),
+      };
+    },
+    pruneInstallTokens: (now, limit) =>
+      db.run(
+        `DELETE FROM install_tokens WHERE rowid IN
+           (SELECT rowid FROM install_tokens WHERE expires_at < ? LIMIT ?)`,
+        [now, limit],
+      ),
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The PostgreSQL connection pool shared by the per-service parts of
+ * {@linkcode PostgresStore}: the schema every table name is qualified with,
+ * queries and transactions that wait for the store to open and reject once
+ * it is closed, and the retry of a transaction PostgreSQL aborted for a
+ * deadlock or a serialization failure.
+ *
+ * @module
+ */
+
+import type { PostgresPool } from "./pool.ts";
+
+/** A row as the driver returns it: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** The rows a statement returned, and `count`: how many rows it returned or changed. */
+export type Rows = Row[] & { readonly count: number };
+
+/** Runs one statement with `$1`-style parameters, prepared once per text. */
+export type Query = (text: string, params?: readonly unknown[]) => Promise<Rows>;
+
+/** SQLSTATEs after which the whole transaction may simply run again. */
+const RETRIED = new Set(["40001", "40P01"]);
+/** How many times a transaction runs at most. */
+const ATTEMPTS = 5;
+
+/** Whether a statement or transaction that failed with `error` runs again. */
+function retried(error: unknown, attempt: number): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return attempt < ATTEMPTS && typeof code === "string" && RETRIED.has(code);
+}
+
+function closedError(): Error {
+  return new Error("Cannot use PostgresStore as it is closed: open a new one");
+}
+
+/** An open pool, its schema, and the store's lifetime. */
+export class PostgresConnection {
+  readonly #sql: PostgresPool;
+  readonly #owned: boolean;
+  #ready: Promise<void> = Promise.resolve();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** The schema, quoted, with a trailing dot: prefix a table name with it. */
+  readonly s: string;
+
+  /**
+   * Wraps a pool.
+   *
+   * @param sql The pool.
+   * @param owned Whether `close()` ends it (a pool the caller passed in stays open).
+   * @param schema The schema's name, already validated as a plain identifier.
+   */
+  constructor(sql: PostgresPool, owned: boolean, schema: string) {
+    this.#sql = sql;
+    this.#owned = owned;
+    this.s = `"${schema}".`;
+  }
+
+  /** The pool itself, for the migrations that run before the store is ready. */
+  get sql(): PostgresPool {
+    return this.#sql;
+  }
+
+  /**
+   * Makes every call wait for `opening` (the migrations) and fail with its error.
+   *
+   * @param opening The store's opening.
+   */
+  opening(opening: Promise<void>): void {
+    this.#ready = opening;
+    // Awaited by every call and by `PostgresStore.open`; never an unhandled rejection.
+    opening.catch(() => {});
+  }
+
+  /** Resolves once open; rejects when opening failed or the store is closed. */
+  async ready(): Promise<void> {
+    if (this.#closed) throw closedError();
+    await this.#ready;
+    if (this.#closed) throw closedError();
+  }
+
+  /**
+   * Runs one statement outside a transaction (it is one), again when
+   * PostgreSQL aborted it for a deadlock or a serialization failure.
+   *
+   * @param text The statement, tables prefixed with {@linkcode s}.
+   * @param params Its parameters.
+   * @returns The rows.
+   */
+  query: Query = async (text, params = []) => {
+    await this.ready();
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#sql.unsafe(text, params as never[], {
+          prepare: true,
+        }) as unknown as Rows;
+      } catch (error) {
+        if (!retried(error, attempt)) throw error;
+      }
+    }
+  };
+
+  /**
+   * Runs `body` in one transaction, again when PostgreSQL aborted it for a
+   * deadlock or a serialization failure.
+   *
+   * @param body The statements, given a query bound to the transaction.
+   * @param mode What follows `BEGIN`, such as `ISOLATION LEVEL REPEATABLE READ READ ONLY`.
+   * @returns What `body` returned, after the commit.
+   */
+  async transaction<T>(body: (query: Query) => Promise<T>, mode = ""): Promise<T> {
+    await this.ready();
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#sql.begin(mode, async (tx) => {
+          const query: Query = async (text, params = []) =>
+            await tx.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
+          return await body(query);
+        }) as T;
+      } catch (error) {
+        if (!retried(error, attempt)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Closes the store: later calls reject; a pool the store opened is ended
+   * once its running queries finish. Calling it again does nothing.
+   *
+   * @returns Once closed.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    this.#closed = true;
+    this.#closing = (async () => {
+      await this.#ready.catch(() => {});
+      if (this.#owned) await this.#sql.end({ timeout: 5 });
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The mkStats part of {@linkcode PostgresStore}: the `installs`,
+ * `install_tokens`, `daily_actives` and `event_counts` tables. A ping or an
+ * event count commits with the idempotency answer it settles, in one
+ * statement (see `recordingStatement`), so a write is one round trip.
+ *
+ * @module
+ */
+
+import type { MkStatsStore } from "../mkstats/store.ts";
+import type { PostgresConnection } from "./_connection.ts";
+import { record, recordingStatement } from "./_idempotency.ts";
+import { fromText, toText } from "./_text.ts";
+
+/**
+ * Builds the mkStats part.
+ *
+ * @param db The connection.
+ * @returns The part.
+ */
+export function postgresMkStats(db: PostgresConnection): MkStatsStore {
+  const s = db.s;
+  const upsertInstall = `INSERT INTO ${s}installs (plugin_id, user_hash, version,
+       device_fingerprint, client_name, client_version, first_seen, last_seen)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (plugin_id, user_hash) DO UPDATE SET
+       version = excluded.version,
+       device_fingerprint = excluded.device_fingerprint,
+       client_name = excluded.client_name,
+       client_version = excluded.client_version,
+       last_seen = excluded.last_seen`;
+  const upsertToken = `INSERT INTO ${s}install_tokens (token_hash, plugin_id, user_hash, expires_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (token_hash) DO UPDATE SET plugin_id = excluded.plugin_id,
+       user_hash = excluded.user_hash, expires_at = excluded.expires_at`;
+  const findToken = `SELECT t.plugin_id, t.user_hash, t.expires_at, i.first_ping
+     FROM ${s}install_tokens t
+     LEFT JOIN ${s}installs i ON i.plugin_id = t.plugin_id AND i.user_hash = t.user_hash
+     WHERE t.token_hash = $1`;
+  const recordPingSql = recordingStatement(s, [
+    `INSERT INTO ${s}daily_actives (plugin_id, day, user_hash, version) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`,
+    `UPDATE ${s}installs SET first_ping = coalesce(first_ping, $5), last_seen = $5, version = $4
+     WHERE plugin_id = $1 AND user_hash = $3`,
+  ], 5);
+  const addEventSql = recordingStatement(s, [
+    `INSERT INTO ${s}event_counts AS c (plugin_id, event, version, day, count)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (plugin_id, event, version, day) DO UPDATE SET count = c.count + excluded.count`,
+  ], 5);
+  const countInstalls = `SELECT count(*) AS n FROM ${s}installs WHERE plugin_id = $1`;
+  const dailyActives = `SELECT day, count(*) AS count FROM ${s}daily_actives WHERE plugin_id = $1
+     GROUP BY day ORDER BY day`;
+  const eventTotals = `SELECT event, version, sum(count) AS count FROM ${s}event_counts
+     WHERE plugin_id = $1 GROUP BY event, version ORDER BY event, version`;
+  const pruneTokens = `DELETE FROM ${s}install_tokens WHERE token_hash IN
+     (SELECT token_hash FROM ${s}install_tokens WHERE expires_at < $1 LIMIT $2)`;
+
+  return {
+    recordInstall: (install) =>
+      db.transaction(async (query) => {
+        const plugin = toText(install.pluginId);
+        const user = toText(install.userHash);
+        // Sent together, without waiting for each answer: the driver pipelines them in order.
+        await Promise.all([
+          query(upsertInstall, [
+            plugin,
+            user,
+            toText(install.version),
+            toText(install.deviceFingerprint),
+            toText(install.clientName),
+            toText(install.clientVersion),
+            install.now,
+          ]),
+          query(upsertToken, [toText(install.tokenHash), plugin, user, install.tokenExpiresAt]),
+        ]);
+      }),
+    findInstallToken: async (tokenHash) => {
+      const [row] = await db.query(findToken, [toText(tokenHash)]);
+      if (row === undefined) return undefined;
+      return {
+        pluginId: fromText(row.plugin_id as string),
+        userHash: fromText(row.user_hash as string),
+        expiresAt: Number(row.expires_at),
+        hasPinged: row.first_ping !== null,
+      };
+    },
+    recordPing: (ping, settle) =>
+      record(db, recordPingSql, [
+        toText(ping.pluginId),
+        toText(ping.day),
+        toText(ping.userHash),
+        toText(ping.version),
+        ping.now,
+      ], settle),
+    addEventCount: (event, settle) =>
+      record(db, addEventSql, [
+        toText(event.pluginId),
+        toText(event.event),
+        toText(event.version),
+        toText(event.day),
+        event.count,
+      ], settle),
+    getStats: async (pluginId) => {
+      const plugin = toText(pluginId);
+      // One snapshot for the three reads, so the aggregates agree with each other.
+      const [installs, actives, events] = await db.transaction(
+        (query) =>
+          Promise.all([
+            query(countInstalls, [plugin]),
+            query(dailyActives, [plugin]),
+            query(eventTotals, [plugin]),
+          ]),
+        "ISOLATION LEVEL REPEATABLE READ READ ONLY",
+      );
+      return {
+        plugin_id: pluginId,
+        installs: Number(installs[0].n),
+        daily_actives: actives.map((row) => ({
+          day: fromText(row.day as string),
+          count: Number(row.count),
+        })),
+        events: events.map((row) => ({
+          event: fromText(row.event as string),
+          version: fromText(row.version as string),
+          count: Number(row.count),
+        })),
+      };
+    },
+    pruneInstallTokens: async (now, limit) => (await db.query(pruneTokens, [now, limit])).count,
+  };
+}
