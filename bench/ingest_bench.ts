@@ -26,10 +26,15 @@ import postgres from "postgres";
 import { MemoryStore, type ServerStore } from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import { PostgresStore } from "../src/server/postgres/mod.ts";
-import { solvePow } from "../src/pow/mod.ts";
-import { encodeMessage } from "../src/honch/wire_v2.ts";
-import { encodeFrames } from "../src/honch/frame_encoder.ts";
-import { deviceBatch } from "./_honch_batch.ts";
+import {
+  format,
+  HONCH_EVENTS,
+  honchScript as honchScriptOf,
+  installEventBody,
+  jsonScript,
+  runWrk,
+  type WrkResult,
+} from "./_wrk.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -45,8 +50,8 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const SOAK = Number(args.soak);
-const HONCH_EVENTS = 50;
 const PROJECT_KEY = "phc_bench";
+const honchScript = () => honchScriptOf(PROJECT_KEY);
 const LIMITS = { capacity: 1e9, refillPerSecond: 1e9 };
 
 const directory = await Deno.makeTempDir({ prefix: "edgewire-ingest-" });
@@ -129,52 +134,6 @@ async function openTarget(kind: string): Promise<Target> {
   }
 }
 
-async function postJson(
-  base: string,
-  path: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
-  const response = await fetch(base + path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Handshakes and pings as the mkStats client does before its first event; its event body. */
-async function installEventBody(base: string): Promise<string> {
-  const identity = {
-    plugin_id: "bench",
-    version: "1.0.0",
-    client_name: "exteraGram",
-    client_version: "12.3.1",
-    user_hash: "a".repeat(64),
-    device_fingerprint: "b".repeat(64),
-  };
-  const challenge = await postJson(base, "/api/v1/handshake", identity);
-  const { nonce } = await solvePow(
-    challenge.pow_challenge as string,
-    challenge.pow_difficulty as number,
-  );
-  const installed = await postJson(base, "/api/v1/handshake", {
-    ...identity,
-    pow_challenge: challenge.pow_challenge,
-    pow_nonce: nonce,
-  });
-  const token = installed.install_token as string;
-  await postJson(base, "/api/v1/data", { ...identity, install_token: token, timestamp: 1 });
-  return JSON.stringify({
-    ...identity,
-    install_token: token,
-    timestamp: 1_700_000_000_000,
-    event: "message_sent",
-    count: 1,
-  });
-}
-
 const crumbBody = JSON.stringify({
   project: "acme/tool",
   project_version: "1.1.0",
@@ -185,131 +144,17 @@ const crumbBody = JSON.stringify({
   is_ci: false,
 });
 
-// A single frame is [header][message id as a varint][payload][CRC]: the CRC covers the
-// payload only, so wrk can give each request its own id around the same bytes.
-const message = encodeMessage(deviceBatch(HONCH_EVENTS));
-const FIRST_ID = 2 ** 21; // four varint bytes from here to 2^28
-const [frame] = encodeFrames(message, { messageId: FIRST_ID, maxFrameBytes: 65_536 });
-const frameHead = frame.subarray(0, 1);
-const frameTail = frame.subarray(1 + 4);
-
-/** `bytes` as a Lua string literal of decimal escapes. */
-function luaBytes(bytes: Uint8Array): string {
-  return `"${Array.from(bytes, (byte) => `\\${byte}`).join("")}"`;
+/** One `wrk` run at this bench's load against one route of `target`. */
+function wrk(target: Target, path: string, script: string, seconds: number): Promise<WrkResult> {
+  return runWrk({
+    url: target.base + path,
+    script,
+    seconds,
+    connections: CONNECTIONS,
+    threads: 2,
+    directory,
+  });
 }
-
-function luaString(text: string): string {
-  return luaBytes(new TextEncoder().encode(text));
-}
-
-// Each wrk thread numbers its requests from its own offset, and each run from its own base:
-// every key and message id of a run is new, so no request of a later run is a replay.
-function luaCommon(base: number, stride: number): string {
-  return `
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("offset", ${base} + threads * ${stride})
-  -- "offset" is a global of that thread's own Lua state
-end
-function done(summary, latency, requests)
-  local s = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
-    s.status, s.connect + s.read + s.write, s.timeout))
-end
-`;
-}
-
-let jsonRuns = 0;
-function jsonScript(body: string, keyed: boolean): string {
-  jsonRuns += 1;
-  return `${luaCommon(jsonRuns * 100_000_000, 10_000_000)}
-local body = ${luaString(body)}
-function request()
-  counter = counter + 1
-  local headers = { ["Content-Type"] = "application/json" }
-  ${keyed ? 'headers["Idempotency-Key"] = "k" .. (offset + counter)' : ""}
-  return wrk.format("POST", nil, headers, body)
-end
-`;
-}
-
-// Message ids stay four varint bytes (below 2^28): 20 runs of 2 threads of up to 5M requests.
-const HONCH_RUN_IDS = 12_000_000;
-let honchRuns = 0;
-function honchScript(): string {
-  if (honchRuns === 20) throw new Error("Out of four-byte Honch message ids: fewer runs, please");
-  const base = FIRST_ID + honchRuns * HONCH_RUN_IDS;
-  honchRuns += 1;
-  return `${luaCommon(base, 5_000_000)}
-local head = ${luaBytes(frameHead)}
-local tail = ${luaBytes(frameTail)}
-local function varint4(n)
-  local out = {}
-  for i = 1, 3 do
-    out[i] = string.char(n % 128 + 128)
-    n = math.floor(n / 128)
-  end
-  out[4] = string.char(n)
-  return table.concat(out)
-end
-function request()
-  counter = counter + 1
-  local headers = {
-    ["Content-Type"] = "application/vnd.honch.chunk",
-    ["X-Honch-Project-Key"] = "${PROJECT_KEY}",
-  }
-  return wrk.format("POST", nil, headers, head .. varint4(offset + counter) .. tail)
-end
-`;
-}
-
-interface WrkResult {
-  requests: number;
-  seconds: number;
-  perSecond: number;
-  failures: number;
-}
-
-async function wrk(
-  target: Target,
-  path: string,
-  script: string,
-  seconds: number,
-): Promise<WrkResult> {
-  const file = `${directory}/script.lua`;
-  await Deno.writeTextFile(file, script);
-  const output = await new Deno.Command("wrk", {
-    args: [
-      "-t",
-      "2",
-      "-c",
-      String(CONNECTIONS),
-      "-d",
-      `${seconds}s`,
-      "-s",
-      file,
-      target.base + path,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  const line = text.split("\n").find((row) => row.startsWith("RESULT "));
-  if (!output.success || line === undefined) {
-    throw new Error(`wrk failed: ${text}${new TextDecoder().decode(output.stderr)}`);
-  }
-  const [requests, micros, status, socket, timeouts] = line.split(" ").slice(1).map(Number);
-  return {
-    requests,
-    seconds: micros / 1e6,
-    perSecond: requests / (micros / 1e6),
-    failures: status + socket + timeouts,
-  };
-}
-
-const format = (value: number) => Math.round(value).toLocaleString("en-US");
 
 /** Serves one route's load alone, for a profiler: `--only /api/v1/event`. */
 async function only(target: Target, path: string): Promise<void> {

@@ -34,7 +34,7 @@ import { stampBodyDeadline, stopIdleSweeper } from "./_body_deadline.ts";
 import { honchRoutes } from "./honch/routes.ts";
 import { migasRoutes } from "./migas/routes.ts";
 import { mkstatsRoutes } from "./mkstats/routes.ts";
-import { dashboardRoutes } from "./dashboard/_routes.ts";
+import { dashboardLoginLimiter, dashboardRoutes } from "./dashboard/_routes.ts";
 import type { EdgewireServer, ServerOptions } from "./options.ts";
 import { TokenBucketLimiter } from "./rate_limit.ts";
 import { type RateLimiter, SharedTokenBucket } from "./_shared_limit.ts";
@@ -170,6 +170,8 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   }
 
   const metrics = new ServerMetrics();
+  // The dashboard's login attempts, counted with the other limiters' keys in `/metrics`
+  const loginLimiter = dashboardLoginLimiter(now);
   const app = new Hono();
   // First of all, so every answer (upgrades and rejections included) is counted.
   app.use("*", observe(metrics, settings.log, now));
@@ -205,7 +207,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   // Behind the admin key and a session cookie; see dashboard/_routes.ts
   app.route(
     "/dashboard",
-    dashboardRoutes({ context, metrics, emitter: () => broker, spot: () => relay }),
+    dashboardRoutes({ context, metrics, emitter: () => broker, spot: () => relay, loginLimiter }),
   );
   app.get(SPOT_DISCOVERY_PATH, spotDiscovery(spot));
   const mkstats = mkstatsRoutes(context);
@@ -228,7 +230,8 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   const limiterKeys = (): number =>
-    context.installLimiter.size + context.addressLimiter.size + context.projectLimiter.size;
+    context.installLimiter.size + context.addressLimiter.size + context.projectLimiter.size +
+    loginLimiter.size;
   app.onError((error) => {
     if (error instanceof RequestRejection) return error.toResponse();
     // Real bugs only; no detail leaves the process, where it could carry a token.

@@ -34,6 +34,8 @@ export {
   type BrokerSession,
   EmitterBroker,
   type EmitterBrokerStats,
+  type EmitterLiveChannel,
+  type EmitterLiveChannels,
   type EmitterPresence,
 } from "./emitter/broker.ts";
 export type { EmitterBrokerOptions } from "./emitter/options.ts";
@@ -77,6 +79,7 @@ export type { SpotRelayOptions } from "./spot/options.ts";
 export {
   SPOT_BLOB_KEY_MAX_BYTES,
   SPOT_BLOB_MAX_BYTES,
+  type SpotBlobTotals,
   type SpotBlobWrite,
   type SpotStore,
 } from "./spot/store.ts";
@@ -105,9 +108,12 @@ export type {
   EventTotal,
   InstallRecord,
   InstallTokenRecord,
+  MkStatsActivityQuery,
   MkStatsStore,
   PingRecord,
+  PluginActivity,
   PluginStats,
+  PluginVersionDay,
 } from "./mkstats/store.ts";
 export type {
   HonchBlobRecord,
@@ -129,4 +135,6 @@ export type {
   MigasRegistration,
   MigasStore,
   MigasUsageQuery,
+  MigasVersionUsage,
+  MigasVersionUsageQuery,
 } from "./migas/store.ts";

@@ -50,6 +50,8 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "addEventCount",
   "getStats",
   "pruneInstallTokens",
+  "listMkStatsPlugins",
+  "getMkStatsActivity",
   "openHonchPartial",
   "honchPartialUsage",
   "findHonchPartial",
@@ -67,6 +69,7 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "addMigasBreadcrumb",
   "addMigasBreadcrumbs",
   "countMigasUsage",
+  "countMigasUsageByVersion",
   "storeEmitterMessage",
   "queryEmitterMessages",
   "emitterContractUsage",
@@ -76,6 +79,7 @@ export const STORE_METHODS: readonly (keyof ServerStore)[] = [
   "putSpotBlob",
   "getSpotBlob",
   "deleteSpotBlob",
+  "spotBlobTotals",
 ];
 
 /**

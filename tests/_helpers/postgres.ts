@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import postgresClient from "postgres";
 import { type LocatedRuntime, probeVersion, requireBinary } from "./runtimes.ts";
 
 /** The variable naming an existing server to use instead of starting one. */
@@ -272,5 +273,30 @@ export async function startPostgres(postgres: LocatedRuntime): Promise<PostgresS
   } catch (error) {
     await remove();
     throw error;
+  }
+}
+
+/**
+ * Runs `body` on a short-lived connection of its own to `url`, ended after.
+ *
+ * @param url The database's URL.
+ * @param body What to do with the connection.
+ * @returns What `body` returns.
+ * @throws Whatever the connection or `body` throws.
+ *
+ * @example
+ * ```ts ignore
+ * await onPostgres(server.url, (sql) => sql.unsafe("CREATE DATABASE scratch"));
+ * ```
+ */
+export async function onPostgres<T>(
+  url: string,
+  body: (sql: postgresClient.Sql) => Promise<T>,
+): Promise<T> {
+  const sql = postgresClient(url, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
   }
 }

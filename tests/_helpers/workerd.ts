@@ -2,8 +2,10 @@
  * What the tests that run code inside Cloudflare's workerd share: Miniflare 4
  * (`npm:miniflare`, which brings the `workerd` binary as an npm package),
  * loaded once; the options that ignore such a test when it could not load
- * (unless EDGEWIRE_REQUIRE_RUNTIMES=1); and a Worker bundled from an entry and
- * served on 127.0.0.1 with no compatibility flags, so on web standards alone.
+ * (unless EDGEWIRE_REQUIRE_RUNTIMES=1); a Worker bundled from an entry and
+ * served on 127.0.0.1 with no compatibility flags, so on web standards alone;
+ * and, for a test file of a D1 store, one workerd with a fresh D1 database
+ * for each test.
  *
  * Miniflare runs inside this Deno process: Miniflare 4 needs Node 22 or later
  * and the machine's Node is 20, while Deno's npm support runs it as is.
@@ -14,6 +16,7 @@
 import assert from "node:assert/strict";
 import type { D1Database } from "../../src/server/d1/mod.ts";
 import { bundle, REQUIRE_RUNTIMES } from "./runtimes.ts";
+import { D1_BRIDGE_WORKER, D1Bridge } from "./_d1_bridge.ts";
 
 // Named here rather than in deno.json so that `deno task demo` on a fresh clone
 // does not install workerd (about 200 MB) for tests it never runs
@@ -117,42 +120,98 @@ export async function serveWorker(
   }
 }
 
-/** A D1 database run by workerd, from {@linkcode openD1}. */
-export interface ServedD1 extends AsyncDisposable {
-  /** Its binding, reached from this process. */
+/** A D1 database no test used before, from {@linkcode D1Databases.fresh}. */
+export interface FreshD1 {
+  /** The database, reached over HTTP through a Worker that runs each statement on its binding. */
   db: D1Database;
+  /**
+   * The same database through Miniflare's own binding proxy: slower, a round trip for every
+   * `prepare()` and `bind()`, for checking what the bridge returns against it.
+   *
+   * @returns The binding.
+   */
+  proxy(): Promise<D1Database>;
+}
+
+/** The D1 databases of one test file, from {@linkcode startD1}. */
+export interface D1Databases extends AsyncDisposable {
+  /**
+   * Hands out a database no one used yet, checked to hold no table.
+   *
+   * @returns The database.
+   * @throws {AssertionError} When every database was handed out, naming the count to raise,
+   * or when it is not empty.
+   */
+  fresh(): Promise<FreshD1>;
+  /**
+   * Stops workerd and removes its databases; later calls reject.
+   *
+   * @returns Once workerd is gone.
+   */
+  stop(): Promise<void>;
 }
 
 /**
- * Starts workerd through Miniflare with one empty in-memory D1 database and
- * a Worker that does nothing, and hands back the database's binding, for
- * tests that drive a D1 store from this process.
+ * Starts workerd through Miniflare once for a test file, with `count` empty
+ * in-memory D1 databases (bindings `DB0`, `DB1`, …, about 3 ms of startup
+ * each) and a Worker that runs statements on them for this process (see
+ * `_d1_bridge.ts`), so each test takes a fresh database without starting
+ * workerd again. Call it at the module's top level, not inside a test, whose
+ * resource check would count workerd, and stop it in the file's last test;
+ * when that test does not run, Miniflare stops workerd as the process exits.
  *
- * @returns The database; dispose of it (`await using`) to stop workerd.
+ * @param count How many databases the file's tests take in all.
+ * @returns The databases; stop them (or `await using`) to end workerd.
  * @throws {Error} When Miniflare could not be loaded, naming what .ci/run installs.
  *
  * @example
  * ```ts
- * import { openD1 } from "./workerd.ts";
+ * import { startD1 } from "./workerd.ts";
  *
- * await using d1 = await openD1();
- * console.log(await d1.db.prepare("SELECT 1 AS one").first()); // { one: 1 }
+ * await using databases = await startD1(2);
+ * const { db } = await databases.fresh();
+ * console.log(await db.prepare("SELECT ? AS one").bind(1).first()); // { one: 1 }
  * ```
  */
-export async function openD1(): Promise<ServedD1> {
+export async function startD1(count: number): Promise<D1Databases> {
   if (miniflare instanceof Error) {
     throw new Error(`Miniflare could not be loaded; .ci/run installs it: ${miniflare.message}`);
   }
+  const names = Array.from({ length: count }, (_, index) => `DB${index}`);
   const mf = new miniflare.Miniflare({
     modules: true,
-    script: "export default {}",
+    script: D1_BRIDGE_WORKER,
     compatibilityDate: "2025-09-01",
-    d1Databases: ["DB"],
+    d1Databases: names,
+    host: "127.0.0.1",
+    port: 0,
   });
+  let url: URL;
   try {
-    return { db: await mf.getD1Database("DB"), [Symbol.asyncDispose]: () => mf.dispose() };
+    url = await mf.ready;
+    assert.equal(url.hostname, "127.0.0.1");
   } catch (error) {
     await mf.dispose();
     throw error;
   }
+  let handed = 0;
+  let stopped: Promise<void> | undefined;
+  const stop = () => stopped ??= mf.dispose();
+  return {
+    async fresh() {
+      assert.ok(
+        handed < count,
+        `All ${count} D1 databases of this file were handed out: pass startD1 a larger count`,
+      );
+      const binding = names[handed++];
+      const db = new D1Bridge(url, binding);
+      const { results = [] } = await db.prepare(
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+      ).all();
+      assert.deepEqual(results, [], `D1 database ${binding} is not empty`);
+      return { db, proxy: () => mf.getD1Database(binding) };
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }

@@ -1,11 +1,15 @@
 /**
  * Starts the reference server on 127.0.0.1, port 0, for end-to-end tests,
- * with a clock the test controls shared by server and client.
+ * with a clock the test controls shared by server and client. With
+ * `EDGEWIRE_E2E_DATABASE_URL` set (as `postgres_e2e_test.ts` does when it runs
+ * these tests again), each server keeps its state in a schema of its own on
+ * that PostgreSQL database instead of a `MemoryStore`.
  *
  * @module
  */
 
 import { createServer, type EdgewireServer, type ServerOptions } from "../../src/server/mod.ts";
+import { PostgresStore } from "../../src/server/postgres/mod.ts";
 
 export const ADMIN_KEY = "admin-key-for-tests-only";
 
@@ -16,13 +20,23 @@ export interface Running extends AsyncDisposable {
   stats(pluginId: string): Promise<Record<string, unknown>>;
 }
 
+/** The PostgreSQL database the servers use instead of memory, when set. */
+export const E2E_DATABASE_VARIABLE = "EDGEWIRE_E2E_DATABASE_URL";
+const databaseUrl = Deno.env.get(E2E_DATABASE_VARIABLE);
+let schemas = 0;
+
 export function startServer(options: ServerOptions = {}): Running {
   const clock = { now: Date.parse("2026-11-22T12:00:00Z") };
+  const store = options.store ??
+    (databaseUrl === undefined
+      ? undefined
+      : new PostgresStore({ url: databaseUrl, schema: `e2e_${++schemas}`, max: 4 }));
   const server = createServer({
     difficulty: 2,
     adminKey: ADMIN_KEY,
     now: () => clock.now,
     ...options,
+    store,
   });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
   const base = `http://127.0.0.1:${http.addr.port}`;

@@ -15,7 +15,6 @@
  */
 
 import assert from "node:assert/strict";
-import postgresClient from "postgres";
 import { MemoryStorage } from "../../src/core/storage.ts";
 import { EmitterClient } from "../../src/emitter/client.ts";
 import { newLicense } from "../../src/emitter/security/license.ts";
@@ -26,7 +25,12 @@ import { SpotClient } from "../../src/spot/client.ts";
 import { type Served, serveTask, tempDir } from "../examples/_served.ts";
 import { seededRandom } from "./_fault_proxy.ts";
 import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
-import { locatePostgres, type PostgresServer, startPostgres } from "../_helpers/postgres.ts";
+import {
+  locatePostgres,
+  onPostgres,
+  type PostgresServer,
+  startPostgres,
+} from "../_helpers/postgres.ts";
 
 const SEED = Number(Deno.env.get("DURABILITY_SEED") ?? 0xd0_4ab1e);
 const VERBOSE = Deno.env.get("DURABILITY_VERBOSE") === "1";
@@ -506,19 +510,6 @@ const postgres: PostgresServer | undefined = ignorePostgres || POSTGRES.binary =
 
 /** A database of its own, so a server from EDGEWIRE_POSTGRES_URL holds nothing of an earlier run. */
 const DATABASE = `durability_${Date.now()}`;
-
-/** Runs `body` on a short-lived connection to `url`. */
-async function onPostgres<T>(
-  url: string,
-  body: (sql: postgresClient.Sql) => Promise<T>,
-): Promise<T> {
-  const sql = postgresClient(url, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 crashTest(` on ${describeRuntime(POSTGRES)}`, ignorePostgres, async () => {
   assert.ok(postgres, POSTGRES.missing ?? "PostgreSQL did not start");

@@ -4,8 +4,10 @@
  * reference server runs on 127.0.0.1 port 0, every client of this
  * repository (mkStats, Honch with a crash, migas, Emitter, Spot) sends to it
  * for real, then the test logs in through the form, opens each service's
- * page, checks that the figures shown are what the store and the live broker
- * and relay hold, that no console error or Content Security Policy violation
+ * page (mkStats' plugin list and activity per version, migas usage per
+ * version with the flagged one highlighted, the Emitter channels with live
+ * subscribers, the Spot blob totals), checks that the figures shown are what
+ * the store and the live broker and relay hold, that no console error or Content Security Policy violation
  * happened, and saves a screenshot of each page to `.artifacts/dashboard/`.
  * Without Chromium the test is ignored, or failed when
  * EDGEWIRE_REQUIRE_RUNTIMES=1.
@@ -19,7 +21,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 // Named inline, as the other Chromium tests do, so a fresh clone does not install the driver
 // deno-lint-ignore no-import-prefix
 import type { Page } from "npm:playwright-core@^1.65";
-import { createServer, MemoryStore } from "../../src/server/mod.ts";
+import { createServer, MemoryStore, type PluginVersionDay } from "../../src/server/mod.ts";
 import { EmitterClient } from "../../src/emitter/mod.ts";
 import { HonchClient } from "../../src/honch/mod.ts";
 import { SpotClient } from "../../src/spot/mod.ts";
@@ -70,6 +72,25 @@ async function figure(page: Page, label: string): Promise<string> {
   const text = await page.textContent(`[data-figure="${label}"]`);
   assert.notEqual(text, null, `No figure '${label}' on ${page.url()}`);
   return text!.trim();
+}
+
+/** The text of each cell of a table's body rows. */
+async function cells(page: Page, label: string): Promise<(string | null)[][]> {
+  return await page.$$eval(
+    `[data-table="${label}"] tbody tr`,
+    (rows) => rows.map((row) => [...row.children].map((cell) => cell.textContent)),
+  );
+}
+
+/** Daily actives and events summed per version, by version, as the page's tables show them. */
+function perVersion(rows: readonly PluginVersionDay[]): string[][] {
+  const totals = new Map<string, [number, number]>();
+  for (const row of rows) {
+    const [actives, events] = totals.get(row.version) ?? [0, 0];
+    totals.set(row.version, [actives + row.actives, events + row.events]);
+  }
+  return [...totals].sort(([a], [b]) => a < b ? -1 : 1)
+    .map(([version, [actives, events]]) => [version, String(actives), String(events)]);
 }
 
 async function open(page: Page, base: string, path: string, name: string): Promise<void> {
@@ -180,8 +201,25 @@ Deno.test({
       await open(page, base, "/dashboard", "overview");
       assert.equal(await page.textContent("h1"), "Overview");
 
-      // mkStats, through its form
-      await open(page, base, "/dashboard/mkstats", "mkstats-form");
+      // mkStats: the plugins listed without an id, each with its activity per version
+      await open(page, base, "/dashboard/mkstats", "mkstats-plugins");
+      const today = new Date().toISOString().slice(0, 10);
+      const window = {
+        firstDay: new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10),
+        lastDay: today,
+      };
+      const plugins = await store.listMkStatsPlugins({ ...window, limit: 20 });
+      assert.equal(plugins.length, 1);
+      assert.equal(await figure(page, "Plugins active, 30 days"), String(plugins.length));
+      assert.deepEqual(
+        await cells(page, "mkstats-plugins"),
+        plugins.map((plugin) => [plugin.pluginId, String(plugin.actives), String(plugin.events)]),
+      );
+      const activity = await store.getMkStatsActivity(SMOKE.pluginId, { ...window, limit: 1000 });
+      assert.ok(activity.length > 0);
+      const versionRows = perVersion(activity);
+      assert.deepEqual(await cells(page, `mkstats-versions-${SMOKE.pluginId}`), versionRows);
+      // Then one plugin, through the form
       await page.fill("#plugin", SMOKE.pluginId);
       await Promise.all([page.waitForURL(/plugin=/), page.click("main button")]);
       await open(page, base, `/dashboard/mkstats?plugin=${SMOKE.pluginId}`, "mkstats");
@@ -204,6 +242,7 @@ Deno.test({
         eventRows,
         stats.events.map((entry) => [entry.event, entry.version, String(entry.count)]),
       );
+      assert.deepEqual(await cells(page, "mkstats-versions"), versionRows);
 
       // Honch
       await open(page, base, "/dashboard/honch", "honch");
@@ -222,12 +261,25 @@ Deno.test({
       assert.match(crashRow ?? "", /TypeError<script>disk full<\/script>/);
       assert.equal(await page.$$eval("main script", (found) => found.length), 0);
 
-      // migas
+      // migas: one more breadcrumb, on the flagged version
+      const breadcrumb = await fetch(`${base}/api/breadcrumb?wait=true`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          project: SMOKE.migasProject,
+          project_version: FLAGGED,
+          language: "javascript",
+          language_version: "22.0.0",
+          ctx: { user_id: "flagged-user", platform: "linux", container: "unknown", is_ci: false },
+          proc: { status: "C" },
+        }),
+      });
+      assert.equal(breadcrumb.status, 200, await breadcrumb.text());
       await open(page, base, "/dashboard/migas", "migas");
       const now = Date.now();
       const range = { project: SMOKE.migasProject, start: now - 29 * 86_400_000, end: now };
       const hits = await store.countMigasUsage({ ...range, unique: false });
-      assert.equal(hits, 1);
+      assert.equal(hits, 2);
       assert.equal(await figure(page, "Breadcrumbs, 30 days"), String(hits));
       assert.equal(
         await figure(page, "Users, 30 days"),
@@ -235,6 +287,30 @@ Deno.test({
       );
       assert.equal(await figure(page, "Latest version"), SMOKE.migasLatest);
       assert.equal(await page.textContent("tr.flagged td"), FLAGGED);
+      const usage = await store.countMigasUsageByVersion({ ...range, limit: 50 });
+      assert.deepEqual(usage.map((entry) => entry.version).sort(), [FLAGGED, SMOKE.migasVersion]);
+      const usageTable = `migas-usage-${SMOKE.migasProject}`;
+      assert.deepEqual(
+        await cells(page, usageTable),
+        usage.map((entry) => [
+          entry.version,
+          String(entry.breadcrumbs),
+          String(entry.users),
+          entry.version === FLAGGED
+            ? "flagged"
+            : entry.version === SMOKE.migasLatest
+            ? "latest"
+            : "",
+        ]),
+      );
+      // Highlighted: the flagged version's usage row, and only it
+      assert.deepEqual(
+        await page.$$eval(
+          `[data-table="${usageTable}"] tbody tr.flagged`,
+          (found) => found.map((row) => row.firstElementChild?.textContent),
+        ),
+        [FLAGGED],
+      );
 
       // Emitter: a first view, a message, then the view shot, with a rate between the two
       await page.goto(`${base}/dashboard/emitter`);
@@ -251,10 +327,18 @@ Deno.test({
       assert.equal(await figure(page, "Subscriptions"), String(live.subscriptions));
       assert.equal(await figure(page, "Messages in"), String(live.messagesIn));
       assert.equal(await figure(page, "Messages out"), String(live.messagesOut));
-      const usage = await store.emitterContractUsage(server.emitter.license.contract, Date.now());
-      assert.equal(usage.messages, 1);
-      assert.equal(await figure(page, "Stored messages"), String(usage.messages));
-      assert.equal(await figure(page, "Stored bytes"), String(usage.bytes));
+      const stored = await store.emitterContractUsage(server.emitter.license.contract, Date.now());
+      assert.equal(stored.messages, 1);
+      assert.equal(await figure(page, "Stored messages"), String(stored.messages));
+      assert.equal(await figure(page, "Stored bytes"), String(stored.bytes));
+      const channels = server.emitter.liveChannels(20);
+      assert.equal(channels.channels, 1);
+      assert.equal(await figure(page, "Channels with live subscribers"), String(channels.channels));
+      assert.deepEqual(
+        await cells(page, "emitter-live-channels"),
+        channels.top.map((entry) => [entry.channel, String(entry.subscribers)]),
+      );
+      assert.deepEqual(await cells(page, "emitter-live-channels"), [["dashboard/", "1"]]);
       assert.equal(
         await page.textContent('[data-table="emitter-channels"] tbody td'),
         emitter.channel,
@@ -265,9 +349,11 @@ Deno.test({
       assert.equal(server.spot.connectionCount, 1);
       assert.equal(await figure(page, "Peers online"), String(server.spot.connectionCount));
       assert.equal(await figure(page, "ID cards known"), String(server.spot.idCardCount));
-      const blobs = (await store.storeSizes!()).rows?.spot_blobs;
-      assert.equal(blobs, 1);
-      assert.equal(await figure(page, "Blobs stored"), String(blobs));
+      const totals = await store.spotBlobTotals();
+      assert.equal(totals.blobs, 1);
+      assert.ok(totals.bytes > 0);
+      assert.equal(await figure(page, "Blobs stored"), String(totals.blobs));
+      assert.equal(await figure(page, "Blob bytes"), String(totals.bytes));
 
       // Logging out ends the session
       await Promise.all([page.waitForURL(`${base}/dashboard`), page.click("header button")]);

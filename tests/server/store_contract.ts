@@ -15,6 +15,7 @@ import { honchContract } from "./_contract_honch.ts";
 import { migasContract } from "./_contract_migas.ts";
 import { emitterContract } from "./_contract_emitter.ts";
 import { spotContract } from "./_contract_spot.ts";
+import { dashboardReadsContract } from "./_contract_dashboard_reads.ts";
 import {
   bytes,
   claim,
@@ -63,6 +64,7 @@ export function runStoreContract(
   migasContract(test);
   emitterContract(test);
   spotContract(test);
+  dashboardReadsContract(test);
 
   test("everything written survives closing and reopening the store", async (fixture) => {
     if (fixture.reopen === undefined) return;

@@ -6,16 +6,18 @@
  * writes it back inside its transaction; D1 has no such transaction, so here
  * each sketch register is a row (`migas_usage_registers`) that an upsert
  * raises to the larger rank, and a range's sketch is the largest rank per
- * register, read in one query.
+ * register, read in one query. `migas_usage_versions` and
+ * `migas_version_registers` keep the same per project, day and version.
  *
  * @module
  */
 
-import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import type { MigasBreadcrumbRecord, MigasStore, MigasVersionUsage } from "../migas/store.ts";
 import { dayOf, SKETCH_BYTES, sketchCount, sketchSlot } from "../migas/_usage_sketch.ts";
 import type { D1PreparedStatement } from "./d1_database.ts";
 import { changesOf, type D1Connection } from "./_connection.ts";
 import { settleStatements } from "./_idempotency.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 const INSERT_BREADCRUMB = `INSERT INTO migas_breadcrumbs (project, project_version, language,
     language_version, timestamp, session_id, user_id, user_type, platform, container, is_ci,
@@ -29,6 +31,41 @@ const RAISE_REGISTER = `INSERT INTO migas_usage_registers (project, day, registe
   VALUES (?, ?, ?, ?)
   ON CONFLICT (project, day, register) DO UPDATE SET rank = max(rank, excluded.rank)`;
 
+const COUNT_VERSION_HIT = `INSERT INTO migas_usage_versions (project, day, version, hits)
+  VALUES (?, ?, ?, 1) ON CONFLICT (project, day, version) DO UPDATE SET hits = hits + 1`;
+
+const RAISE_VERSION_REGISTER = `INSERT INTO migas_version_registers
+    (project, day, version, register, rank) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (project, day, version, register) DO UPDATE SET rank = max(rank, excluded.rank)`;
+
+// A batch's aggregates, one statement per day (and version's day): its hits added, and its
+// registers raised from a JSON array of ranks indexed by register (0 where none).
+const ADD_HITS = `INSERT INTO migas_usage_days (project, day, hits) VALUES (?, ?, ?)
+  ON CONFLICT (project, day) DO UPDATE SET hits = hits + excluded.hits`;
+
+const RAISE_REGISTERS = `INSERT INTO migas_usage_registers (project, day, register, rank)
+  SELECT ?, ?, key, value FROM json_each(?) WHERE value > 0
+  ON CONFLICT (project, day, register) DO UPDATE SET rank = max(rank, excluded.rank)`;
+
+const ADD_VERSION_HITS = `INSERT INTO migas_usage_versions (project, day, version, hits)
+  VALUES (?, ?, ?, ?)
+  ON CONFLICT (project, day, version) DO UPDATE SET hits = hits + excluded.hits`;
+
+const RAISE_VERSION_REGISTERS = `INSERT INTO migas_version_registers
+    (project, day, version, register, rank)
+  SELECT ?, ?, ?, key, value FROM json_each(?) WHERE value > 0
+  ON CONFLICT (project, day, version, register) DO UPDATE SET rank = max(rank, excluded.rank)`;
+
+/** One day's (or one version's day's) part of a batch. */
+interface BatchDay {
+  project: string;
+  day: number;
+  /** The version, or `undefined` for the day of every version. */
+  version: string | undefined;
+  hits: number;
+  ranks: number[] | undefined;
+}
+
 /**
  * Builds the migas part.
  *
@@ -36,31 +73,82 @@ const RAISE_REGISTER = `INSERT INTO migas_usage_registers (project, day, registe
  * @returns The part.
  */
 export function d1Migas(db: D1Connection): MigasStore {
+  const insertBreadcrumb = (breadcrumb: MigasBreadcrumbRecord): D1PreparedStatement =>
+    db.statement(INSERT_BREADCRUMB, [
+      breadcrumb.project,
+      breadcrumb.projectVersion,
+      breadcrumb.language,
+      breadcrumb.languageVersion,
+      breadcrumb.timestamp,
+      breadcrumb.sessionId ?? null,
+      breadcrumb.userId ?? null,
+      breadcrumb.userType,
+      breadcrumb.platform,
+      breadcrumb.container,
+      breadcrumb.isCi ? 1 : 0,
+      breadcrumb.status,
+      breadcrumb.statusDesc ?? null,
+      breadcrumb.errorType ?? null,
+      breadcrumb.errorDesc ?? null,
+    ]);
   const store = (breadcrumb: MigasBreadcrumbRecord): D1PreparedStatement[] => {
     const day = dayOf(breadcrumb.timestamp);
     const statements = [
-      db.statement(INSERT_BREADCRUMB, [
-        breadcrumb.project,
-        breadcrumb.projectVersion,
-        breadcrumb.language,
-        breadcrumb.languageVersion,
-        breadcrumb.timestamp,
-        breadcrumb.sessionId ?? null,
-        breadcrumb.userId ?? null,
-        breadcrumb.userType,
-        breadcrumb.platform,
-        breadcrumb.container,
-        breadcrumb.isCi ? 1 : 0,
-        breadcrumb.status,
-        breadcrumb.statusDesc ?? null,
-        breadcrumb.errorType ?? null,
-        breadcrumb.errorDesc ?? null,
-      ]),
+      insertBreadcrumb(breadcrumb),
       db.statement(COUNT_HIT, [breadcrumb.project, day]),
+      db.statement(COUNT_VERSION_HIT, [breadcrumb.project, day, breadcrumb.projectVersion]),
     ];
     if (breadcrumb.userId !== undefined) {
       const { index, rank } = sketchSlot(breadcrumb.userId);
-      statements.push(db.statement(RAISE_REGISTER, [breadcrumb.project, day, index, rank]));
+      statements.push(
+        db.statement(RAISE_REGISTER, [breadcrumb.project, day, index, rank]),
+        db.statement(RAISE_VERSION_REGISTER, [
+          breadcrumb.project,
+          day,
+          breadcrumb.projectVersion,
+          index,
+          rank,
+        ]),
+      );
+    }
+    return statements;
+  };
+
+  // A batch: its breadcrumbs, then one hit count and one register raise per day and per
+  // version's day, so a large batch is about one statement per breadcrumb, not five.
+  const storeMany = (list: readonly MigasBreadcrumbRecord[]): D1PreparedStatement[] => {
+    const statements = list.map(insertBreadcrumb);
+    const groups = new Map<string, BatchDay>();
+    const tally = (b: MigasBreadcrumbRecord, version: string | undefined): void => {
+      const day = dayOf(b.timestamp);
+      const id = JSON.stringify([b.project, day, version ?? null]);
+      let entry = groups.get(id);
+      if (entry === undefined) {
+        groups.set(id, entry = { project: b.project, day, version, hits: 0, ranks: undefined });
+      }
+      entry.hits++;
+      if (b.userId === undefined) return;
+      const { index, rank } = sketchSlot(b.userId);
+      entry.ranks ??= new Array<number>(SKETCH_BYTES).fill(0);
+      if (entry.ranks[index] < rank) entry.ranks[index] = rank;
+    };
+    for (const b of list) {
+      tally(b, undefined);
+      tally(b, b.projectVersion);
+    }
+    for (const { project, day, version, hits, ranks } of groups.values()) {
+      statements.push(
+        version === undefined
+          ? db.statement(ADD_HITS, [project, day, hits])
+          : db.statement(ADD_VERSION_HITS, [project, day, version, hits]),
+      );
+      if (ranks === undefined) continue;
+      const json = JSON.stringify(ranks);
+      statements.push(
+        version === undefined
+          ? db.statement(RAISE_REGISTERS, [project, day, json])
+          : db.statement(RAISE_VERSION_REGISTERS, [project, day, version, json]),
+      );
     }
     return statements;
   };
@@ -110,7 +198,7 @@ export function d1Migas(db: D1Connection): MigasStore {
       await db.batch([...store(breadcrumb), ...settleStatements(db, settle)]);
     },
     addMigasBreadcrumbs: async (list) => {
-      if (list.length > 0) await db.batch(list.flatMap(store));
+      if (list.length > 0) await db.batch(storeMany(list));
     },
     countMigasUsage: async (query) => {
       const range = [query.project, dayOf(query.start), dayOf(query.end)];
@@ -130,6 +218,40 @@ export function d1Migas(db: D1Connection): MigasStore {
       );
       for (const row of rows) users[Number(row.register)] = Number(row.rank);
       return sketchCount(users);
+    },
+    countMigasUsageByVersion: async (query) => {
+      const range = [query.project, dayOf(query.start), dayOf(query.end)];
+      const found = new Map<string, { hits: number; users: Uint8Array }>();
+      const versions = await db.all(
+        `SELECT version, SUM(hits) AS hits FROM migas_usage_versions
+         WHERE project = ? AND day >= ? AND day <= ? GROUP BY version
+         ORDER BY SUM(hits) DESC, version LIMIT ?`,
+        [...range, readLimit(query.limit)],
+      );
+      for (const row of versions) {
+        found.set(String(row.version), {
+          hits: Number(row.hits),
+          users: new Uint8Array(SKETCH_BYTES),
+        });
+      }
+      if (found.size > 0) {
+        // The registers of the versions found only, as many as 1024 a version.
+        const rows = await db.all(
+          `SELECT version, register, MAX(rank) AS rank FROM migas_version_registers
+           WHERE project = ? AND day >= ? AND day <= ?
+             AND version IN (SELECT value FROM json_each(?))
+           GROUP BY version, register`,
+          [...range, JSON.stringify([...found.keys()])],
+        );
+        for (const row of rows) {
+          found.get(String(row.version))!.users[Number(row.register)] = Number(row.rank);
+        }
+      }
+      return [...found].map(([version, entry]): MigasVersionUsage => ({
+        version,
+        breadcrumbs: entry.hits,
+        users: sketchCount(entry.users),
+      }));
     },
   };
 }

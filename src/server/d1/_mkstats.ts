@@ -1,15 +1,23 @@
 /**
  * The mkStats part of {@linkcode D1Store}: the `installs`, `install_tokens`,
- * `daily_actives` and `event_counts` tables. An install and its token are
- * one `batch()`; so are a ping, or an event count, and the idempotent answer
- * that acknowledges it.
+ * `daily_actives` and `event_counts` tables, and `plugin_activity`, the daily
+ * actives and events per plugin, UTC day and version. An install and its
+ * token are one `batch()`; so are a ping, or an event count, its activity,
+ * and the idempotent answer that acknowledges it.
  *
  * @module
  */
 
-import type { DailyActiveCount, EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import type {
+  DailyActiveCount,
+  EventTotal,
+  MkStatsStore,
+  PluginActivity,
+  PluginVersionDay,
+} from "../mkstats/store.ts";
 import { type D1Connection, rowsOf } from "./_connection.ts";
 import { settleStatements } from "./_idempotency.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 const UPSERT_INSTALL = `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint,
     client_name, client_version, first_seen, last_seen)
@@ -33,6 +41,16 @@ const FIND_TOKEN = `SELECT t.plugin_id AS plugin_id, t.user_hash AS user_hash,
 const UPSERT_PING =
   `INSERT INTO daily_actives (plugin_id, day, user_hash, version) VALUES (?, ?, ?, ?)
   ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`;
+
+// Before the ping's row is written: it counts only when the install has no row for the day yet.
+const COUNT_ACTIVE = `INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+  SELECT ?, ?, ?, 1, 0 WHERE NOT EXISTS
+    (SELECT 1 FROM daily_actives WHERE plugin_id = ? AND day = ? AND user_hash = ?)
+  ON CONFLICT (plugin_id, day, version) DO UPDATE SET actives = actives + 1`;
+
+const COUNT_EVENTS = `INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+  VALUES (?, ?, ?, 0, ?)
+  ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = events + excluded.events`;
 
 const MARK_PINGED =
   `UPDATE installs SET first_ping = COALESCE(first_ping, ?), last_seen = ?, version = ?
@@ -82,6 +100,14 @@ export function d1MkStats(db: D1Connection): MkStatsStore {
     },
     recordPing: async (ping, settle) => {
       await db.batch([
+        db.statement(COUNT_ACTIVE, [
+          ping.pluginId,
+          ping.day,
+          ping.version,
+          ping.pluginId,
+          ping.day,
+          ping.userHash,
+        ]),
         db.statement(UPSERT_PING, [ping.pluginId, ping.day, ping.userHash, ping.version]),
         db.statement(MARK_PINGED, [
           ping.now,
@@ -102,6 +128,7 @@ export function d1MkStats(db: D1Connection): MkStatsStore {
           event.day,
           event.count,
         ]),
+        db.statement(COUNT_EVENTS, [event.pluginId, event.day, event.version, event.count]),
         ...settleStatements(db, settle),
       ]);
     },
@@ -134,6 +161,28 @@ export function d1MkStats(db: D1Connection): MkStatsStore {
         })),
       };
     },
+    listMkStatsPlugins: async (query) =>
+      (await db.all(
+        `SELECT plugin_id, SUM(actives) AS actives, SUM(events) AS events FROM plugin_activity
+         WHERE day >= ? AND day <= ? GROUP BY plugin_id
+         ORDER BY SUM(actives) DESC, SUM(events) DESC, plugin_id LIMIT ?`,
+        [query.firstDay, query.lastDay, readLimit(query.limit)],
+      )).map((row): PluginActivity => ({
+        pluginId: String(row.plugin_id),
+        actives: Number(row.actives),
+        events: Number(row.events),
+      })),
+    getMkStatsActivity: async (pluginId, query) =>
+      (await db.all(
+        `SELECT day, version, actives, events FROM plugin_activity
+         WHERE plugin_id = ? AND day >= ? AND day <= ? ORDER BY day DESC, version LIMIT ?`,
+        [pluginId, query.firstDay, query.lastDay, readLimit(query.limit)],
+      )).map((row): PluginVersionDay => ({
+        day: String(row.day),
+        version: String(row.version),
+        actives: Number(row.actives),
+        events: Number(row.events),
+      })),
     pruneInstallTokens: (now, limit) =>
       db.run(
         `DELETE FROM install_tokens WHERE rowid IN

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { DASHBOARD_READS } from "./_migration_dashboard_reads.ts";
+
 /** One step of the schema: its number, and its statements (one each, no `;` between). */
 export interface Migration {
   /** Its number; the schema's version once it applied. */
@@ -225,6 +227,8 @@ const SPOT = [
 /** Every migration, oldest first; a new release appends, never edits. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, statements: [...SHARED, ...MKSTATS, ...HONCH, ...MIGAS, ...EMITTER, ...SPOT] },
+  // The aggregates the dashboard reads (see _migration_dashboard_reads.ts).
+  { version: 2, statements: DASHBOARD_READS },
 ];
 
 /** The version this release's schema has. */

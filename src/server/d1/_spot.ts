@@ -2,7 +2,8 @@
  * The Spot part of {@linkcode D1Store}: the `spot_blobs` table, one row per
  * owner and key. A write checks the owner's quota inside its own statement
  * (an upsert whose `SELECT` passes only under the quota), so two relays
- * sharing the database cannot both pass it.
+ * sharing the database cannot both pass it. `spot_blob_totals`, one row
+ * kept by triggers on `spot_blobs`, holds the count and bytes of every blob.
  *
  * @module
  */
@@ -50,5 +51,9 @@ export function d1Spot(db: D1Connection): SpotStore {
     },
     deleteSpotBlob: async (owner, key) =>
       await db.run("DELETE FROM spot_blobs WHERE owner = ? AND key = ?", [owner, key]) > 0,
+    spotBlobTotals: async () => {
+      const row = await db.first("SELECT blobs, bytes FROM spot_blob_totals WHERE id = 1");
+      return { blobs: Number(row?.blobs ?? 0), bytes: Number(row?.bytes ?? 0) };
+    },
   };
 }

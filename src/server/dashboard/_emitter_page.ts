@@ -3,10 +3,10 @@
  * message counters and rates (since the server started, and between views
  * of this page), the license contract's stored messages and bytes
  * (`emitterContractUsage`), the channels holding stored messages (the newest
- * 1000 read with `queryEmitterMessages`), and the banned keys
- * (`listEmitterKeyBans`). Which channels have live subscribers stays inside
- * the broker, which does not report it. A broker nothing has used yet is
- * not started by this page.
+ * 1000 read with `queryEmitterMessages`), the channels with live
+ * subscribers on this broker (their count and the busiest 20, from the
+ * broker's `liveChannels`), and the banned keys (`listEmitterKeyBans`). A
+ * broker nothing has used yet is not started by this page.
  *
  * @module
  */
@@ -20,6 +20,8 @@ import type { DashboardSources } from "./_sources.ts";
 
 /** How many stored messages the channel table reads, the store's own cap. */
 export const EMITTER_MESSAGE_WINDOW = 1000;
+/** How many channels with live subscribers the page lists, busiest first. */
+export const EMITTER_LIVE_CHANNELS = 20;
 
 function perSecond(value: number): string {
   return value.toFixed(2);
@@ -39,11 +41,12 @@ export async function emitterPage(
   const broker = sources.emitter();
   if (broker === undefined) {
     return markup`<h1>Emitter</h1>
-${figureCards([["Connections", 0], ["Subscriptions", 0]])}
+${figureCards([["Connections", 0], ["Subscriptions", 0], ["Channels with live subscribers", 0]])}
 <p class="note">The broker has not started: no client has connected since the server started.</p>`;
   }
   const now = sources.now();
   const stats = broker.stats();
+  const live = broker.liveChannels(EMITTER_LIVE_CHANNELS);
   samples.add({ time: now, messagesIn: stats.messagesIn, messagesOut: stats.messagesOut });
   const store = await sources.store();
   const contract = broker.license.contract;
@@ -80,6 +83,7 @@ ${
     figureCards([
       ["Connections", stats.connections],
       ["Subscriptions", stats.subscriptions],
+      ["Channels with live subscribers", live.channels],
       ["Messages in", stats.messagesIn],
       ["Messages out", stats.messagesOut],
       ["In per second since start", perSecond(stats.messagesIn / uptime)],
@@ -102,6 +106,15 @@ ${
       series: "series-2",
       empty: "Shown from the second view of this page.",
     })
+  }
+<h2>Channels with live subscribers</h2>
+<p class="note">On this broker; the ${EMITTER_LIVE_CHANNELS} with the most subscribers at most.</p>
+${
+    table(
+      "emitter-live-channels",
+      [["Channel"], ["Subscribers", true]],
+      live.top.map((entry) => [entry.channel, entry.subscribers]),
+    )
   }
 <h2>Channels with stored messages</h2>
 <p class="note">Contract ${contract}; the newest ${EMITTER_MESSAGE_WINDOW} stored messages at most.</p>

@@ -2,8 +2,10 @@
  * The migas page: every registered project (`listMigasProjects`), its
  * breadcrumbs per UTC day over the last 30 days and its distinct users over
  * them (`countMigasUsage`), and its version facts (`findMigasProject`): the
- * latest version, and the flagged ones highlighted. The store aggregates
- * usage per project and day only, so usage per version is not shown.
+ * latest version, and the flagged ones highlighted; and its breadcrumbs and
+ * distinct users per project version over the same days
+ * (`countMigasUsageByVersion`, the 50 most used versions), flagged versions
+ * highlighted there too.
  *
  * @module
  */
@@ -18,6 +20,8 @@ import type { DashboardSources } from "./_sources.ts";
 export const MIGAS_DAYS = 30;
 /** The most projects the page shows, in name order. */
 const MAX_PROJECTS = 100;
+/** The most versions of one project the usage table shows, most used first. */
+export const MIGAS_VERSIONS = 50;
 
 async function projectSection(sources: DashboardSources, project: string): Promise<SafeHtml> {
   const store = await sources.store();
@@ -32,6 +36,7 @@ async function projectSection(sources: DashboardSources, project: string): Promi
   const range = { project, start: days[0].start, end: now };
   const breadcrumbs = await store.countMigasUsage({ ...range, unique: false });
   const users = await store.countMigasUsage({ ...range, unique: true });
+  const usage = await store.countMigasUsageByVersion({ ...range, limit: MIGAS_VERSIONS });
   const flagged = record?.badVersions ?? [];
   const latest = record?.latestVersion;
   const versions: [string, string][] = [];
@@ -57,6 +62,24 @@ ${
         status === "flagged" ? markup`<span class="badge">flagged</span>` : status,
       ]),
       (index) => versions[index][1] === "flagged" ? "flagged" : undefined,
+    )
+  }
+<h3>Usage per version, last ${MIGAS_DAYS} days</h3>
+${
+    table(
+      `migas-usage-${project}`,
+      [["Version"], ["Breadcrumbs", true], ["Users", true], ["Status"]],
+      usage.map((entry) => [
+        entry.version,
+        entry.breadcrumbs,
+        entry.users,
+        flagged.includes(entry.version)
+          ? markup`<span class="badge">flagged</span>`
+          : entry.version === latest
+          ? "latest"
+          : "",
+      ]),
+      (index) => flagged.includes(usage[index].version) ? "flagged" : undefined,
     )
   }
 </section>`;

@@ -4,7 +4,10 @@
  * security headers (its Content Security Policy first). Without an admin key
  * every dashboard path answers 403 `admin_disabled`, as `/metrics` does; each
  * request is charged to the caller's address like `/metrics`, and login
- * attempts to a stricter limiter of their own per address.
+ * attempts to a stricter limiter of their own per address (whose keys
+ * `/metrics` counts in `edgewire_rate_limit_keys`). A wrong key is counted
+ * under `dashboard_login_failed` in `edgewire_http_rejections_total`, a
+ * login refused by the limiter under `rate_limited`.
  *
  * @module
  */
@@ -43,6 +46,29 @@ const LOGIN_REFILL_PER_SECOND = 1 / 30;
 /** The largest login form read, in bytes. */
 const LOGIN_BODY_BYTES = 4096;
 
+/**
+ * Creates the limiter of login attempts: {@linkcode LOGIN_BURST} per
+ * address, then one every 30 seconds.
+ *
+ * @param now The server's clock, in milliseconds.
+ * @returns The limiter, to hand to {@linkcode dashboardRoutes} and count in `/metrics`.
+ * @throws Never.
+ * @example
+ * ```ts
+ * import { dashboardLoginLimiter } from "./_routes.ts";
+ *
+ * const limiter = dashboardLoginLimiter(Date.now);
+ * console.log(limiter.take("203.0.113.7").allowed, limiter.size); // true 1
+ * ```
+ */
+export function dashboardLoginLimiter(now: () => number): TokenBucketLimiter {
+  return new TokenBucketLimiter({
+    capacity: LOGIN_BURST,
+    refillPerSecond: LOGIN_REFILL_PER_SECOND,
+    now,
+  });
+}
+
 /** What the dashboard is built from. */
 export interface DashboardDependencies {
   /** The server-wide context: clock, admin key hash, limiters, client address, state, Honch keys. */
@@ -53,6 +79,8 @@ export interface DashboardDependencies {
   readonly emitter: () => EmitterBroker | undefined;
   /** The Spot relay, or `undefined` when nothing has used it yet. */
   readonly spot: () => SpotRelay | undefined;
+  /** The limiter of login attempts; one of its own when left out. */
+  readonly loginLimiter?: TokenBucketLimiter;
 }
 
 /**
@@ -73,11 +101,7 @@ export function dashboardRoutes(dependencies: DashboardDependencies): Hono {
     metrics: () => metrics.snapshot(),
   };
   const sessions = new DashboardSessions(context.now);
-  const loginLimiter = new TokenBucketLimiter({
-    capacity: LOGIN_BURST,
-    refillPerSecond: LOGIN_REFILL_PER_SECOND,
-    now: context.now,
-  });
+  const loginLimiter = dependencies.loginLimiter ?? dashboardLoginLimiter(context.now);
   const samples = new RateSamples();
   const routes = new Hono();
 
@@ -140,6 +164,8 @@ export function dashboardRoutes(dependencies: DashboardDependencies): Hono {
       await discard(request.body);
       const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
       c.header("retry-after", String(seconds));
+      // Counted in `/metrics` like every other limiter's refusal; the page is still the answer
+      c.error = new RequestRejection(429, { error: "rate_limited" });
       return show(c, loginPage(`Too many attempts: try again in ${seconds} seconds`), 429);
     }
     if (mediaType(request.headers.get("content-type")) !== "application/x-www-form-urlencoded") {
@@ -152,6 +178,7 @@ export function dashboardRoutes(dependencies: DashboardDependencies): Hono {
     const key = form.get("key") ?? "";
     // Both sides hashed first: the comparison takes the same time whatever the key's length
     if (!digestsEqual(sha256Bytes(key), adminKeyHash())) {
+      c.error = new RequestRejection(401, { error: "dashboard_login_failed" });
       return show(c, loginPage("That key is not the admin key: check it and try again"), 401);
     }
     const { secret } = await context.state();

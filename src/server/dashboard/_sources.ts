@@ -1,6 +1,6 @@
 /**
- * What the dashboard's pages read: the store (through its existing read
- * methods only), the Honch project keys' hashes the server was configured
+ * What the dashboard's pages read: the store (through its read methods
+ * only, each bounded by a limit or a window of days), the Honch project keys' hashes the server was configured
  * with, the live Emitter broker and Spot relay when they have been started
  * (the dashboard never starts them), and the counters `/metrics` renders.
  *

@@ -1,11 +1,11 @@
 /**
  * The Spot page: the relay's peers online (open connections) and the ID
- * cards it remembers, from its live state; the blob storage as the store
- * reports its sizes (`storeSizes()`: the `spot_blobs` rows where it counts
- * them, the database's bytes where it has a file); and the discovery
- * requests `/metrics` counts. The Spot part of the store reads blobs by
- * owner and key only, so blobs are not listed. A relay nothing has used yet
- * is not started by this page.
+ * cards it remembers, from its live state; the blob storage: the count and
+ * bytes of every blob from the totals each store keeps (`spotBlobTotals()`),
+ * and the database's bytes where the store has a file (`storeSizes()`); and
+ * the discovery requests `/metrics` counts. Blobs are read by owner and key
+ * only, so they are not listed. A relay nothing has used yet is not started
+ * by this page.
  *
  * @module
  */
@@ -26,12 +26,14 @@ export async function spotPage(sources: DashboardSources): Promise<SafeHtml> {
   const relay = sources.spot();
   const store = await sources.store();
   const sizes = typeof store.storeSizes === "function" ? await store.storeSizes() : undefined;
-  const blobs = sizes?.rows?.spot_blobs;
+  const totals = await store.spotBlobTotals();
   const discovery = sources.metrics().requests
     .filter((entry) => entry.route === SPOT_DISCOVERY_PATH)
     .reduce((sum, entry) => sum + entry.count, 0);
-  const storage: [string, string | number][] = [];
-  if (typeof blobs === "number") storage.push(["Blobs stored", blobs]);
+  const storage: [string, string | number][] = [
+    ["Blobs stored", totals.blobs],
+    ["Blob bytes", formatBytes(totals.bytes)],
+  ];
   if (typeof sizes?.bytes === "number") {
     storage.push(["Store size (every service)", formatBytes(sizes.bytes)]);
   }
@@ -40,7 +42,8 @@ ${
     figureCards([
       ["Peers online", relay?.connectionCount ?? 0],
       ["ID cards known", relay?.idCardCount ?? 0],
-      ["Blobs stored", typeof blobs === "number" ? blobs : "not reported"],
+      ["Blobs stored", totals.blobs],
+      ["Blob bytes", totals.bytes],
       ["Discovery requests", discovery],
     ])
   }
@@ -50,9 +53,5 @@ ${
       : markup`<p class="note">Relay code ${relay.serverCode}.</p>`
   }
 <h2>Blob storage</h2>
-${
-    storage.length === 0
-      ? markup`<p class="note">This store does not report its sizes.</p>`
-      : table("spot-storage", [["Figure"], ["Value", true]], storage)
-  }`;
+${table("spot-storage", [["Figure"], ["Value", true]], storage)}`;
 }

@@ -20,6 +20,9 @@ import { EmitterCluster } from "./_cluster.ts";
 import type { Backplane } from "../backplane.ts";
 import { channelSsid } from "./_pubsub.ts";
 import { pruneExpired, type PruneState } from "./_storage.ts";
+import { type EmitterLiveChannels, liveChannels } from "./_live_channels.ts";
+
+export type { EmitterLiveChannel, EmitterLiveChannels } from "./_live_channels.ts";
 import { Session } from "./_session.ts";
 import { type EmitterBrokerOptions, resolveBrokerOptions } from "./options.ts";
 import type { EmitterStore } from "./store.ts";
@@ -300,6 +303,27 @@ export class EmitterBroker {
       subscriptions: core.trie.size - remote,
       ...core.counters,
     };
+  }
+
+  /**
+   * The channels this broker's connections are subscribed to: how many, and
+   * the busiest with their subscriber counts. A read of the live
+   * subscriptions; it changes nothing.
+   *
+   * @param limit The most channels listed (at most 1000).
+   * @returns The count of channels with live subscribers and the busiest ones.
+   * @throws Never.
+   * @example
+   * ```ts
+   * import { EmitterBroker, MemoryStore } from "@edgewire/sdk/server";
+   *
+   * const broker = new EmitterBroker({ store: new MemoryStore() });
+   * console.log(broker.liveChannels(10)); // { channels: 0, top: [] }
+   * await broker.close();
+   * ```
+   */
+  liveChannels(limit: number): EmitterLiveChannels {
+    return liveChannels(this.#core.sessions, limit);
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * The migas part of {@linkcode MemoryStore}: registered projects in a map,
- * breadcrumbs in a list, and per project and UTC day the usage aggregates
- * (`../migas/_usage_sketch.ts`) that answer counts without a scan.
+ * breadcrumbs in a list, and per project and UTC day (and per project, day
+ * and version) the usage aggregates (`../migas/_usage_sketch.ts`) that
+ * answer counts without a scan.
  *
  * @module
  */
 
-import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import type { MigasBreadcrumbRecord, MigasStore, MigasVersionUsage } from "../migas/store.ts";
 import {
   dayOf,
   SKETCH_BYTES,
@@ -15,6 +16,7 @@ import {
   sketchMerge,
 } from "../migas/_usage_sketch.ts";
 import type { Lifetime, SettleKey } from "./_lifetime.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 interface Project {
   latestVersion: string | undefined;
@@ -37,6 +39,15 @@ export function memoryMigas(life: Lifetime, settleKey: SettleKey): MigasStore {
   const projects = new Map<string, Project>();
   const breadcrumbs: MigasBreadcrumbRecord[] = [];
   const usage = new Map<string, Map<number, Day>>();
+  /** project → day → version → usage */
+  const versionUsage = new Map<string, Map<number, Map<string, Day>>>();
+  const count = (day: Day, userId: string | undefined): void => {
+    day.hits++;
+    if (userId !== undefined) {
+      day.users ??= new Uint8Array(SKETCH_BYTES);
+      sketchAdd(day.users, userId);
+    }
+  };
   life.count("migas_projects", () => projects.size);
   life.count("migas_breadcrumbs", () => breadcrumbs.length);
   const add = (breadcrumb: MigasBreadcrumbRecord): void => {
@@ -46,11 +57,16 @@ export function memoryMigas(life: Lifetime, settleKey: SettleKey): MigasStore {
     const key = dayOf(breadcrumb.timestamp);
     let day = days.get(key);
     if (day === undefined) days.set(key, day = { hits: 0, users: undefined });
-    day.hits++;
-    if (breadcrumb.userId !== undefined) {
-      day.users ??= new Uint8Array(SKETCH_BYTES);
-      sketchAdd(day.users, breadcrumb.userId);
+    count(day, breadcrumb.userId);
+    let versionDays = versionUsage.get(breadcrumb.project);
+    if (versionDays === undefined) versionUsage.set(breadcrumb.project, versionDays = new Map());
+    let versions = versionDays.get(key);
+    if (versions === undefined) versionDays.set(key, versions = new Map());
+    let version = versions.get(breadcrumb.projectVersion);
+    if (version === undefined) {
+      versions.set(breadcrumb.projectVersion, version = { hits: 0, users: undefined });
     }
+    count(version, breadcrumb.userId);
   };
   return {
     registerMigasProject: (registration) =>
@@ -95,6 +111,31 @@ export function memoryMigas(life: Lifetime, settleKey: SettleKey): MigasStore {
           for (const [key, day] of days) if (key >= first && key <= last) visit(day);
         }
         return query.unique ? sketchCount(users) : hits;
+      }),
+    countMigasUsageByVersion: (query) =>
+      life.run(() => {
+        const first = dayOf(query.start);
+        const last = dayOf(query.end);
+        const totals = new Map<string, { hits: number; users: Uint8Array }>();
+        for (const [key, versions] of versionUsage.get(query.project) ?? []) {
+          if (key < first || key > last) continue;
+          for (const [version, day] of versions) {
+            let total = totals.get(version);
+            if (total === undefined) {
+              totals.set(version, total = { hits: 0, users: new Uint8Array(SKETCH_BYTES) });
+            }
+            total.hits += day.hits;
+            if (day.users !== undefined) sketchMerge(total.users, day.users);
+          }
+        }
+        return [...totals].map(([version, total]): MigasVersionUsage => ({
+          version,
+          breadcrumbs: total.hits,
+          users: sketchCount(total.users),
+        })).sort((a, b) =>
+          b.breadcrumbs - a.breadcrumbs ||
+          (a.version < b.version ? -1 : a.version > b.version ? 1 : 0)
+        ).slice(0, readLimit(query.limit));
       }),
   };
 }

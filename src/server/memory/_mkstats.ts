@@ -1,12 +1,19 @@
 /**
  * The mkStats part of {@linkcode MemoryStore}: installs, token hashes,
- * daily actives and event counters in maps keyed as the SQLite tables are.
+ * daily actives and event counters in maps keyed as the SQLite tables are,
+ * and the activity per UTC day, plugin and version kept beside them.
  *
  * @module
  */
 
-import type { EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import type {
+  EventTotal,
+  MkStatsStore,
+  PluginActivity,
+  PluginVersionDay,
+} from "../mkstats/store.ts";
 import type { Lifetime, SettleKey } from "./_lifetime.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 interface Install {
   pluginId: string;
@@ -44,6 +51,20 @@ export function memoryMkStats(life: Lifetime, settleKey: SettleKey): MkStatsStor
   const actives = new Map<string, { pluginId: string; day: string }>();
   /** plugin, event, version, day → count */
   const counts = new Map<string, EventTotal & { pluginId: string }>();
+  /** day → plugin → version → actives and events */
+  const activity = new Map<string, Map<string, Map<string, { actives: number; events: number }>>>();
+  const tally = (pluginId: string, day: string, version: string) => {
+    let plugins = activity.get(day);
+    if (plugins === undefined) activity.set(day, plugins = new Map());
+    let versions = plugins.get(pluginId);
+    if (versions === undefined) plugins.set(pluginId, versions = new Map());
+    let row = versions.get(version);
+    if (row === undefined) versions.set(version, row = { actives: 0, events: 0 });
+    return row;
+  };
+  /** The kept days in a range, as many as there are days with activity at most. */
+  const daysIn = (firstDay: string, lastDay: string): string[] =>
+    [...activity.keys()].filter((day) => day >= firstDay && day <= lastDay);
   life.count("installs", () => installs.size);
   life.count("install_tokens", () => tokens.size);
   life.count("daily_actives", () => actives.size);
@@ -74,10 +95,11 @@ export function memoryMkStats(life: Lifetime, settleKey: SettleKey): MkStatsStor
       }),
     recordPing: (ping, settle) =>
       life.run(() => {
-        actives.set(keyOf(ping.pluginId, ping.day, ping.userHash), {
-          pluginId: ping.pluginId,
-          day: ping.day,
-        });
+        const active = keyOf(ping.pluginId, ping.day, ping.userHash);
+        if (!actives.has(active)) {
+          actives.set(active, { pluginId: ping.pluginId, day: ping.day });
+          tally(ping.pluginId, ping.day, ping.version).actives++;
+        }
         const install = installs.get(keyOf(ping.pluginId, ping.userHash));
         if (install !== undefined) {
           install.firstPing ??= ping.now;
@@ -96,6 +118,7 @@ export function memoryMkStats(life: Lifetime, settleKey: SettleKey): MkStatsStor
             count: event.count,
           });
         } else row.count += event.count;
+        tally(event.pluginId, event.day, event.version).events += event.count;
       }).then(() => settleKey(settle)),
     getStats: (pluginId) =>
       life.run(() => {
@@ -132,6 +155,36 @@ export function memoryMkStats(life: Lifetime, settleKey: SettleKey): MkStatsStor
           if (token.expiresAt < now && tokens.delete(hash)) removed++;
         }
         return removed;
+      }),
+    listMkStatsPlugins: (query) =>
+      life.run(() => {
+        const totals = new Map<string, PluginActivity>();
+        for (const day of daysIn(query.firstDay, query.lastDay)) {
+          for (const [pluginId, versions] of activity.get(day)!) {
+            let total = totals.get(pluginId);
+            if (total === undefined) {
+              totals.set(pluginId, total = { pluginId, actives: 0, events: 0 });
+            }
+            for (const row of versions.values()) {
+              total.actives += row.actives;
+              total.events += row.events;
+            }
+          }
+        }
+        return [...totals.values()].sort((a, b) =>
+          b.actives - a.actives || b.events - a.events || compare(a.pluginId, b.pluginId)
+        ).slice(0, readLimit(query.limit));
+      }),
+    getMkStatsActivity: (pluginId, query) =>
+      life.run(() => {
+        const rows: PluginVersionDay[] = [];
+        for (const day of daysIn(query.firstDay, query.lastDay)) {
+          for (const [version, row] of activity.get(day)!.get(pluginId) ?? []) {
+            rows.push({ day, version, actives: row.actives, events: row.events });
+          }
+        }
+        return rows.sort((a, b) => compare(b.day, a.day) || compare(a.version, b.version))
+          .slice(0, readLimit(query.limit));
       }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The Spot part of {@linkcode MemoryStore}: blobs in a map per owner, each
- * owner's total bytes kept beside them for the quota, and a bound on the
+ * owner's total bytes kept beside them for the quota, the store's blob
+ * count and bytes kept as blobs come and go, and a bound on the
  * bytes of the whole store past which writes are refused.
  *
  * @module
@@ -26,11 +27,8 @@ interface Owner {
 export function memorySpot(life: Lifetime): SpotStore {
   const owners = new Map<string, Owner>();
   let total = 0;
-  life.count("spot_blobs", () => {
-    let blobs = 0;
-    for (const owner of owners.values()) blobs += owner.blobs.size;
-    return blobs;
-  });
+  let blobs = 0;
+  life.count("spot_blobs", () => blobs);
 
   return {
     putSpotBlob: (write) =>
@@ -46,6 +44,7 @@ export function memorySpot(life: Lifetime): SpotStore {
         ) {
           return false;
         }
+        if (previous === undefined) blobs++;
         owner.blobs.set(write.key, write.value.slice());
         owner.bytes = bytes;
         total += write.value.byteLength - freed;
@@ -60,10 +59,12 @@ export function memorySpot(life: Lifetime): SpotStore {
         const value = owner?.blobs.get(key);
         if (owner === undefined || value === undefined) return false;
         owner.blobs.delete(key);
+        blobs--;
         owner.bytes -= value.byteLength;
         total -= value.byteLength;
         if (owner.blobs.size === 0) owners.delete(ownerAddress);
         return true;
       }),
+    spotBlobTotals: () => life.run(() => ({ blobs, bytes: total })),
   };
 }

@@ -85,6 +85,32 @@ export interface MigasUsageQuery {
 }
 
 /**
+ * Which usage {@linkcode MigasStore.countMigasUsageByVersion} reads: a
+ * project's whole UTC days from the one `start` falls in to the one `end`
+ * falls in, as {@linkcode MigasUsageQuery} counts them.
+ */
+export interface MigasVersionUsageQuery {
+  /** The project, as `owner/repo`. */
+  project: string;
+  /** A time in the first UTC day counted, in milliseconds. */
+  start: number;
+  /** A time in the last UTC day counted, in milliseconds. */
+  end: number;
+  /** The most versions answered, from 1 to 1000 (a larger limit answers 1000). */
+  limit: number;
+}
+
+/** One project version's usage over a range of days. */
+export interface MigasVersionUsage {
+  /** The project version the breadcrumbs reported, or `unknown`. */
+  version: string;
+  /** Its breadcrumbs. */
+  breadcrumbs: number;
+  /** Its distinct user ids: an estimate, as {@linkcode MigasUsageQuery.unique} counts them. */
+  users: number;
+}
+
+/**
  * The migas part of a server store. Implementations must be safe to call
  * concurrently.
  *
@@ -144,4 +170,14 @@ export interface MigasStore {
    * @returns The count.
    */
   countMigasUsage(query: MigasUsageQuery): Promise<number>;
+  /**
+   * Counts a project's breadcrumbs and estimates its distinct users per
+   * project version over a range of UTC days, from aggregates kept per
+   * project, day and version as breadcrumbs arrive: the cost follows the
+   * days and versions in the range, never the number of breadcrumbs.
+   *
+   * @param query The project, the range of days and the most versions to answer.
+   * @returns At most `query.limit` versions, most breadcrumbs first, then by version.
+   */
+  countMigasUsageByVersion(query: MigasVersionUsageQuery): Promise<MigasVersionUsage[]>;
 }

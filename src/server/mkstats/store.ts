@@ -101,6 +101,48 @@ export interface PluginStats {
 }
 
 /**
+ * Which days and how many rows an mkStats activity read covers. Activity is
+ * kept per plugin, UTC day and plugin version as pings and events arrive, so
+ * a read costs the rows of the days asked for, never a scan of the pings.
+ */
+export interface MkStatsActivityQuery {
+  /** The first UTC day counted, `YYYY-MM-DD`. */
+  firstDay: string;
+  /** The last UTC day counted, `YYYY-MM-DD`. */
+  lastDay: string;
+  /** The most rows answered, from 1 to 1000 (a larger limit answers 1000). */
+  limit: number;
+}
+
+/** One plugin's activity over a range of days, as {@linkcode MkStatsStore.listMkStatsPlugins} lists it. */
+export interface PluginActivity {
+  /** The plugin. */
+  pluginId: string;
+  /** Its daily actives summed over the days: install-days. */
+  actives: number;
+  /** Its events summed over the days. */
+  events: number;
+}
+
+/** One plugin version's activity on one day. */
+export interface PluginVersionDay {
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** The plugin version. */
+  version: string;
+  /**
+   * Installs whose first ping of the day reported this version (a later
+   * ping that day with another version leaves the count where it was), so
+   * the versions of a day add up to that day's daily actives. Days stored
+   * before a store kept this count are counted under the version of each
+   * install's last ping that day, the only one those rows hold.
+   */
+  actives: number;
+  /** Events reported with this version that day. */
+  events: number;
+}
+
+/**
  * The mkStats part of a server store. Implementations must be safe to call
  * concurrently.
  *
@@ -164,4 +206,22 @@ export interface MkStatsStore {
    * @returns How many it deleted.
    */
   pruneInstallTokens(now: number, limit: number): Promise<number>;
+  /**
+   * Lists the plugins active over a range of days, most active first (by
+   * daily actives summed over the days, then events, then plugin id), from
+   * the activity kept per plugin, day and version as pings and events arrive.
+   *
+   * @param query The range of days and the most plugins to list.
+   * @returns At most `query.limit` plugins; those with neither pings nor events in the range are left out.
+   */
+  listMkStatsPlugins(query: MkStatsActivityQuery): Promise<PluginActivity[]>;
+  /**
+   * Reads one plugin's daily actives and events per version and day over a
+   * range of days, from the same kept activity.
+   *
+   * @param pluginId The plugin.
+   * @param query The range of days and the most rows to answer.
+   * @returns At most `query.limit` rows, newest day first, then by version.
+   */
+  getMkStatsActivity(pluginId: string, query: MkStatsActivityQuery): Promise<PluginVersionDay[]>;
 }

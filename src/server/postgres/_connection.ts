@@ -9,6 +9,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
+import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
 
 /** A row as the driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -41,8 +42,11 @@ export class PostgresConnection {
   #ready: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #held: Promise<HeldOwner> | undefined;
   /** The schema, quoted, with a trailing dot: prefix a table name with it. */
   readonly s: string;
+  /** The store's random owner id, written into its idempotency claims (see `_claim_owner.ts`). */
+  readonly owner: string;
 
   /**
    * Wraps a pool.
@@ -50,9 +54,11 @@ export class PostgresConnection {
    * @param sql The pool.
    * @param owned Whether `close()` ends it (a pool the caller passed in stays open).
    * @param schema The schema's name, already validated as a plain identifier.
+   * @param owner The store's owner id (see `_claim_owner.ts`).
    */
-  constructor(sql: PostgresPool, owned: boolean, schema: string) {
+  constructor(sql: PostgresPool, owned: boolean, schema: string, owner: string) {
     this.#sql = sql;
+    this.owner = owner;
     this.#owned = owned;
     this.s = `"${schema}".`;
   }
@@ -60,6 +66,17 @@ export class PostgresConnection {
   /** The pool itself, for the migrations that run before the store is ready. */
   get sql(): PostgresPool {
     return this.#sql;
+  }
+
+  /**
+   * Reserves a connection and takes the owner's lock on it, held until
+   * `close()`: first of the opening, so no claim is made before it.
+   *
+   * @returns Once held.
+   */
+  hold(): Promise<void> {
+    this.#held ??= holdOwner(this.#sql, this.owner);
+    return this.#held.then(() => {});
   }
 
   /**
@@ -125,8 +142,9 @@ export class PostgresConnection {
   }
 
   /**
-   * Closes the store: later calls reject; a pool the store opened is ended
-   * once its running queries finish. Calling it again does nothing.
+   * Closes the store: later calls reject; the owner's lock is let go and its
+   * connection given back; a pool the store opened is ended once its running
+   * queries finish. Calling it again does nothing.
    *
    * @returns Once closed.
    */
@@ -135,6 +153,8 @@ export class PostgresConnection {
     this.#closed = true;
     this.#closing = (async () => {
       await this.#ready.catch(() => {});
+      const held = await this.#held?.catch(() => undefined);
+      if (held !== undefined) await releaseOwner(this.#sql, held, this.owner).catch(() => {});
       if (this.#owned) await this.#sql.end({ timeout: 5 });
     })();
     return this.#closing;

@@ -11,14 +11,16 @@
  * so the lock is held briefly) and, like a release or a prune, commits
  * without waiting for its WAL flush (`synchronous_commit = off`): a crash
  * may lose it, as it loses SQLite's uncommitted claims, and the write that
- * settles it flushes it with itself. Unanswered claims are freed when the
- * store opens (see {@linkcode freeUnansweredClaims}).
+ * settles it flushes it with itself. Each claim records its store's owner
+ * id; the unanswered claims of owners that died are freed when a store
+ * opens (see {@linkcode freeUnansweredClaims}).
  *
  * @module
  */
 
 import type { IdempotencySettlement, IdempotencyStore } from "../common/idempotency_store.ts";
 import type { PostgresConnection, Query } from "./_connection.ts";
+import { freeDeadOwnersClaims } from "./_claim_owner.ts";
 import { fromText, toText } from "./_text.ts";
 
 /** Locks the total's row: the first statement of every transaction that changes the counts. */
@@ -31,11 +33,11 @@ function lockCounts(s: string, query: Query, relaxed: boolean): Promise<unknown>
 }
 
 /**
- * Deletes the claims still unanswered when the store opens: they belonged to
- * requests that died with their process (a crash, a kill -9), whose lease
- * would refuse their retries for 30 s; nothing was recorded for them, since
- * an answer commits with the write it acknowledges. (Another process on the
- * same schema loses its in-flight claims here, as with SQLite.)
+ * Deletes, when a store opens, the claims still unanswered whose owner died
+ * (a crash, a kill -9): their lease would refuse their retries for 30 s, and
+ * nothing was recorded for them, since an answer commits with the write it
+ * acknowledges. The claims of other live processes on the same schema stay
+ * held (see `_claim_owner.ts`).
  *
  * @param s The quoted schema with a trailing dot.
  * @param query A query inside the opening transaction.
@@ -43,7 +45,7 @@ function lockCounts(s: string, query: Query, relaxed: boolean): Promise<unknown>
  */
 export async function freeUnansweredClaims(s: string, query: Query): Promise<void> {
   await lockCounts(s, query, false);
-  await query(`DELETE FROM ${s}idempotency_keys WHERE status IS NULL`);
+  await freeDeadOwnersClaims(s, query);
 }
 
 /** The two texts of a recording write: alone, and settling a key with it. */
@@ -118,7 +120,7 @@ export async function record(
 export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
   const s = db.s;
   const claimKey = `SELECT held, held_fingerprint, held_status, held_body
-     FROM ${s}claim_idempotency_key($1, $2, $3, $4, $5, $6, $7, $8)`;
+     FROM ${s}claim_idempotency_key($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
   const answer =
     `UPDATE ${s}idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`;
   const release = `DELETE FROM ${s}idempotency_keys WHERE scope = $1 AND key = $2`;
@@ -137,6 +139,7 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
         claim.leaseExpiresAt,
         claim.maxPerScope,
         claim.maxTotal,
+        db.owner,
       ]);
       if (row.held !== true) return { status: "claimed" };
       const status = row.held_status as number | null;

@@ -3,7 +3,8 @@
  * `migas_breadcrumbs` tables, and `migas_usage_days`, the per project and
  * UTC day aggregates (a hit count and a user sketch, see
  * `../migas/_usage_sketch.ts`) updated with every breadcrumb in the same
- * transaction, so usage counts never scan breadcrumbs. One breadcrumb is
+ * transaction, so usage counts never scan breadcrumbs; `migas_usage_versions`
+ * keeps the same per project, UTC day and project version. One breadcrumb is
  * stored with its day (the sketch register raised in SQL) and its
  * idempotency answer in one statement;
  * a batch locks its days in a fixed order, so batches never deadlock.
@@ -11,7 +12,7 @@
  * @module
  */
 
-import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import type { MigasBreadcrumbRecord, MigasStore, MigasVersionUsage } from "../migas/store.ts";
 import {
   dayOf,
   SKETCH_BYTES,
@@ -23,6 +24,7 @@ import {
 import type { PostgresConnection, Query } from "./_connection.ts";
 import { record, recordingStatement } from "./_idempotency.ts";
 import { fromNullableText, fromText, toNullableText, toText } from "./_text.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 const BREADCRUMB_COLUMNS = `project, project_version, language, language_version, timestamp,
   session_id, user_id, user_type, platform, container, is_ci, status, status_desc, error_type,
@@ -73,19 +75,27 @@ export function postgresMigas(db: PostgresConnection): MigasStore {
        $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY
        AS b(${BREADCRUMB_COLUMNS}, n)
      ORDER BY n`;
-  // One breadcrumb and its day, in one statement: a hit, and its user's register raised to its
-  // rank ($17 is -1 without a user).
-  const addOne = recordingStatement(s, [
-    insertOne,
-    `INSERT INTO ${s}migas_usage_days AS d (project, day, hits, users)
-     VALUES ($1, $16, 1, CASE WHEN $17::integer < 0 THEN NULL
-       ELSE set_byte(decode(repeat('00', ${SKETCH_BYTES}), 'hex'), $17::integer, $18::integer) END)
-     ON CONFLICT (project, day) DO UPDATE SET hits = d.hits + 1, users = CASE
+  // One breadcrumb, its day and its version's day, in one statement: a hit each, and its user's
+  // register raised to its rank ($17 is -1 without a user).
+  const firstSketch = `CASE WHEN $17::integer < 0 THEN NULL
+       ELSE set_byte(decode(repeat('00', ${SKETCH_BYTES}), 'hex'), $17::integer, $18::integer) END`;
+  const raisedSketch = `CASE
        WHEN $17::integer < 0 THEN d.users
        WHEN d.users IS NULL THEN excluded.users
        WHEN get_byte(d.users, $17::integer) < $18::integer
          THEN set_byte(d.users, $17::integer, $18::integer)
-       ELSE d.users END`,
+       ELSE d.users END`;
+  // The version's day reads the day's `RETURNING`, so the day's row is always locked first,
+  // as a batch locks them, whichever form (plain or settling) runs.
+  const addOne = recordingStatement(s, [
+    insertOne,
+    `INSERT INTO ${s}migas_usage_days AS d (project, day, hits, users)
+     VALUES ($1, $16, 1, ${firstSketch})
+     ON CONFLICT (project, day) DO UPDATE SET hits = d.hits + 1, users = ${raisedSketch}
+     RETURNING 1`,
+    `INSERT INTO ${s}migas_usage_versions AS d (project, day, version, hits, users)
+     SELECT $1, $16, $2, 1, ${firstSketch} FROM w1
+     ON CONFLICT (project, day, version) DO UPDATE SET hits = d.hits + 1, users = ${raisedSketch}`,
   ], 18);
   // A batch's day: its hits added, the row locked, its sketch returned to merge into.
   const lockDay = `INSERT INTO ${s}migas_usage_days AS d (project, day, hits, users)
@@ -93,6 +103,19 @@ export function postgresMigas(db: PostgresConnection): MigasStore {
      ON CONFLICT (project, day) DO UPDATE SET hits = d.hits + excluded.hits
      RETURNING users`;
   const writeUsers = `UPDATE ${s}migas_usage_days SET users = $3 WHERE project = $1 AND day = $2`;
+  const lockVersion =
+    `INSERT INTO ${s}migas_usage_versions AS d (project, day, version, hits, users)
+     VALUES ($1, $2, $3, $4, NULL)
+     ON CONFLICT (project, day, version) DO UPDATE SET hits = d.hits + excluded.hits
+     RETURNING users`;
+  const writeVersionUsers = `UPDATE ${s}migas_usage_versions SET users = $4
+     WHERE project = $1 AND day = $2 AND version = $3`;
+  const versionHits = `SELECT version, sum(hits) AS hits FROM ${s}migas_usage_versions
+     WHERE project = $1 AND day >= $2 AND day <= $3 GROUP BY version
+     ORDER BY sum(hits) DESC, version LIMIT $4`;
+  const versionSketches = `SELECT version, users FROM ${s}migas_usage_versions
+     WHERE project = $1 AND day >= $2 AND day <= $3 AND version = ANY($4::text[])
+       AND users IS NOT NULL`;
   const sumHits = `SELECT coalesce(sum(hits), 0) AS n FROM ${s}migas_usage_days
      WHERE project = $1 AND day >= $2 AND day <= $3`;
   const daySketches = `SELECT users FROM ${s}migas_usage_days
@@ -100,29 +123,52 @@ export function postgresMigas(db: PostgresConnection): MigasStore {
 
   const storeMany = async (query: Query, list: readonly MigasBreadcrumbRecord[]): Promise<void> => {
     await query(insertMany, columnsOf(list));
-    const days = new Map<
-      string,
-      { project: string; day: number; hits: number; users?: Uint8Array }
-    >();
-    for (const b of list) {
+    type Entry = {
+      project: string;
+      day: number;
+      version: string;
+      hits: number;
+      users?: Uint8Array;
+    };
+    const days = new Map<string, Entry>();
+    const versions = new Map<string, Entry>();
+    const tally = (map: Map<string, Entry>, b: MigasBreadcrumbRecord, version: string): void => {
       const day = dayOf(b.timestamp);
-      const id = `${day}\n${b.project}`;
-      let entry = days.get(id);
-      if (entry === undefined) days.set(id, entry = { project: b.project, day, hits: 0 });
+      const id = `${day}\n${b.project}\n${version}`;
+      let entry = map.get(id);
+      if (entry === undefined) map.set(id, entry = { project: b.project, day, version, hits: 0 });
       entry.hits++;
       if (b.userId !== undefined) sketchAdd(entry.users ??= new Uint8Array(SKETCH_BYTES), b.userId);
+    };
+    for (const b of list) {
+      tally(days, b, "");
+      tally(versions, b, b.projectVersion);
     }
-    // In one order for every batch, so two batches never wait on each other's days.
-    const ordered = [...days.values()].sort((a, b) =>
-      a.project < b.project ? -1 : a.project > b.project ? 1 : a.day - b.day
-    );
-    for (const entry of ordered) {
-      const project = toText(entry.project);
-      const [row] = await query(lockDay, [project, entry.day, entry.hits]);
-      if (entry.users === undefined) continue;
+    // In one order for every batch (days, then versions' days; as one breadcrumb's statement
+    // takes them), so two writers never wait on each other's rows.
+    const order = (a: Entry, b: Entry): number =>
+      a.project < b.project ? -1 : a.project > b.project ? 1 : a.day - b.day ||
+        (a.version < b.version ? -1 : a.version > b.version ? 1 : 0);
+    const merge = async (
+      entry: Entry,
+      row: Record<string, unknown>,
+      write: string,
+      key: unknown[],
+    ) => {
+      if (entry.users === undefined) return;
       const users = row.users === null ? entry.users : new Uint8Array(row.users as Uint8Array);
       if (users !== entry.users) sketchMerge(users, entry.users);
-      await query(writeUsers, [project, entry.day, users]);
+      await query(write, [...key, users]);
+    };
+    for (const entry of [...days.values()].sort(order)) {
+      const key = [toText(entry.project), entry.day];
+      const [row] = await query(lockDay, [...key, entry.hits]);
+      await merge(entry, row, writeUsers, key);
+    }
+    for (const entry of [...versions.values()].sort(order)) {
+      const key = [toText(entry.project), entry.day, toText(entry.version)];
+      const [row] = await query(lockVersion, [...key, entry.hits]);
+      await merge(entry, row, writeVersionUsers, key);
     }
   };
 
@@ -184,6 +230,26 @@ export function postgresMigas(db: PostgresConnection): MigasStore {
         sketchMerge(users, row.users as Uint8Array);
       }
       return sketchCount(users);
+    },
+    countMigasUsageByVersion: async (query) => {
+      const range = [toText(query.project), dayOf(query.start), dayOf(query.end)];
+      const found = new Map<string, { hits: number; users: Uint8Array }>();
+      for (const row of await db.query(versionHits, [...range, readLimit(query.limit)])) {
+        found.set(row.version as string, {
+          hits: Number(row.hits),
+          users: new Uint8Array(SKETCH_BYTES),
+        });
+      }
+      if (found.size > 0) {
+        for (const row of await db.query(versionSketches, [...range, [...found.keys()]])) {
+          sketchMerge(found.get(row.version as string)!.users, row.users as Uint8Array);
+        }
+      }
+      return [...found].map(([version, entry]): MigasVersionUsage => ({
+        version: fromText(version),
+        breadcrumbs: entry.hits,
+        users: sketchCount(entry.users),
+      }));
     },
   };
 }

@@ -16,6 +16,8 @@
 import type { PostgresPool } from "./pool.ts";
 import { SchemaVersionError } from "./schema_version_error.ts";
 import type { Query, Rows } from "./_connection.ts";
+import { CLAIM_OWNER } from "./_migration_claim_owner.ts";
+import { DASHBOARD_READS } from "./_migration_dashboard_reads.ts";
 
 /** One schema change: its version and its SQL, given the quoted schema with a trailing dot. */
 interface Migration {
@@ -273,6 +275,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     sql: (s) => [SHARED, MKSTATS, HONCH, MIGAS, EMITTER, SPOT].map((part) => part(s)).join(""),
   },
+  // Each idempotency claim records its store's owner (see _claim_owner.ts).
+  { version: 2, sql: CLAIM_OWNER },
+  // The aggregates the dashboard reads (see _migration_dashboard_reads.ts).
+  { version: 3, sql: DASHBOARD_READS },
 ];
 
 /** The newest schema version this code knows. */

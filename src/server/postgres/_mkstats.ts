@@ -1,16 +1,19 @@
 /**
  * The mkStats part of {@linkcode PostgresStore}: the `installs`,
- * `install_tokens`, `daily_actives` and `event_counts` tables. A ping or an
- * event count commits with the idempotency answer it settles, in one
- * statement (see `recordingStatement`), so a write is one round trip.
+ * `install_tokens`, `daily_actives` and `event_counts` tables, and
+ * `plugin_activity`, the daily actives and events per plugin, UTC day and
+ * version. A ping or an event count commits with its activity and the
+ * idempotency answer it settles, in one statement (see `recordingStatement`),
+ * so a write is one round trip.
  *
  * @module
  */
 
-import type { MkStatsStore } from "../mkstats/store.ts";
+import type { MkStatsStore, PluginActivity, PluginVersionDay } from "../mkstats/store.ts";
 import type { PostgresConnection } from "./_connection.ts";
 import { record, recordingStatement } from "./_idempotency.ts";
 import { fromText, toText } from "./_text.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 /**
  * Builds the mkStats part.
@@ -37,22 +40,38 @@ export function postgresMkStats(db: PostgresConnection): MkStatsStore {
      FROM ${s}install_tokens t
      LEFT JOIN ${s}installs i ON i.plugin_id = t.plugin_id AND i.user_hash = t.user_hash
      WHERE t.token_hash = $1`;
+  // The first ping of the day (a row inserted, not updated: its xmax is 0) counts under its version.
   const recordPingSql = recordingStatement(s, [
-    `INSERT INTO ${s}daily_actives (plugin_id, day, user_hash, version) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`,
+    `INSERT INTO ${s}daily_actives AS a (plugin_id, day, user_hash, version)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version
+     RETURNING (a.xmax = 0) AS inserted`,
+    `INSERT INTO ${s}plugin_activity AS p (plugin_id, day, version, actives, events)
+     SELECT $1, $2, $4, 1, 0 FROM w0 WHERE w0.inserted
+     ON CONFLICT (plugin_id, day, version) DO UPDATE SET actives = p.actives + 1`,
     `UPDATE ${s}installs SET first_ping = coalesce(first_ping, $5), last_seen = $5, version = $4
      WHERE plugin_id = $1 AND user_hash = $3`,
   ], 5);
   const addEventSql = recordingStatement(s, [
     `INSERT INTO ${s}event_counts AS c (plugin_id, event, version, day, count)
      VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (plugin_id, event, version, day) DO UPDATE SET count = c.count + excluded.count`,
+     ON CONFLICT (plugin_id, event, version, day) DO UPDATE SET count = c.count + excluded.count
+     RETURNING 1`,
+    // Reads the counter's `RETURNING`, so its row is locked first in either form.
+    `INSERT INTO ${s}plugin_activity AS p (plugin_id, day, version, actives, events)
+     SELECT $1, $4, $3, 0, $5 FROM w0
+     ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = p.events + excluded.events`,
   ], 5);
   const countInstalls = `SELECT count(*) AS n FROM ${s}installs WHERE plugin_id = $1`;
   const dailyActives = `SELECT day, count(*) AS count FROM ${s}daily_actives WHERE plugin_id = $1
      GROUP BY day ORDER BY day`;
   const eventTotals = `SELECT event, version, sum(count) AS count FROM ${s}event_counts
      WHERE plugin_id = $1 GROUP BY event, version ORDER BY event, version`;
+  const listPlugins = `SELECT plugin_id, sum(actives) AS actives, sum(events) AS events
+     FROM ${s}plugin_activity WHERE day >= $1 AND day <= $2 GROUP BY plugin_id
+     ORDER BY sum(actives) DESC, sum(events) DESC, plugin_id LIMIT $3`;
+  const pluginActivity = `SELECT day, version, actives, events FROM ${s}plugin_activity
+     WHERE plugin_id = $1 AND day >= $2 AND day <= $3 ORDER BY day DESC, version LIMIT $4`;
   const pruneTokens = `DELETE FROM ${s}install_tokens WHERE token_hash IN
      (SELECT token_hash FROM ${s}install_tokens WHERE expires_at < $1 LIMIT $2)`;
 
@@ -128,5 +147,28 @@ export function postgresMkStats(db: PostgresConnection): MkStatsStore {
       };
     },
     pruneInstallTokens: async (now, limit) => (await db.query(pruneTokens, [now, limit])).count,
+    listMkStatsPlugins: async (query) =>
+      (await db.query(listPlugins, [
+        toText(query.firstDay),
+        toText(query.lastDay),
+        readLimit(query.limit),
+      ]))
+        .map((row): PluginActivity => ({
+          pluginId: fromText(row.plugin_id as string),
+          actives: Number(row.actives),
+          events: Number(row.events),
+        })),
+    getMkStatsActivity: async (pluginId, query) =>
+      (await db.query(pluginActivity, [
+        toText(pluginId),
+        toText(query.firstDay),
+        toText(query.lastDay),
+        readLimit(query.limit),
+      ])).map((row): PluginVersionDay => ({
+        day: fromText(row.day as string),
+        version: fromText(row.version as string),
+        actives: Number(row.actives),
+        events: Number(row.events),
+      })),
   };
 }

@@ -2,7 +2,9 @@
  * The Spot part of {@linkcode PostgresStore}: the `spot_blobs` table, one
  * row per owner and key. A write takes a transaction-scoped advisory lock on
  * its owner, then checks the owner's quota and replaces the old row, so two
- * relays sharing the database cannot both pass the quota.
+ * relays sharing the database cannot both pass the quota. `spot_blob_totals`,
+ * one row kept by a trigger on `spot_blobs`, holds the count and bytes of
+ * every blob.
  *
  * @module
  */
@@ -27,6 +29,7 @@ export function postgresSpot(db: PostgresConnection): SpotStore {
      ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
   const select = `SELECT value FROM ${s}spot_blobs WHERE owner = $1 AND key = $2`;
   const remove = `DELETE FROM ${s}spot_blobs WHERE owner = $1 AND key = $2`;
+  const totals = `SELECT blobs, bytes FROM ${s}spot_blob_totals WHERE id = 1`;
 
   return {
     putSpotBlob: (write) =>
@@ -50,5 +53,9 @@ export function postgresSpot(db: PostgresConnection): SpotStore {
     },
     deleteSpotBlob: async (owner, key) =>
       (await db.query(remove, [toText(owner), toText(key)])).count > 0,
+    spotBlobTotals: async () => {
+      const [row] = await db.query(totals);
+      return { blobs: Number(row.blobs), bytes: Number(row.bytes) };
+    },
   };
 }

@@ -20,4 +20,4 @@
 
 export { PostgresStore, type PostgresStoreOptions } from "./postgres_store.ts";
 export { SchemaVersionError } from "./schema_version_error.ts";
-export type { PostgresPool, PostgresQueryable } from "./pool.ts";
+export type { PostgresPool, PostgresQueryable, PostgresReserved } from "./pool.ts";

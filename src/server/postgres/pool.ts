@@ -1,7 +1,7 @@
 /**
  * What {@linkcode PostgresStore} needs of a pool made with the `postgres`
  * package (porsager/postgres v3), to take one the caller already has: the
- * three methods it calls. A pool from `postgres(url)` has them.
+ * four methods it calls. A pool from `postgres(url)` has them.
  *
  * @module
  */
@@ -40,8 +40,35 @@ export interface PostgresQueryable {
 }
 
 /**
+ * One connection taken out of a pool for as long as its holder wants, as
+ * `sql.reserve()` of the `postgres` package gives it.
+ *
+ * @example Hold a connection, then give it back
+ * ```ts
+ * import postgres from "postgres";
+ * import type { PostgresReserved } from "@edgewire/sdk/server/postgres";
+ *
+ * const sql = postgres("postgres://edgewire@127.0.0.1/edgewire");
+ * const reserved: PostgresReserved = await sql.reserve();
+ * await reserved.unsafe("SELECT 1 AS one");
+ * reserved.release();
+ * await sql.end();
+ * ```
+ */
+export interface PostgresReserved extends PostgresQueryable {
+  /**
+   * Gives the connection back to its pool, still open.
+   *
+   * @returns Nothing.
+   * @throws {Error} Never.
+   */
+  release(): void;
+}
+
+/**
  * A pool of the `postgres` package, as {@linkcode PostgresStoreOptions.sql}
- * takes it.
+ * takes it. A {@linkcode PostgresStore} reserves one of its connections for
+ * its whole life (see `reserve`), so a pool passed in needs at least two.
  *
  * @example Pass a pool of your own
  * ```ts
@@ -64,6 +91,14 @@ export interface PostgresPool extends PostgresQueryable {
    * @throws {Error} Whatever `body` or the database failed with, after the rollback (rejected).
    */
   begin<T>(options: string, body: (tx: PostgresQueryable) => Promise<T>): Promise<unknown>;
+  /**
+   * Takes one connection out of the pool until it is released: the store
+   * holds its claims' owner lock on it (a session-level advisory lock).
+   *
+   * @returns The reserved connection.
+   * @throws {Error} When no connection can be opened (rejected).
+   */
+  reserve(): Promise<PostgresReserved>;
   /**
    * Ends the pool once its running statements finish.
    *

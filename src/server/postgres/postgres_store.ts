@@ -15,6 +15,7 @@ import type { PostgresPool } from "./pool.ts";
 import { postgresEmitter } from "./_emitter.ts";
 import { postgresHonch } from "./_honch.ts";
 import { freeUnansweredClaims } from "./_idempotency.ts";
+import { newOwner, OWNER_APPLICATION_PREFIX } from "./_claim_owner.ts";
 import { migrate } from "./_migrations.ts";
 import { postgresMigas } from "./_migas.ts";
 import { postgresMkStats } from "./_mkstats.ts";
@@ -47,12 +48,16 @@ export interface PostgresStoreOptions {
   url?: string;
   /**
    * A pool made with the `postgres` package, shared with the caller, who
-   * ends it: the store's `close()` leaves it open. Give either `url` or `sql`.
+   * ends it: the store's `close()` leaves it open. The store reserves one of
+   * its connections until `close()`, so it needs at least two. Give either
+   * `url` or `sql`.
    */
   sql?: PostgresPool;
   /**
-   * The most connections of the pool opened from `url`, 1 to 1000. Not
-   * allowed with `sql`, whose pool has its own.
+   * The most connections of the pool opened from `url` for queries, 1 to
+   * 1000; the store opens one more, reserved for its whole life to hold its
+   * owner's lock (see {@linkcode PostgresStore}). Not allowed with `sql`,
+   * whose pool has its own.
    *
    * @default 10
    */
@@ -82,6 +87,7 @@ function connect(options: PostgresStoreOptions): { db: PostgresConnection; schem
     refuse("options", "an object with 'url' or 'sql'", `type is ${typeof options}`);
   }
   const { url, sql, max, schema = "edgewire" } = options;
+  const owner = newOwner();
   if ((url === undefined) === (sql === undefined)) {
     refuse(
       "url",
@@ -114,11 +120,13 @@ function connect(options: PostgresStoreOptions): { db: PostgresConnection; schem
     );
   }
   const pool = sql ?? postgres(url!, {
-    max: max ?? 10,
+    // One more for the connection the store reserves to hold its owner's lock.
+    max: (max ?? 10) + 1,
     onnotice: () => {},
-    connection: { application_name: "edgewire" },
+    // Named after the owner: see OWNER_APPLICATION_PREFIX.
+    connection: { application_name: `${OWNER_APPLICATION_PREFIX}${owner}` },
   });
-  return { db: new PostgresConnection(pool, sql === undefined, schema), schema };
+  return { db: new PostgresConnection(pool, sql === undefined, schema, owner), schema };
 }
 
 /**
@@ -133,7 +141,13 @@ export interface PostgresStore extends ServerStore {}
  * service, every multi-row change in one transaction, the idempotent answer
  * of a request committed with what the request records. Text keeps a NUL as
  * it came (escaped, see the README); times come from the server, never the
- * database's clock. Several server processes may share the schema.
+ * database's clock. Several server processes may share the schema: each
+ * store holds an advisory lock named after its own random owner id on one
+ * reserved connection, records that id in its idempotency claims, and, when
+ * it opens, frees only the unanswered claims of owners whose lock is free
+ * (their process died), never those of a live process. A store whose
+ * reserved connection is cut while it runs loses that protection for its
+ * claims in flight until it is reopened.
  *
  * @example Serve from PostgreSQL
  * ```ts
@@ -190,8 +204,10 @@ export class PostgresStore {
   constructor(options: PostgresStoreOptions) {
     const { db, schema } = connect(options);
     this.#db = db;
+    // The owner's lock first: this store's claims are never taken for a dead process's.
     db.opening(
-      migrate(db.sql, schema, (query) => freeUnansweredClaims(db.s, query)).then(() => {}),
+      db.hold().then(() => migrate(db.sql, schema, (query) => freeUnansweredClaims(db.s, query)))
+        .then(() => {}),
     );
     const store: ServerStore = {
       ...postgresShared(db),

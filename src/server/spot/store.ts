@@ -34,6 +34,14 @@ export interface SpotBlobWrite {
   readonly maxOwnerBlobs: number;
 }
 
+/** Every blob a store holds, over all owners. */
+export interface SpotBlobTotals {
+  /** How many blobs. */
+  blobs: number;
+  /** Their value bytes. */
+  bytes: number;
+}
+
 /**
  * The Spot relay's slice of the server store. Every method is async, so a
  * networked database can stand behind it; times are passed in by the relay,
@@ -77,4 +85,11 @@ export interface SpotStore {
    * @returns Whether there was one.
    */
   deleteSpotBlob(owner: string, key: string): Promise<boolean>;
+  /**
+   * Counts every blob and its bytes, from totals the store keeps as blobs
+   * are written and deleted: one read, whatever the number of blobs.
+   *
+   * @returns The totals over every owner.
+   */
+  spotBlobTotals(): Promise<SpotBlobTotals>;
 }

@@ -3,12 +3,13 @@
  * `migas_breadcrumbs` tables, and `migas_usage_days`, the per project and UTC
  * day aggregates (a hit count and a user sketch, see
  * `../migas/_usage_sketch.ts`) updated with every breadcrumb in the same
- * transaction, so usage counts never scan breadcrumbs.
+ * transaction, so usage counts never scan breadcrumbs; `migas_usage_versions`
+ * keeps the same per project, UTC day and project version.
  *
  * @module
  */
 
-import type { MigasBreadcrumbRecord, MigasStore } from "../migas/store.ts";
+import type { MigasBreadcrumbRecord, MigasStore, MigasVersionUsage } from "../migas/store.ts";
 import {
   dayOf,
   SKETCH_BYTES,
@@ -18,6 +19,7 @@ import {
 } from "../migas/_usage_sketch.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS migas_projects (
@@ -57,35 +59,58 @@ CREATE TABLE migas_usage_days (
 ) WITHOUT ROWID;
 `;
 
+const VERSION_USAGE_SCHEMA = `
+CREATE TABLE migas_usage_versions (
+  project TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  hits INTEGER NOT NULL,
+  users BLOB,
+  PRIMARY KEY (project, day, version)
+) WITHOUT ROWID;
+`;
+
 /**
- * Creates the usage aggregates and builds them from the breadcrumbs a
- * database from before them holds; the table and its rows commit together,
+ * Creates one usage aggregate table and builds it from the breadcrumbs a
+ * database from before it holds; the table and its rows commit together,
  * so a crash between them cannot skip the backfill.
  */
-function backfillUsage(db: SqliteConnection): void {
+function backfillUsage(db: SqliteConnection, perVersion: boolean): void {
   db.transaction(() => {
-    db.schema(USAGE_SCHEMA);
+    db.schema(perVersion ? VERSION_USAGE_SCHEMA : USAGE_SCHEMA);
     const days = new Map<
       string,
-      { project: string; day: number; hits: number; users: Uint8Array | null }
+      { project: string; day: number; version: string; hits: number; users: Uint8Array | null }
     >();
-    const rows = db.prepare("SELECT project, timestamp, user_id FROM migas_breadcrumbs").all();
+    const rows = db.prepare(
+      "SELECT project, project_version, timestamp, user_id FROM migas_breadcrumbs",
+    ).all();
     for (const row of rows) {
       const project = String(row.project);
+      const version = perVersion ? String(row.project_version) : "";
       const day = dayOf(Number(row.timestamp));
-      const key = `${day}\n${project}`;
+      const key = `${day}\n${project}\n${version}`;
       let entry = days.get(key);
-      if (entry === undefined) days.set(key, entry = { project, day, hits: 0, users: null });
+      if (entry === undefined) {
+        days.set(key, entry = { project, day, version, hits: 0, users: null });
+      }
       entry.hits++;
       if (row.user_id !== null) {
         entry.users ??= new Uint8Array(SKETCH_BYTES);
         sketchAdd(entry.users, String(row.user_id));
       }
     }
-    const write = db.prepare(
-      "INSERT INTO migas_usage_days (project, day, hits, users) VALUES (?, ?, ?, ?)",
-    );
-    for (const entry of days.values()) write.run(entry.project, entry.day, entry.hits, entry.users);
+    if (perVersion) {
+      const write = db.prepare(
+        "INSERT INTO migas_usage_versions (project, day, version, hits, users) VALUES (?, ?, ?, ?, ?)",
+      );
+      for (const e of days.values()) write.run(e.project, e.day, e.version, e.hits, e.users);
+    } else {
+      const write = db.prepare(
+        "INSERT INTO migas_usage_days (project, day, hits, users) VALUES (?, ?, ?, ?)",
+      );
+      for (const e of days.values()) write.run(e.project, e.day, e.hits, e.users);
+    }
   });
 }
 
@@ -98,10 +123,11 @@ function backfillUsage(db: SqliteConnection): void {
 export function sqliteMigas(db: SqliteConnection): MigasStore {
   db.schema(SCHEMA);
   const settleKey = idempotencySettler(db);
-  const hasUsage = db.prepare(
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migas_usage_days'",
-  ).get() !== undefined;
-  if (!hasUsage) backfillUsage(db);
+  const hasTable = (name: string): boolean =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+      undefined;
+  if (!hasTable("migas_usage_days")) backfillUsage(db, false);
+  if (!hasTable("migas_usage_versions")) backfillUsage(db, true);
   const find = db.prepare(
     "SELECT latest_version, bad_versions FROM migas_projects WHERE project = ?",
   );
@@ -137,15 +163,37 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
   const bumpHits = db.prepare(
     "UPDATE migas_usage_days SET hits = hits + 1 WHERE project = ? AND day = ?",
   );
+  const readVersion = db.prepare(
+    "SELECT hits, users FROM migas_usage_versions WHERE project = ? AND day = ? AND version = ?",
+  );
+  const writeVersion = db.prepare(
+    `INSERT INTO migas_usage_versions (project, day, version, hits, users) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (project, day, version) DO UPDATE SET hits = excluded.hits,
+       users = excluded.users`,
+  );
+  const bumpVersion = db.prepare(
+    "UPDATE migas_usage_versions SET hits = hits + 1 WHERE project = ? AND day = ? AND version = ?",
+  );
+  const versionHits = db.prepare(
+    `SELECT version, SUM(hits) AS hits FROM migas_usage_versions
+     WHERE project = ? AND day >= ? AND day <= ? GROUP BY version
+     ORDER BY SUM(hits) DESC, version LIMIT ?`,
+  );
+  const versionSketches = db.prepare(
+    `SELECT version, users FROM migas_usage_versions
+     WHERE project = ? AND day >= ? AND day <= ? AND users IS NOT NULL`,
+  );
 
   // One read of the day's row per breadcrumb, inside the caller's transaction; the 1 KiB
   // sketch is written back only when the user moved one of its registers, which a
   // returning user never does.
-  const tally = (project: string, timestamp: number, userId: string | undefined): void => {
-    const day = dayOf(timestamp);
-    const row = readDay.get(project, day) as
-      | { hits: number; users: Uint8Array | null }
-      | undefined;
+  const count = (
+    read: () => { hits: number; users: Uint8Array | null } | undefined,
+    write: (hits: number, users: Uint8Array | null) => void,
+    bump: () => void,
+    userId: string | undefined,
+  ): void => {
+    const row = read();
     let users = row?.users ?? null;
     let changed = row === undefined;
     if (userId !== undefined) {
@@ -153,8 +201,25 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
       users ??= new Uint8Array(SKETCH_BYTES);
       changed = sketchAdd(users, userId) || changed;
     }
-    if (changed) writeDay.run(project, day, Number(row?.hits ?? 0) + 1, users);
-    else bumpHits.run(project, day);
+    if (changed) write(Number(row?.hits ?? 0) + 1, users);
+    else bump();
+  };
+  type Row = { hits: number; users: Uint8Array | null } | undefined;
+  const tally = (breadcrumb: MigasBreadcrumbRecord): void => {
+    const { project, projectVersion: version, userId } = breadcrumb;
+    const day = dayOf(breadcrumb.timestamp);
+    count(
+      () => readDay.get(project, day) as Row,
+      (hits, users) => writeDay.run(project, day, hits, users),
+      () => bumpHits.run(project, day),
+      userId,
+    );
+    count(
+      () => readVersion.get(project, day, version) as Row,
+      (hits, users) => writeVersion.run(project, day, version, hits, users),
+      () => bumpVersion.run(project, day, version),
+      userId,
+    );
   };
 
   const store = (breadcrumb: MigasBreadcrumbRecord): void => {
@@ -175,7 +240,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
       breadcrumb.errorType ?? null,
       breadcrumb.errorDesc ?? null,
     );
-    tally(breadcrumb.project, breadcrumb.timestamp, breadcrumb.userId);
+    tally(breadcrumb);
   };
 
   return {
@@ -239,6 +304,26 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
           sketchMerge(users, (row as { users: Uint8Array }).users);
         }
         return sketchCount(users);
+      }),
+    countMigasUsageByVersion: (query) =>
+      db.read(() => {
+        const range = [query.project, dayOf(query.start), dayOf(query.end)] as const;
+        const found = new Map<string, { hits: number; users: Uint8Array }>();
+        for (const row of versionHits.all(...range, readLimit(query.limit))) {
+          found.set(String(row.version), {
+            hits: Number(row.hits),
+            users: new Uint8Array(SKETCH_BYTES),
+          });
+        }
+        for (const row of versionSketches.all(...range)) {
+          const entry = found.get(String(row.version));
+          if (entry !== undefined) sketchMerge(entry.users, row.users as Uint8Array);
+        }
+        return [...found].map(([version, entry]): MigasVersionUsage => ({
+          version,
+          breadcrumbs: entry.hits,
+          users: sketchCount(entry.users),
+        }));
       }),
   };
 }

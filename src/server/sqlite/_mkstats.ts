@@ -1,13 +1,23 @@
 /**
  * The mkStats part of {@linkcode SqliteStore}: the `installs`,
- * `install_tokens`, `daily_actives` and `event_counts` tables.
+ * `install_tokens`, `daily_actives` and `event_counts` tables, and
+ * `plugin_activity`, the daily actives and events per plugin, UTC day and
+ * version, updated with each ping and event in the same transaction (and
+ * built from the older tables when a database from before it opens).
  *
  * @module
  */
 
-import type { DailyActiveCount, EventTotal, MkStatsStore } from "../mkstats/store.ts";
+import type {
+  DailyActiveCount,
+  EventTotal,
+  MkStatsStore,
+  PluginActivity,
+  PluginVersionDay,
+} from "../mkstats/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
+import { readLimit } from "../common/_read_limit.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS installs (
@@ -46,6 +56,24 @@ CREATE TABLE IF NOT EXISTS event_counts (
 ) WITHOUT ROWID;
 `;
 
+const ACTIVITY_SCHEMA = `
+CREATE TABLE plugin_activity (
+  plugin_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  version TEXT NOT NULL,
+  actives INTEGER NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY (plugin_id, day, version)
+) WITHOUT ROWID;
+CREATE INDEX plugin_activity_day ON plugin_activity (day, plugin_id);
+INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+  SELECT plugin_id, day, version, COUNT(*), 0 FROM daily_actives GROUP BY plugin_id, day, version;
+INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+  SELECT plugin_id, day, version, 0, SUM(count) FROM event_counts
+  WHERE true GROUP BY plugin_id, day, version
+  ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = excluded.events;
+`;
+
 /**
  * Creates the mkStats tables when missing and builds the mkStats part.
  *
@@ -54,6 +82,11 @@ CREATE TABLE IF NOT EXISTS event_counts (
  */
 export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
   db.schema(SCHEMA);
+  const hasActivity = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plugin_activity'",
+  ).get() !== undefined;
+  // The table and its rows from the older tables commit together.
+  if (!hasActivity) db.transaction(() => db.schema(ACTIVITY_SCHEMA));
   const settleKey = idempotencySettler(db);
   const upsertInstall = db.prepare(
     `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint, client_name,
@@ -76,9 +109,29 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
      LEFT JOIN installs i ON i.plugin_id = t.plugin_id AND i.user_hash = t.user_hash
      WHERE t.token_hash = ?`,
   );
-  const upsertPing = db.prepare(
+  const insertPing = db.prepare(
     `INSERT INTO daily_actives (plugin_id, day, user_hash, version) VALUES (?, ?, ?, ?)
-     ON CONFLICT (plugin_id, day, user_hash) DO UPDATE SET version = excluded.version`,
+     ON CONFLICT (plugin_id, day, user_hash) DO NOTHING`,
+  );
+  const updatePing = db.prepare(
+    "UPDATE daily_actives SET version = ? WHERE plugin_id = ? AND day = ? AND user_hash = ?",
+  );
+  const countActive = db.prepare(
+    `INSERT INTO plugin_activity (plugin_id, day, version, actives, events) VALUES (?, ?, ?, 1, 0)
+     ON CONFLICT (plugin_id, day, version) DO UPDATE SET actives = actives + 1`,
+  );
+  const countEvents = db.prepare(
+    `INSERT INTO plugin_activity (plugin_id, day, version, actives, events) VALUES (?, ?, ?, 0, ?)
+     ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = events + excluded.events`,
+  );
+  const listPlugins = db.prepare(
+    `SELECT plugin_id, SUM(actives) AS actives, SUM(events) AS events FROM plugin_activity
+     WHERE day >= ? AND day <= ? GROUP BY plugin_id
+     ORDER BY SUM(actives) DESC, SUM(events) DESC, plugin_id LIMIT ?`,
+  );
+  const pluginActivity = db.prepare(
+    `SELECT day, version, actives, events FROM plugin_activity
+     WHERE plugin_id = ? AND day >= ? AND day <= ? ORDER BY day DESC, version LIMIT ?`,
   );
   const markPinged = db.prepare(
     `UPDATE installs SET first_ping = COALESCE(first_ping, ?), last_seen = ?, version = ?
@@ -139,13 +192,17 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
       }),
     recordPing: (ping, settle) =>
       db.run(() => {
-        upsertPing.run(ping.pluginId, ping.day, ping.userHash, ping.version);
+        // The first ping of the day counts under its version; a later one only updates the row.
+        if (Number(insertPing.run(ping.pluginId, ping.day, ping.userHash, ping.version).changes)) {
+          countActive.run(ping.pluginId, ping.day, ping.version);
+        } else updatePing.run(ping.version, ping.pluginId, ping.day, ping.userHash);
         markPinged.run(ping.now, ping.now, ping.version, ping.pluginId, ping.userHash);
         settleKey(settle);
       }),
     addEventCount: (event, settle) =>
       db.run(() => {
         addEvent.run(event.pluginId, event.event, event.version, event.day, event.count);
+        countEvents.run(event.pluginId, event.day, event.version, event.count);
         settleKey(settle);
       }),
     getStats: (pluginId) =>
@@ -165,5 +222,26 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
         };
       }),
     pruneInstallTokens: (now, limit) => db.run(() => Number(pruneTokens.run(now, limit).changes)),
+    listMkStatsPlugins: (query) =>
+      db.read(() =>
+        listPlugins.all(query.firstDay, query.lastDay, readLimit(query.limit)).map((
+          row,
+        ): PluginActivity => ({
+          pluginId: String(row.plugin_id),
+          actives: Number(row.actives),
+          events: Number(row.events),
+        }))
+      ),
+    getMkStatsActivity: (pluginId, query) =>
+      db.read(() =>
+        pluginActivity.all(pluginId, query.firstDay, query.lastDay, readLimit(query.limit)).map((
+          row,
+        ): PluginVersionDay => ({
+          day: String(row.day),
+          version: String(row.version),
+          actives: Number(row.actives),
+          events: Number(row.events),
+        }))
+      ),
   };
 }

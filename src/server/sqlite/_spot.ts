@@ -2,7 +2,8 @@
  * The Spot part of {@linkcode SqliteStore}: the `spot_blobs` table, one row
  * per owner and key. A write checks the owner's quota and replaces the old
  * row in one transaction, so two relays sharing the file cannot both pass
- * the quota.
+ * the quota. `spot_blob_totals`, one row kept by triggers on `spot_blobs`,
+ * holds the count and bytes of every blob.
  *
  * @module
  */
@@ -20,6 +21,26 @@ CREATE TABLE IF NOT EXISTS spot_blobs (
 );
 `;
 
+/** The totals' row and its triggers; built from the blobs a database from before them holds. */
+const TOTALS_SCHEMA = `
+CREATE TABLE spot_blob_totals (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  blobs INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+);
+INSERT INTO spot_blob_totals (id, blobs, bytes)
+  SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM spot_blobs;
+CREATE TRIGGER spot_blobs_added AFTER INSERT ON spot_blobs BEGIN
+  UPDATE spot_blob_totals SET blobs = blobs + 1, bytes = bytes + LENGTH(NEW.value) WHERE id = 1;
+END;
+CREATE TRIGGER spot_blobs_replaced AFTER UPDATE OF value ON spot_blobs BEGIN
+  UPDATE spot_blob_totals SET bytes = bytes - LENGTH(OLD.value) + LENGTH(NEW.value) WHERE id = 1;
+END;
+CREATE TRIGGER spot_blobs_removed AFTER DELETE ON spot_blobs BEGIN
+  UPDATE spot_blob_totals SET blobs = blobs - 1, bytes = bytes - LENGTH(OLD.value) WHERE id = 1;
+END;
+`;
+
 interface UsageRow {
   count: number;
   bytes: number | null;
@@ -33,6 +54,12 @@ interface UsageRow {
  */
 export function sqliteSpot(db: SqliteConnection): SpotStore {
   db.schema(SCHEMA);
+  const hasTotals = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spot_blob_totals'",
+  ).get() !== undefined;
+  // The row, its first figures and its triggers commit together.
+  if (!hasTotals) db.transaction(() => db.schema(TOTALS_SCHEMA));
+  const totals = db.prepare("SELECT blobs, bytes FROM spot_blob_totals WHERE id = 1");
   const usage = db.prepare(
     "SELECT COUNT(*) AS count, SUM(LENGTH(value)) AS bytes FROM spot_blobs WHERE owner = ? AND key != ?",
   );
@@ -64,5 +91,10 @@ export function sqliteSpot(db: SqliteConnection): SpotStore {
         return row === undefined ? undefined : new Uint8Array(row.value);
       }),
     deleteSpotBlob: (owner, key) => db.run(() => Number(remove.run(owner, key).changes) > 0),
+    spotBlobTotals: () =>
+      db.read(() => {
+        const row = totals.get() as { blobs: number; bytes: number };
+        return { blobs: Number(row.blobs), bytes: Number(row.bytes) };
+      }),
   };
 }
