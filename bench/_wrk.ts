@@ -3,12 +3,14 @@
  * (Debian's package): the Lua scripts that give every request of a run a new
  * `Idempotency-Key` or Honch message id (so no request is a replay), one
  * `wrk` run read back as numbers, and an mkStats install made ready to send
- * events (handshake, proof of work, first ping). Used by
+ * events (handshake, proof of work, first ping), and the command line's
+ * options both benches take. Used by
  * `bench/ingest_bench.ts` and `bench/cluster_ingest_bench.ts`.
  *
  * @module
  */
 
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { solvePow } from "../src/pow/mod.ts";
 import { encodeMessage } from "../src/honch/wire_v2.ts";
 import { encodeFrames } from "../src/honch/frame_encoder.ts";
@@ -16,6 +18,29 @@ import { deviceBatch } from "./_honch_batch.ts";
 
 /** The events in each Honch frame the scripts send: the wire's most per message. */
 export const HONCH_EVENTS = 50;
+
+/** The options every ingest bench takes: `--seconds`, `--connections` and `--postgres-url`. */
+const WRK_OPTIONS = {
+  seconds: { type: "string", default: "10" },
+  connections: { type: "string", default: "16" },
+  "postgres-url": { type: "string" },
+} as const;
+
+/** A bench's command line read: the options every ingest bench takes and its own `T`. */
+export type BenchArgs<T extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof WRK_OPTIONS & T }>
+>["values"];
+
+/**
+ * Reads a bench's command line: the options every ingest bench takes and its own.
+ *
+ * @param options The bench's own options.
+ * @returns The values, by option name.
+ */
+export function benchArgs<const T extends ParseArgsOptionsConfig>(options: T): BenchArgs<T> {
+  return parseArgs({ args: Deno.args, options: { ...WRK_OPTIONS, ...options } })
+    .values as BenchArgs<T>;
+}
 
 /** One `wrk` run's outcome. */
 export interface WrkResult {

@@ -18,12 +18,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { newLicense } from "../src/emitter/security/license.ts";
 import { startRedis } from "../tests/_helpers/redis.ts";
 import { locatePostgres, onPostgres, startPostgres } from "../tests/_helpers/postgres.ts";
 import { type ClusterProcess, startNodes, stopNodes } from "../tests/e2e/_cluster.ts";
 import {
+  benchArgs,
   format,
   HONCH_EVENTS,
   honchScript,
@@ -33,15 +33,7 @@ import {
   type WrkResult,
 } from "./_wrk.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    seconds: { type: "string", default: "10" },
-    connections: { type: "string", default: "16" },
-    processes: { type: "string", default: "1,2,3" },
-    "postgres-url": { type: "string" },
-  },
-});
+const args = benchArgs({ processes: { type: "string", default: "1,2,3" } });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const COUNTS = args.processes.split(",").map(Number);

@@ -20,13 +20,13 @@
  */
 
 import { Hono } from "hono";
-import { parseArgs } from "node:util";
 import { createServer } from "../src/server/mod.ts";
 import postgres from "postgres";
 import { MemoryStore, type ServerStore } from "../src/server/mod.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
 import { PostgresStore } from "../src/server/postgres/mod.ts";
 import {
+  benchArgs,
   format,
   HONCH_EVENTS,
   honchScript as honchScriptOf,
@@ -36,16 +36,10 @@ import {
   type WrkResult,
 } from "./_wrk.ts";
 
-const { values: args } = parseArgs({
-  args: Deno.args,
-  options: {
-    seconds: { type: "string", default: "10" },
-    connections: { type: "string", default: "16" },
-    soak: { type: "string", default: "0" },
-    only: { type: "string" },
-    store: { type: "string", default: "sqlite" },
-    "postgres-url": { type: "string" },
-  },
+const args = benchArgs({
+  soak: { type: "string", default: "0" },
+  only: { type: "string" },
+  store: { type: "string", default: "sqlite" },
 });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);

@@ -12,24 +12,9 @@
 
 import type { EmitterMessageQuery, EmitterStore, EmitterStoredMessage } from "../emitter/store.ts";
 import { boundedLimit, isWildcard } from "../emitter/_store_query.ts";
+import { decodeWords, encodeWords, messageValues } from "../emitter/_rows.ts";
 import type { D1Value } from "./d1_database.ts";
 import { bytesOf, type D1Connection } from "./_connection.ts";
-
-function encodeWords(words: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  words.forEach((word, i) => view.setUint32(i * 4, word >>> 0));
-  return bytes;
-}
-
-function decodeWords(bytes: Uint8Array): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const words: number[] = [];
-  for (let offset = 0; offset + 4 <= bytes.byteLength; offset += 4) {
-    words.push(view.getUint32(offset));
-  }
-  return words;
-}
 
 /** The SQL and values of one query: wildcards left out, deeper words compared in the BLOB. */
 function querySql(query: EmitterMessageQuery, limit: number): { sql: string; values: D1Value[] } {
@@ -69,17 +54,7 @@ export function d1Emitter(db: D1Connection): EmitterStore {
         `INSERT OR REPLACE INTO emitter_messages
            (id, contract, word1, depth, ssid, channel, payload, time, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          message.id,
-          (message.ssid[0] ?? 0) >>> 0,
-          message.ssid.length > 1 ? message.ssid[1] >>> 0 : null,
-          message.ssid.length,
-          encodeWords(message.ssid),
-          message.channel,
-          message.payload,
-          message.time,
-          message.expiresAt,
-        ],
+        messageValues(message),
       );
     },
     queryEmitterMessages: async (query) => {

@@ -18,11 +18,7 @@ import type { D1PreparedStatement } from "./d1_database.ts";
 import { changesOf, type D1Connection } from "./_connection.ts";
 import { settleStatements } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
-
-const INSERT_BREADCRUMB = `INSERT INTO migas_breadcrumbs (project, project_version, language,
-    language_version, timestamp, session_id, user_id, user_type, platform, container, is_ci,
-    status, status_desc, error_type, error_desc)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+import { breadcrumbValues, INSERT_BREADCRUMB } from "../migas/_breadcrumb_row.ts";
 
 const COUNT_HIT = `INSERT INTO migas_usage_days (project, day, hits) VALUES (?, ?, 1)
   ON CONFLICT (project, day) DO UPDATE SET hits = hits + 1`;
@@ -74,23 +70,7 @@ interface BatchDay {
  */
 export function d1Migas(db: D1Connection): MigasStore {
   const insertBreadcrumb = (breadcrumb: MigasBreadcrumbRecord): D1PreparedStatement =>
-    db.statement(INSERT_BREADCRUMB, [
-      breadcrumb.project,
-      breadcrumb.projectVersion,
-      breadcrumb.language,
-      breadcrumb.languageVersion,
-      breadcrumb.timestamp,
-      breadcrumb.sessionId ?? null,
-      breadcrumb.userId ?? null,
-      breadcrumb.userType,
-      breadcrumb.platform,
-      breadcrumb.container,
-      breadcrumb.isCi ? 1 : 0,
-      breadcrumb.status,
-      breadcrumb.statusDesc ?? null,
-      breadcrumb.errorType ?? null,
-      breadcrumb.errorDesc ?? null,
-    ]);
+    db.statement(INSERT_BREADCRUMB, breadcrumbValues(breadcrumb));
   const store = (breadcrumb: MigasBreadcrumbRecord): D1PreparedStatement[] => {
     const day = dayOf(breadcrumb.timestamp);
     const statements = [

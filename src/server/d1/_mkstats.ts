@@ -18,19 +18,12 @@ import type {
 import { type D1Connection, rowsOf } from "./_connection.ts";
 import { settleStatements } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
-
-const UPSERT_INSTALL = `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint,
-    client_name, client_version, first_seen, last_seen)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (plugin_id, user_hash) DO UPDATE SET
-    version = excluded.version,
-    device_fingerprint = excluded.device_fingerprint,
-    client_name = excluded.client_name,
-    client_version = excluded.client_version,
-    last_seen = excluded.last_seen`;
-
-const INSERT_TOKEN =
-  "INSERT OR REPLACE INTO install_tokens (token_hash, plugin_id, user_hash, expires_at) VALUES (?, ?, ?, ?)";
+import {
+  INSERT_TOKEN,
+  installValues,
+  tokenValues,
+  UPSERT_INSTALL,
+} from "../mkstats/_install_rows.ts";
 
 const FIND_TOKEN = `SELECT t.plugin_id AS plugin_id, t.user_hash AS user_hash,
     t.expires_at AS expires_at, i.first_ping AS first_ping
@@ -70,22 +63,8 @@ export function d1MkStats(db: D1Connection): MkStatsStore {
   return {
     recordInstall: async (install) => {
       await db.batch([
-        db.statement(UPSERT_INSTALL, [
-          install.pluginId,
-          install.userHash,
-          install.version,
-          install.deviceFingerprint,
-          install.clientName,
-          install.clientVersion,
-          install.now,
-          install.now,
-        ]),
-        db.statement(INSERT_TOKEN, [
-          install.tokenHash,
-          install.pluginId,
-          install.userHash,
-          install.tokenExpiresAt,
-        ]),
+        db.statement(UPSERT_INSTALL, installValues(install)),
+        db.statement(INSERT_TOKEN, tokenValues(install)),
       ]);
     },
     findInstallToken: async (tokenHash) => {

@@ -13,6 +13,15 @@
  */
 
 import { DASHBOARD_READS } from "./_migration_dashboard_reads.ts";
+import {
+  EMITTER_MESSAGES,
+  HONCH_PARTIALS,
+  HONCH_STORED,
+  IDEMPOTENCY_KEYS,
+  MIGAS_TABLES,
+  MKSTATS_TABLES,
+  SPOT_BLOBS,
+} from "../_sqlite_schema.ts";
 
 /** One step of the schema: its number, and its statements (one each, no `;` between). */
 export interface Migration {
@@ -33,23 +42,20 @@ export const SCHEMA_VERSION =
 /** Records a migration as applied; fails when it already is. */
 export const RECORD_MIGRATION = "INSERT INTO edgewire_migrations (version) VALUES (?)";
 
+/**
+ * The statements the SQLite store shares (`../_sqlite_schema.ts`), as D1's
+ * first migration has always held them: nested two spaces deeper. SQLite
+ * keeps a statement's text in `sqlite_master`, so the text stays the same.
+ */
+function nested(statements: readonly string[]): string[] {
+  return statements.map((statement) => statement.replaceAll("\n", "\n  "));
+}
+
 const SHARED = [
   "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS used_challenges (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS used_challenges_expires_at ON used_challenges (expires_at)",
-  `CREATE TABLE IF NOT EXISTS idempotency_keys (
-    seq INTEGER PRIMARY KEY,
-    scope TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    lease_expires_at INTEGER NOT NULL,
-    status INTEGER,
-    body TEXT,
-    UNIQUE (scope, key)
-  )`,
-  "CREATE INDEX IF NOT EXISTS idempotency_keys_scope ON idempotency_keys (scope, seq)",
-  "CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON idempotency_keys (expires_at)",
+  ...nested(IDEMPOTENCY_KEYS),
   // How many keys each scope holds, and the whole table under the scope '': kept by
   // triggers, so the bounds checked at every claim cost a lookup rather than a COUNT.
   "CREATE TABLE IF NOT EXISTS idempotency_counts (scope TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
@@ -62,124 +68,16 @@ const SHARED = [
   END`,
 ];
 
-const MKSTATS = [
-  `CREATE TABLE IF NOT EXISTS installs (
-    plugin_id TEXT NOT NULL,
-    user_hash TEXT NOT NULL,
-    version TEXT NOT NULL,
-    device_fingerprint TEXT NOT NULL,
-    client_name TEXT NOT NULL,
-    client_version TEXT NOT NULL,
-    first_seen INTEGER NOT NULL,
-    last_seen INTEGER NOT NULL,
-    first_ping INTEGER,
-    PRIMARY KEY (plugin_id, user_hash)
-  )`,
-  `CREATE TABLE IF NOT EXISTS install_tokens (
-    token_hash TEXT PRIMARY KEY,
-    plugin_id TEXT NOT NULL,
-    user_hash TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-  )`,
-  "CREATE INDEX IF NOT EXISTS install_tokens_expires_at ON install_tokens (expires_at)",
-  `CREATE TABLE IF NOT EXISTS daily_actives (
-    plugin_id TEXT NOT NULL,
-    day TEXT NOT NULL,
-    user_hash TEXT NOT NULL,
-    version TEXT NOT NULL,
-    PRIMARY KEY (plugin_id, day, user_hash)
-  ) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS event_counts (
-    plugin_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    version TEXT NOT NULL,
-    day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (plugin_id, event, version, day)
-  ) WITHOUT ROWID`,
-];
+const MKSTATS = nested(MKSTATS_TABLES);
 
 const HONCH = [
-  `CREATE TABLE IF NOT EXISTS honch_partials (
-    project_key_hash TEXT NOT NULL,
-    stream_id TEXT NOT NULL,
-    source_type INTEGER NOT NULL,
-    message_id INTEGER NOT NULL,
-    total_length INTEGER NOT NULL,
-    received INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    client_address TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
-  ) WITHOUT ROWID`,
-  "CREATE INDEX IF NOT EXISTS honch_partials_expires_at ON honch_partials (expires_at)",
+  ...nested(HONCH_PARTIALS),
   "CREATE INDEX IF NOT EXISTS honch_partials_address ON honch_partials (client_address)",
-  `CREATE TABLE IF NOT EXISTS honch_frames (
-    project_key_hash TEXT NOT NULL,
-    stream_id TEXT NOT NULL,
-    source_type INTEGER NOT NULL,
-    message_id INTEGER NOT NULL,
-    frame_offset INTEGER NOT NULL,
-    payload BLOB NOT NULL,
-    PRIMARY KEY (project_key_hash, stream_id, source_type, message_id, frame_offset)
-  ) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS honch_messages (
-    project_key_hash TEXT NOT NULL,
-    stream_id TEXT NOT NULL,
-    source_type INTEGER NOT NULL,
-    message_id INTEGER NOT NULL,
-    digest TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
-  ) WITHOUT ROWID`,
-  "CREATE INDEX IF NOT EXISTS honch_messages_expires_at ON honch_messages (expires_at)",
-  `CREATE TABLE IF NOT EXISTS honch_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    project_key_hash TEXT NOT NULL,
-    event TEXT NOT NULL,
-    distinct_id TEXT NOT NULL,
-    timestamp INTEGER NOT NULL,
-    properties TEXT NOT NULL,
-    received_at INTEGER NOT NULL
-  )`,
-  "CREATE INDEX IF NOT EXISTS honch_events_project ON honch_events (project_key_hash, id)",
-  `CREATE TABLE IF NOT EXISTS honch_blobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    project_key_hash TEXT NOT NULL,
-    stream_id TEXT NOT NULL,
-    source_type INTEGER NOT NULL,
-    message_id INTEGER NOT NULL,
-    bytes BLOB NOT NULL,
-    received_at INTEGER NOT NULL
-  )`,
-  "CREATE INDEX IF NOT EXISTS honch_blobs_project ON honch_blobs (project_key_hash, id)",
+  ...nested(HONCH_STORED),
 ];
 
 const MIGAS = [
-  `CREATE TABLE IF NOT EXISTS migas_projects (
-    project TEXT PRIMARY KEY,
-    latest_version TEXT,
-    bad_versions TEXT NOT NULL,
-    registered_at INTEGER NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS migas_breadcrumbs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    project TEXT NOT NULL,
-    project_version TEXT NOT NULL,
-    language TEXT NOT NULL,
-    language_version TEXT NOT NULL,
-    timestamp INTEGER NOT NULL,
-    session_id TEXT,
-    user_id TEXT,
-    user_type TEXT NOT NULL,
-    platform TEXT NOT NULL,
-    container TEXT NOT NULL,
-    is_ci INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    status_desc TEXT,
-    error_type TEXT,
-    error_desc TEXT
-  )`,
-  "CREATE INDEX IF NOT EXISTS migas_breadcrumbs_project ON migas_breadcrumbs (project, timestamp)",
+  ...nested(MIGAS_TABLES),
   `CREATE TABLE IF NOT EXISTS migas_usage_days (
     project TEXT NOT NULL,
     day INTEGER NOT NULL,
@@ -196,33 +94,11 @@ const MIGAS = [
 ];
 
 const EMITTER = [
-  `CREATE TABLE IF NOT EXISTS emitter_messages (
-    seq INTEGER PRIMARY KEY,
-    id BLOB NOT NULL UNIQUE,
-    contract INTEGER NOT NULL,
-    word1 INTEGER,
-    depth INTEGER NOT NULL,
-    ssid BLOB NOT NULL,
-    channel TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    time INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  )`,
-  "CREATE INDEX IF NOT EXISTS emitter_messages_root ON emitter_messages (contract, word1, time)",
-  "CREATE INDEX IF NOT EXISTS emitter_messages_contract ON emitter_messages (contract, time)",
-  "CREATE INDEX IF NOT EXISTS emitter_messages_expires_at ON emitter_messages (expires_at)",
+  ...nested(EMITTER_MESSAGES),
   "CREATE TABLE IF NOT EXISTS emitter_key_bans (key_hash TEXT PRIMARY KEY, banned_at INTEGER NOT NULL)",
 ];
 
-const SPOT = [
-  `CREATE TABLE IF NOT EXISTS spot_blobs (
-    owner TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value BLOB NOT NULL,
-    updated_at INTEGER NOT NULL,
-    PRIMARY KEY (owner, key)
-  )`,
-];
+const SPOT = nested(SPOT_BLOBS);
 
 /** Every migration, oldest first; a new release appends, never edits. */
 export const MIGRATIONS: readonly Migration[] = [

@@ -12,27 +12,12 @@
 
 import type { EmitterMessageQuery, EmitterStore, EmitterStoredMessage } from "../emitter/store.ts";
 import { boundedLimit, isWildcard } from "../emitter/_store_query.ts";
+import { decodeWords, encodeWords, messageValues } from "../emitter/_rows.ts";
 import type { PostgresConnection } from "./_connection.ts";
 import { fromText, toText } from "./_text.ts";
 
 /** How many query shapes keep their SQL text; past it the oldest is dropped. */
 const SHAPE_CACHE_SIZE = 64;
-
-function encodeWords(words: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  words.forEach((word, i) => view.setUint32(i * 4, word >>> 0));
-  return bytes;
-}
-
-function decodeWords(bytes: Uint8Array): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const words: number[] = [];
-  for (let offset = 0; offset + 4 <= bytes.byteLength; offset += 4) {
-    words.push(view.getUint32(offset));
-  }
-  return words;
-}
 
 /**
  * The SQL of one query shape: which of the query's words are compared (the
@@ -110,17 +95,7 @@ export function postgresEmitter(db: PostgresConnection): EmitterStore {
 
   return {
     storeEmitterMessage: async (message) =>
-      void await db.query(upsert, [
-        message.id,
-        (message.ssid[0] ?? 0) >>> 0,
-        message.ssid.length > 1 ? message.ssid[1] >>> 0 : null,
-        message.ssid.length,
-        encodeWords(message.ssid),
-        toText(message.channel),
-        message.payload,
-        message.time,
-        message.expiresAt,
-      ]),
+      void await db.query(upsert, messageValues(message, toText(message.channel))),
     queryEmitterMessages: query,
     emitterContractUsage: async (contract, now) => {
       const [row] = await db.query(usage, [contract >>> 0, now]);

@@ -12,25 +12,11 @@
 import type { StatementSync } from "node:sqlite";
 import type { EmitterMessageQuery, EmitterStore, EmitterStoredMessage } from "../emitter/store.ts";
 import { boundedLimit, isWildcard } from "../emitter/_store_query.ts";
+import { decodeWords, encodeWords, messageValues } from "../emitter/_rows.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { EMITTER_MESSAGES, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS emitter_messages (
-  seq INTEGER PRIMARY KEY,
-  id BLOB NOT NULL UNIQUE,
-  contract INTEGER NOT NULL,
-  word1 INTEGER,
-  depth INTEGER NOT NULL,
-  ssid BLOB NOT NULL,
-  channel TEXT NOT NULL,
-  payload BLOB NOT NULL,
-  time INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS emitter_messages_root ON emitter_messages (contract, word1, time);
-CREATE INDEX IF NOT EXISTS emitter_messages_contract ON emitter_messages (contract, time);
-CREATE INDEX IF NOT EXISTS emitter_messages_expires_at ON emitter_messages (expires_at);
-CREATE TABLE IF NOT EXISTS emitter_key_bans (
+const SCHEMA = `${sqliteScript(EMITTER_MESSAGES)}CREATE TABLE IF NOT EXISTS emitter_key_bans (
   key_hash TEXT PRIMARY KEY,
   banned_at INTEGER NOT NULL
 );
@@ -46,22 +32,6 @@ interface MessageRow {
   payload: Uint8Array;
   time: number;
   expires_at: number;
-}
-
-function encodeWords(words: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  words.forEach((word, i) => view.setUint32(i * 4, word >>> 0));
-  return bytes;
-}
-
-function decodeWords(bytes: Uint8Array): number[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const words: number[] = [];
-  for (let offset = 0; offset + 4 <= bytes.byteLength; offset += 4) {
-    words.push(view.getUint32(offset));
-  }
-  return words;
 }
 
 /**
@@ -149,20 +119,7 @@ export function sqliteEmitter(db: SqliteConnection): EmitterStore {
   };
 
   return {
-    storeEmitterMessage: (message) =>
-      db.run(() =>
-        void insert.run(
-          message.id,
-          (message.ssid[0] ?? 0) >>> 0,
-          message.ssid.length > 1 ? message.ssid[1] >>> 0 : null,
-          message.ssid.length,
-          encodeWords(message.ssid),
-          message.channel,
-          message.payload,
-          message.time,
-          message.expiresAt,
-        )
-      ),
+    storeEmitterMessage: (message) => db.run(() => void insert.run(...messageValues(message))),
     queryEmitterMessages: (request) => db.run(() => query(request)),
     emitterContractUsage: (contract, now) =>
       db.run(() => {

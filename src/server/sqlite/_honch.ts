@@ -12,60 +12,9 @@ import { concatBytes } from "../../core/bytes.ts";
 import { propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import type { StatementSync } from "node:sqlite";
+import { HONCH_PARTIALS, HONCH_STORED, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS honch_partials (
-  project_key_hash TEXT NOT NULL,
-  stream_id TEXT NOT NULL,
-  source_type INTEGER NOT NULL,
-  message_id INTEGER NOT NULL,
-  total_length INTEGER NOT NULL,
-  received INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  client_address TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS honch_partials_expires_at ON honch_partials (expires_at);
-CREATE TABLE IF NOT EXISTS honch_frames (
-  project_key_hash TEXT NOT NULL,
-  stream_id TEXT NOT NULL,
-  source_type INTEGER NOT NULL,
-  message_id INTEGER NOT NULL,
-  frame_offset INTEGER NOT NULL,
-  payload BLOB NOT NULL,
-  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id, frame_offset)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS honch_messages (
-  project_key_hash TEXT NOT NULL,
-  stream_id TEXT NOT NULL,
-  source_type INTEGER NOT NULL,
-  message_id INTEGER NOT NULL,
-  digest TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (project_key_hash, stream_id, source_type, message_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS honch_messages_expires_at ON honch_messages (expires_at);
-CREATE TABLE IF NOT EXISTS honch_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project_key_hash TEXT NOT NULL,
-  event TEXT NOT NULL,
-  distinct_id TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  properties TEXT NOT NULL,
-  received_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS honch_events_project ON honch_events (project_key_hash, id);
-CREATE TABLE IF NOT EXISTS honch_blobs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project_key_hash TEXT NOT NULL,
-  stream_id TEXT NOT NULL,
-  source_type INTEGER NOT NULL,
-  message_id INTEGER NOT NULL,
-  bytes BLOB NOT NULL,
-  received_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS honch_blobs_project ON honch_blobs (project_key_hash, id);
-`;
+const SCHEMA = sqliteScript([...HONCH_PARTIALS, ...HONCH_STORED]);
 
 /** The most events one INSERT carries: 50 rows of 6 values, far below SQLite's 32,766 variables. */
 const EVENTS_PER_INSERT = 50;

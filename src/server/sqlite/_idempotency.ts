@@ -12,22 +12,9 @@ import type {
   IdempotencyStore,
 } from "../common/idempotency_store.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { IDEMPOTENCY_KEYS, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-  seq INTEGER PRIMARY KEY,
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  lease_expires_at INTEGER NOT NULL,
-  status INTEGER,
-  body TEXT,
-  UNIQUE (scope, key)
-);
-CREATE INDEX IF NOT EXISTS idempotency_keys_scope ON idempotency_keys (scope, seq);
-CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON idempotency_keys (expires_at);
-`;
+const SCHEMA = sqliteScript(IDEMPOTENCY_KEYS);
 
 // How many keys each scope holds, and the whole table under the scope '': kept by triggers,
 // so the bounds checked at every claim cost a lookup rather than a COUNT over the keys.

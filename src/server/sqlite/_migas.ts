@@ -20,34 +20,10 @@ import {
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
+import { breadcrumbValues, INSERT_BREADCRUMB } from "../migas/_breadcrumb_row.ts";
+import { MIGAS_TABLES, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS migas_projects (
-  project TEXT PRIMARY KEY,
-  latest_version TEXT,
-  bad_versions TEXT NOT NULL,
-  registered_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS migas_breadcrumbs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  project TEXT NOT NULL,
-  project_version TEXT NOT NULL,
-  language TEXT NOT NULL,
-  language_version TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  session_id TEXT,
-  user_id TEXT,
-  user_type TEXT NOT NULL,
-  platform TEXT NOT NULL,
-  container TEXT NOT NULL,
-  is_ci INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  status_desc TEXT,
-  error_type TEXT,
-  error_desc TEXT
-);
-CREATE INDEX IF NOT EXISTS migas_breadcrumbs_project ON migas_breadcrumbs (project, timestamp);
-`;
+const SCHEMA = sqliteScript(MIGAS_TABLES);
 
 const USAGE_SCHEMA = `
 CREATE TABLE migas_usage_days (
@@ -139,11 +115,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
     "UPDATE migas_projects SET latest_version = ?, bad_versions = ? WHERE project = ?",
   );
   const list = db.prepare("SELECT project FROM migas_projects ORDER BY project");
-  const insertBreadcrumb = db.prepare(
-    `INSERT INTO migas_breadcrumbs (project, project_version, language, language_version,
-       timestamp, session_id, user_id, user_type, platform, container, is_ci, status,
-       status_desc, error_type, error_desc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertBreadcrumb = db.prepare(INSERT_BREADCRUMB);
   const readDay = db.prepare(
     "SELECT hits, users FROM migas_usage_days WHERE project = ? AND day = ?",
   );
@@ -223,23 +195,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
   };
 
   const store = (breadcrumb: MigasBreadcrumbRecord): void => {
-    insertBreadcrumb.run(
-      breadcrumb.project,
-      breadcrumb.projectVersion,
-      breadcrumb.language,
-      breadcrumb.languageVersion,
-      breadcrumb.timestamp,
-      breadcrumb.sessionId ?? null,
-      breadcrumb.userId ?? null,
-      breadcrumb.userType,
-      breadcrumb.platform,
-      breadcrumb.container,
-      breadcrumb.isCi ? 1 : 0,
-      breadcrumb.status,
-      breadcrumb.statusDesc ?? null,
-      breadcrumb.errorType ?? null,
-      breadcrumb.errorDesc ?? null,
-    );
+    insertBreadcrumb.run(...breadcrumbValues(breadcrumb));
     tally(breadcrumb);
   };
 

@@ -18,43 +18,15 @@ import type {
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
+import {
+  INSERT_TOKEN,
+  installValues,
+  tokenValues,
+  UPSERT_INSTALL,
+} from "../mkstats/_install_rows.ts";
+import { MKSTATS_TABLES, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS installs (
-  plugin_id TEXT NOT NULL,
-  user_hash TEXT NOT NULL,
-  version TEXT NOT NULL,
-  device_fingerprint TEXT NOT NULL,
-  client_name TEXT NOT NULL,
-  client_version TEXT NOT NULL,
-  first_seen INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  first_ping INTEGER,
-  PRIMARY KEY (plugin_id, user_hash)
-);
-CREATE TABLE IF NOT EXISTS install_tokens (
-  token_hash TEXT PRIMARY KEY,
-  plugin_id TEXT NOT NULL,
-  user_hash TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS install_tokens_expires_at ON install_tokens (expires_at);
-CREATE TABLE IF NOT EXISTS daily_actives (
-  plugin_id TEXT NOT NULL,
-  day TEXT NOT NULL,
-  user_hash TEXT NOT NULL,
-  version TEXT NOT NULL,
-  PRIMARY KEY (plugin_id, day, user_hash)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS event_counts (
-  plugin_id TEXT NOT NULL,
-  event TEXT NOT NULL,
-  version TEXT NOT NULL,
-  day TEXT NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (plugin_id, event, version, day)
-) WITHOUT ROWID;
-`;
+const SCHEMA = sqliteScript(MKSTATS_TABLES);
 
 const ACTIVITY_SCHEMA = `
 CREATE TABLE plugin_activity (
@@ -88,20 +60,8 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
   // The table and its rows from the older tables commit together.
   if (!hasActivity) db.transaction(() => db.schema(ACTIVITY_SCHEMA));
   const settleKey = idempotencySettler(db);
-  const upsertInstall = db.prepare(
-    `INSERT INTO installs (plugin_id, user_hash, version, device_fingerprint, client_name,
-       client_version, first_seen, last_seen)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (plugin_id, user_hash) DO UPDATE SET
-       version = excluded.version,
-       device_fingerprint = excluded.device_fingerprint,
-       client_name = excluded.client_name,
-       client_version = excluded.client_version,
-       last_seen = excluded.last_seen`,
-  );
-  const insertToken = db.prepare(
-    "INSERT OR REPLACE INTO install_tokens (token_hash, plugin_id, user_hash, expires_at) VALUES (?, ?, ?, ?)",
-  );
+  const upsertInstall = db.prepare(UPSERT_INSTALL);
+  const insertToken = db.prepare(INSERT_TOKEN);
   const findToken = db.prepare(
     `SELECT t.plugin_id AS plugin_id, t.user_hash AS user_hash, t.expires_at AS expires_at,
        i.first_ping AS first_ping
@@ -159,22 +119,8 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     recordInstall: (install) =>
       db.run(() =>
         db.transaction(() => {
-          upsertInstall.run(
-            install.pluginId,
-            install.userHash,
-            install.version,
-            install.deviceFingerprint,
-            install.clientName,
-            install.clientVersion,
-            install.now,
-            install.now,
-          );
-          insertToken.run(
-            install.tokenHash,
-            install.pluginId,
-            install.userHash,
-            install.tokenExpiresAt,
-          );
+          upsertInstall.run(...installValues(install));
+          insertToken.run(...tokenValues(install));
         })
       ),
     findInstallToken: (tokenHash) =>

@@ -10,16 +10,9 @@
 
 import type { SpotStore } from "../spot/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
+import { SPOT_BLOBS, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS spot_blobs (
-  owner TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value BLOB NOT NULL,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (owner, key)
-);
-`;
+const SCHEMA = sqliteScript(SPOT_BLOBS);
 
 /** The totals' row and its triggers; built from the blobs a database from before them holds. */
 const TOTALS_SCHEMA = `
