@@ -63,6 +63,11 @@ export function locatePostgres(): LocatedRuntime {
     const printed = probeVersion(`${bin}/postgres`);
     const version = printed === undefined ? undefined : /(\d+(?:\.\d+)*)/.exec(printed)?.[1];
     if (version !== undefined && probeVersion(`${bin}/initdb`) !== undefined) {
+      // initdb refuses root: as root it runs as the postgres user, through runuser
+      if (Deno.uid() === 0 && (runuser() === undefined || postgresUser() === undefined)) {
+        seen.push("running as root needs runuser and Debian's postgres user");
+        break;
+      }
       return { title, binary: `${bin}/postgres`, version };
     }
     seen.push(`${bin}/postgres does not run`);
@@ -107,15 +112,37 @@ function freePort(): number {
 /** The command prefix that runs a PostgreSQL binary as `postgres` when this process is root. */
 function asPostgres(): { user: { uid: number; gid: number } | undefined; prefix: string[] } {
   if (Deno.uid() !== 0) return { user: undefined, prefix: [] };
-  const line = Deno.readTextFileSync("/etc/passwd").split("\n").find((entry) =>
-    entry.startsWith("postgres:")
-  );
-  assert.ok(line, "Running as root needs the postgres user that Debian's package creates");
+  const user = postgresUser();
+  const program = runuser();
+  assert.ok(user, "Running as root needs the postgres user that Debian's package creates");
+  assert.ok(program, "Running as root needs runuser (util-linux) to start PostgreSQL");
+  return { user, prefix: [program, "-u", "postgres", "--"] };
+}
+
+/** The `postgres` user's ids, from `/etc/passwd`. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  let passwd = "";
+  try {
+    passwd = Deno.readTextFileSync("/etc/passwd");
+  } catch {
+    return undefined;
+  }
+  const line = passwd.split("\n").find((entry) => entry.startsWith("postgres:"));
+  if (line === undefined) return undefined;
   const [, , uid, gid] = line.split(":");
-  return {
-    user: { uid: Number(uid), gid: Number(gid) },
-    prefix: ["runuser", "-u", "postgres", "--"],
-  };
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Where `runuser` is: by path, as a user's PATH may leave out the sbin folders. */
+function runuser(): string | undefined {
+  for (const path of ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser"]) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // Not there.
+    }
+  }
+  return undefined;
 }
 
 function command(prefix: string[], binary: string, args: string[]): Deno.Command {
