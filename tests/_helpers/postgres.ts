@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import postgresClient from "postgres";
-import { type LocatedRuntime, probeVersion, requireBinary } from "./runtimes.ts";
+import { freePort, type LocatedRuntime, probeVersion, requireBinary } from "./runtimes.ts";
 
 /** The variable naming an existing server to use instead of starting one. */
 export const POSTGRES_URL_VARIABLE = "EDGEWIRE_POSTGRES_URL";
@@ -99,14 +99,6 @@ export interface PostgresServer extends AsyncDisposable {
    * @returns How the server process ended: `0` after a clean shutdown.
    */
   stop(): Promise<number>;
-}
-
-/** A port that was free a moment ago: bound on 127.0.0.1:0 and released. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** The command prefix that runs a PostgreSQL binary as `postgres` when this process is root. */

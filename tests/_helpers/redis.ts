@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ignoredUnlessRequired, locateRuntime, startChild } from "./runtimes.ts";
+import { freePort, ignoredUnlessRequired, locateRuntime, startChild } from "./runtimes.ts";
 
 /** Where `redis-server` is looked for. */
 export const REDIS_SERVER = locateRuntime({
@@ -32,14 +32,6 @@ export interface TestRedis extends AsyncDisposable {
   readonly port: number;
   /** A prefix no other test uses, for channel and counter names. */
   readonly prefix: string;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /**

@@ -21,6 +21,26 @@ export const REQUIRE_RUNTIMES: boolean = Deno.env.get("EDGEWIRE_REQUIRE_RUNTIMES
 const BUNDLE_MS = 120_000;
 
 /**
+ * A port of 127.0.0.1 that was free a moment ago: bound on port 0 and
+ * released, for a daemon that must be told its port (PostgreSQL, Redis,
+ * mosquitto). Another process may take it first; callers retry on another.
+ *
+ * @returns The port.
+ * @example
+ * ```ts
+ * import { freePort } from "./runtimes.ts";
+ *
+ * console.log(freePort() > 0); // true
+ * ```
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
  * Asks a binary for its version.
  *
  * @param binary A path or a command name looked up on the PATH.

@@ -13,6 +13,7 @@ import { EmitterClient } from "../../src/emitter/client.ts";
 import type { EmitterMessage } from "../../src/emitter/message.ts";
 import {
   describeRuntime,
+  freePort,
   ignoredUnlessRequired,
   type LocatedRuntime,
   requireBinary,
@@ -41,14 +42,6 @@ function locateMosquitto(): LocatedRuntime {
 }
 
 const mosquitto = locateMosquitto();
-
-/** A port that was free a moment ago: bound on 127.0.0.1:0 and released. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 interface Mosquitto {
   port: number;
