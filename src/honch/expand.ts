@@ -9,7 +9,7 @@
 
 import { InvalidArgumentError } from "../core/errors.ts";
 import { WireFormatError } from "./errors.ts";
-import { EVENT_ENVELOPE_BYTES, JsonSizer } from "./_expanded_size.ts";
+import { EVENT_ENVELOPE_BYTES, JsonSizer, numberLength } from "./_expanded_size.ts";
 import { CONTEXT_KEY_IDS, type WireBatch } from "./wire_v2.ts";
 import { setJsonProperty, wireValueToJson } from "./wire_value.ts";
 
@@ -126,7 +126,7 @@ function measure(
   for (let index = 0; index < batch.events.length; index++) {
     const event = batch.events[index];
     const entries = promoted.length + event.properties.length;
-    let size = shared + sizer.text(event.name) + String(event.timestampMs).length +
+    let size = shared + sizer.text(event.name) + numberLength(event.timestampMs) +
       Math.max(0, entries - 1);
     for (const property of event.properties) {
       size += sizer.text(property.key) + 1 + sizer.value(property.value);

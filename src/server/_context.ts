@@ -5,8 +5,7 @@
  * @module
  */
 
-import { hex } from "@scure/base";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256TextBytes, sha256TextHex } from "./_sha256_text.ts";
 import { RequestRejection } from "./_validate.ts";
 import type { TakeResult } from "./rate_limit.ts";
 import type { RateLimiter } from "./_shared_limit.ts";
@@ -143,7 +142,7 @@ function refuseWhenLimited(result: TakeResult): void {
  * @returns The digest.
  */
 export function sha256Bytes(value: string): Uint8Array {
-  return sha256(new TextEncoder().encode(value));
+  return sha256TextBytes(value);
 }
 
 /**
@@ -153,7 +152,7 @@ export function sha256Bytes(value: string): Uint8Array {
  * @returns The digest as lowercase hex.
  */
 export function sha256Hex(value: string): string {
-  return hex.encode(sha256Bytes(value));
+  return sha256TextHex(value);
 }
 
 /**

@@ -131,6 +131,28 @@ export function installCors(app: Hono, settings: CorsSettings): void {
   });
 }
 
+/**
+ * Gives a public route's answer the CORS headers the middleware of
+ * {@linkcode installCors} gives it, for the routes the server serves without
+ * Hono's dispatch (never a preflight: those go through Hono).
+ *
+ * @param settings Which origins are allowed.
+ * @param request The request, for its `Origin`.
+ * @param response The route's answer.
+ * @returns The answer with its headers, in place when they are mutable.
+ */
+export function withCors(
+  settings: CorsSettings,
+  request: Request,
+  response: Response,
+): Response {
+  return decorate(
+    response,
+    settings,
+    allowOrigin(settings, request.headers.get("origin") ?? undefined),
+  );
+}
+
 function isPreflight(request: Request): boolean {
   return request.method === "OPTIONS" && request.headers.has("origin") &&
     request.headers.has("access-control-request-method");

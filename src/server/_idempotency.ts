@@ -119,7 +119,8 @@ export async function recordOnce(
 ): Promise<{ answer: IdempotentAnswer; replayed: boolean }> {
   const { key, scope } = request;
   if (key === undefined) return { answer: await record(() => undefined), replayed: false };
-  await context.maintain(store);
+  // It only starts a pass when one is due, and never waits for it
+  void context.maintain(store);
   const now = context.now();
   const { windowMs, maxKeysPerScope, maxKeys } = context.idempotency;
   const claim = await store.claimIdempotencyKey({

@@ -134,8 +134,7 @@ export function defaultLog(entry: ServerLogEntry): void {
   if (entry.status >= 500) console.error(JSON.stringify(entry));
 }
 
-function reasonOf(c: Context, status: number): string | undefined {
-  const error = c.error;
+function reasonOf(error: unknown, status: number): string | undefined {
   // The code the route chose; a body without one is counted by its status, never by its content.
   if (error instanceof RequestRejection) return error.code ?? `http_${status}`;
   if (error !== undefined) return "internal";
@@ -166,35 +165,74 @@ export function observe(
   return async (c, next) => {
     const started = now();
     await next();
-    const status = c.res.status;
-    const route = patternOf(c);
-    const reason = reasonOf(c, status);
-    metrics.record(c.req.method, route, status, reason);
-    if (status < 400) return;
-    const id = crypto.randomUUID();
-    const entry: ServerLogEntry = {
-      time: new Date(started).toISOString(),
-      level: status >= 500 ? "error" : "warn",
-      requestId: id,
+    recordOutcome(metrics, log, now, {
+      started,
       method: c.req.method,
-      route,
-      status,
-      reason: reason ?? `http_${status}`,
-      durationMs: Math.max(0, now() - started),
-    };
-    if (c.error !== undefined && !(c.error instanceof RequestRejection)) {
-      // The class only: a message may quote what the client sent.
-      entry.error = c.error.name;
-    }
-    try {
-      c.res.headers.set("x-request-id", id);
-    } catch {
-      // Immutable headers (a runtime's own answer): the id is still logged.
-    }
-    try {
-      log(entry);
-    } catch {
-      // A failing logger must not turn an answer into a 500.
-    }
+      route: patternOf(c),
+      response: c.res,
+      error: c.error,
+    });
   };
+}
+
+/** One answered request, as {@linkcode recordOutcome} counts and logs it. */
+export interface Outcome {
+  /** When the request arrived, by the server's clock. */
+  readonly started: number;
+  /** The request's method. */
+  readonly method: string;
+  /** The route pattern that answered, or `"unmatched"`. */
+  readonly route: string;
+  /** The answer; a 4xx or 5xx one gets its `X-Request-Id` here. */
+  readonly response: Response;
+  /** What the route threw, when it threw. */
+  readonly error: unknown;
+}
+
+/**
+ * Counts one answered request and logs it when it is a 4xx or 5xx: what
+ * {@linkcode observe} does after each request, also called by the routes
+ * the server serves without Hono's dispatch.
+ *
+ * @param metrics The counters.
+ * @param log Where entries go.
+ * @param now The clock, in milliseconds.
+ * @param outcome The request and its answer.
+ */
+export function recordOutcome(
+  metrics: ServerMetrics,
+  log: (entry: ServerLogEntry) => void,
+  now: () => number,
+  outcome: Outcome,
+): void {
+  const { response, method, route } = outcome;
+  const status = response.status;
+  const reason = reasonOf(outcome.error, status);
+  metrics.record(method, route, status, reason);
+  if (status < 400) return;
+  const id = crypto.randomUUID();
+  const entry: ServerLogEntry = {
+    time: new Date(outcome.started).toISOString(),
+    level: status >= 500 ? "error" : "warn",
+    requestId: id,
+    method,
+    route,
+    status,
+    reason: reason ?? `http_${status}`,
+    durationMs: Math.max(0, now() - outcome.started),
+  };
+  if (outcome.error !== undefined && !(outcome.error instanceof RequestRejection)) {
+    // The class only: a message may quote what the client sent.
+    entry.error = outcome.error instanceof Error ? outcome.error.name : "Error";
+  }
+  try {
+    response.headers.set("x-request-id", id);
+  } catch {
+    // Immutable headers (a runtime's own answer): the id is still logged.
+  }
+  try {
+    log(entry);
+  } catch {
+    // A failing logger must not turn an answer into a 500.
+  }
 }

@@ -28,6 +28,7 @@ import { websocketUpgrade } from "./emitter/_websocket_upgrade.ts";
 import { SpotRelay } from "./spot/relay.ts";
 import { SPOT_DISCOVERY_PATH, spotDiscovery, spotUpgrade } from "./spot/routes.ts";
 import { installCors } from "./_cors.ts";
+import { DirectRoutes } from "./_direct.ts";
 import { resolveOptions } from "./_options.ts";
 import { RequestRejection } from "./_validate.ts";
 import { stampBodyDeadline, stopIdleSweeper } from "./_body_deadline.ts";
@@ -210,11 +211,22 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     dashboardRoutes({ context, metrics, emitter: () => broker, spot: () => relay, loginLimiter }),
   );
   app.get(SPOT_DISCOVERY_PATH, spotDiscovery(spot));
-  const mkstats = mkstatsRoutes(context);
+  // The ingest routes also skip Hono's dispatch: see _direct.ts
+  const direct = new DirectRoutes({
+    metrics,
+    log: settings.log,
+    now,
+    bodyTimeoutMs: settings.bodyTimeoutMs,
+    cors: settings.cors,
+  });
+  const mkstats = mkstatsRoutes(context, (path, handler) => {
+    direct.add(`/api/v1${path}`, handler);
+    direct.add(`/api${path}`, handler);
+  });
   app.route("/api/v1", mkstats);
   app.route("/api", mkstats);
-  app.route("/", honchRoutes(context));
-  app.route("/", migasRoutes(context, settings.migas));
+  app.route("/", honchRoutes(context, direct.add));
+  app.route("/", migasRoutes(context, settings.migas, direct.add));
   app.all("/keygen", (c) => {
     const license = emitter().license;
     keygen ??= keygenRoutes({
@@ -252,7 +264,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
       ctx?: { waitUntil(promise: Promise<unknown>): void },
     ): Promise<Response> {
       if (closed) return closedRejection().toResponse();
-      const response = await app.fetch(request, env);
+      const response = await (direct.serve(request, env) ?? app.fetch(request, env));
       // A Worker may stop once the answer is out: a pass this request started must be waited for
       const pass = pruner.running;
       if (pass !== undefined && typeof ctx?.waitUntil === "function") ctx.waitUntil(pass);

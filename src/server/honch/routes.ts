@@ -19,6 +19,7 @@
  */
 
 import { Hono } from "hono";
+import type { ExposeRoute } from "../_direct.ts";
 import { crc16, decodeFrame, type Frame } from "../../honch/frames.ts";
 import { CAPTURE_LIMITS, decodeMessage } from "../../honch/wire_v2.ts";
 import { expandBatch } from "../../honch/expand.ts";
@@ -120,13 +121,8 @@ function expandMessage(message: Uint8Array, settings: HonchSettings): HonchEvent
   }
   try {
     // Measured from the compact values before a single event is built.
-    const events = expandBatch(batch, expansionBounds(settings, message.length));
-    return events.map((event) => ({
-      event: event.event,
-      distinct_id: event.distinct_id,
-      timestamp: event.timestamp,
-      properties: event.properties,
-    }));
+    // Expanded events have the stored record's four fields already: no copy.
+    return expandBatch(batch, expansionBounds(settings, message.length));
   } catch (error) {
     if (error instanceof WireFormatError && error.problem === "oversize") {
       throw new RequestRejection(413, { error: "expansion_too_large", message: describe(error) });
@@ -284,6 +280,8 @@ function readLimit(value: string | undefined): number {
  * configures them through `ServerOptions.honch`.
  *
  * @param context The server-wide clock, Honch settings, admin key and store.
+ * @param expose Given `/capture`, `/e` and `/chunks` with their handler, for
+ *   the server to serve them without Hono's dispatch too (see `_direct.ts`).
  * @returns A Hono app holding the routes.
  *
  * @example Capture one JSON event, then read it back as the admin
@@ -315,7 +313,7 @@ function readLimit(value: string | undefined): number {
  * await server.close();
  * ```
  */
-export function honchRoutes(context: ServerContext): Hono {
+export function honchRoutes(context: ServerContext, expose?: ExposeRoute): Hono {
   const routes = new Hono();
 
   // Quota checks and the opens they allow run one at a time, so concurrent init frames cannot
@@ -350,6 +348,7 @@ export function honchRoutes(context: ServerContext): Hono {
 
   for (const path of ["/capture", "/e", "/chunks"]) {
     routes.post(path, (c) => capture(c.req.raw, c.env));
+    expose?.(path, capture);
   }
 
   routes.get("/api/honch/events", async (c) => {

@@ -162,9 +162,12 @@ export function sizeMessage(size: number, limit: number): string {
 
 export type JsonResult = { ok: true; value: unknown } | { ok: false };
 
+// One decoder for every request: making one costs more than decoding a breadcrumb
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 export function parseJson(bytes: Uint8Array): JsonResult {
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
+    return { ok: true, value: JSON.parse(STRICT_UTF8.decode(bytes)) };
   } catch {
     return { ok: false };
   }

@@ -12,6 +12,7 @@
  * @module
  */
 import { Hono } from "hono";
+import type { ExposeRoute, RouteHandler } from "../_direct.ts";
 import { requireAdmin, type ServerContext } from "../_context.ts";
 import { answerResponse, readIdempotencyKey, recordOnce } from "../_idempotency.ts";
 import { RequestRejection } from "../_validate.ts";
@@ -100,6 +101,8 @@ function isRoot(context: ServerContext, request: Request): boolean {
  *
  * @param context The server-wide clock, admin key, address resolver and store.
  * @param settings The body limit, rate-limit window and seeded projects.
+ * @param expose Given `/api/breadcrumb` with its handler, for the server to
+ *   serve it without Hono's dispatch too (see `_direct.ts`).
  * @returns A Hono app holding the routes, to mount at `/`.
  *
  * @example Record a breadcrumb for a registered project
@@ -116,7 +119,11 @@ function isRoot(context: ServerContext, request: Request): boolean {
  * await server.close();
  * ```
  */
-export function migasRoutes(context: ServerContext, settings: MigasSettings): Hono {
+export function migasRoutes(
+  context: ServerContext,
+  settings: MigasSettings,
+  expose?: ExposeRoute,
+): Hono {
   const routes = new Hono();
   const window = new SlidingWindowLimiter({
     windowMs: settings.windowMs,
@@ -131,12 +138,12 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
 
   // Every answer, refusals included, names the backend as migas-server does. A refusal goes
   // on to the app's error handler, so `/metrics` and the log see its reason code.
-  const handle =
-    (body: (request: Request, env: unknown, url: URL) => Promise<Response>) =>
-    async (c: { req: { raw: Request }; env: unknown }): Promise<Response> => {
+  const withBackend =
+    (body: (request: Request, env: unknown) => Promise<Response>): RouteHandler =>
+    async (request, env) => {
       let response: Response;
       try {
-        response = await body(c.req.raw, c.env, new URL(c.req.raw.url));
+        response = await body(request, env);
       } catch (error) {
         if (!(error instanceof RequestRejection)) throw error;
         throw new RequestRejection(
@@ -149,6 +156,10 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
       response.headers.set("x-backend-server", BACKEND_SERVER);
       return response;
     };
+  const handle = (body: (request: Request, env: unknown) => Promise<Response>) => {
+    const handler = withBackend(body);
+    return (c: { req: { raw: Request }; env: unknown }) => handler(c.req.raw, c.env);
+  };
 
   const limit = (
     request: Request,
@@ -205,40 +216,41 @@ export function migasRoutes(context: ServerContext, settings: MigasSettings): Ho
     return value;
   };
 
-  routes.post(
-    "/api/breadcrumb",
-    handle(async (request, env, url) => {
-      const key = readIdempotencyKey(request, REST_REFUSALS.invalid);
-      const wait = queryBoolean(url, "wait");
-      const body = await restBody(request, env);
-      const crumb = readBreadcrumb(body, context.now());
-      if (!crumb.project.includes("/")) detail(400, "invalid_project", BAD_FORMAT);
-      const { store } = await context.state();
-      if (await store.findMigasProject(crumb.project) === undefined) {
-        detail(400, "project_not_registered", NOT_REGISTERED);
-      }
-      const { answer, replayed } = await recordOnce(
-        context,
-        store,
-        { key, scope: `migas\n${crumb.project}`, fingerprint: crumbFingerprint("rest", crumb) },
-        REST_REFUSALS,
-        async (settleWith) => {
-          // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
-          const answer = {
-            status: wait ? 200 : 202,
-            body: JSON.stringify({ success: true, message: "" }),
-          };
-          await store.addMigasBreadcrumb(crumb, settleWith(answer));
-          return answer;
-        },
-      );
-      return answerResponse(answer, replayed);
-    }),
-  );
+  const breadcrumb = withBackend(async (request, env) => {
+    const key = readIdempotencyKey(request, REST_REFUSALS.invalid);
+    // Most breadcrumbs carry no query: parsing the URL of each cost more than validating it
+    const wait = request.url.includes("?") && queryBoolean(new URL(request.url), "wait");
+    const body = await restBody(request, env);
+    const crumb = readBreadcrumb(body, context.now());
+    if (!crumb.project.includes("/")) detail(400, "invalid_project", BAD_FORMAT);
+    const { store } = await context.state();
+    if (await store.findMigasProject(crumb.project) === undefined) {
+      detail(400, "project_not_registered", NOT_REGISTERED);
+    }
+    const { answer, replayed } = await recordOnce(
+      context,
+      store,
+      { key, scope: `migas\n${crumb.project}`, fingerprint: crumbFingerprint("rest", crumb) },
+      REST_REFUSALS,
+      async (settleWith) => {
+        // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
+        const answer = {
+          status: wait ? 200 : 202,
+          body: JSON.stringify({ success: true, message: "" }),
+        };
+        await store.addMigasBreadcrumb(crumb, settleWith(answer));
+        return answer;
+      },
+    );
+    return answerResponse(answer, replayed);
+  });
+  routes.post("/api/breadcrumb", (c) => breadcrumb(c.req.raw, c.env));
+  expose?.("/api/breadcrumb", breadcrumb);
 
   routes.get(
     "/api/usage/:project{.+}",
-    handle(async (request, env, url) => {
+    handle(async (request, env) => {
+      const url = new URL(request.url);
       await limit(request, env, () => detail(429, "rate_limited", TOO_MANY));
       let project: string;
       try {

@@ -35,6 +35,7 @@ import {
 } from "../_validate.ts";
 import type { IdempotentAnswer } from "../common/idempotency_store.ts";
 import type { MkStatsStore } from "./store.ts";
+import type { ExposeRoute, RouteHandler } from "../_direct.ts";
 
 const PLUGIN_ID: StringRule = {
   min: 1,
@@ -85,14 +86,24 @@ function readTimestamp(body: Record<string, unknown>): number {
   return readInteger(body, "timestamp", 0, Number.MAX_SAFE_INTEGER);
 }
 
+// The day of the last request: formatting a date for every event cost more than counting it
+let lastDay = { start: NaN, text: "" };
+
 function utcDay(now: number): string {
-  return new Date(Math.floor(now / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const start = Math.floor(now / DAY_MS) * DAY_MS;
+  if (start !== lastDay.start) {
+    lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  }
+  return lastDay.text;
 }
 
 function newInstallToken(): string {
   // 256 random bits: unguessable, and only its hash is ever stored.
   return base64urlnopad.encode(crypto.getRandomValues(new Uint8Array(32)));
 }
+
+const NOT_INITIALIZED = () => answerResponse({ status: 409, body: NOT_INITIALIZED_BODY }, false);
+const NOT_INITIALIZED_BODY = JSON.stringify({ error: "metric_not_initialized" });
 
 const INVALID_TOKEN = () => new RequestRejection(401, { error: "invalid_install_token" });
 
@@ -143,6 +154,8 @@ async function authenticate(
  * {@linkcode createServer} mounts them under `/api/v1` and `/api`.
  *
  * @param context The server-wide clock, limits, limiters and store.
+ * @param expose Given `/data` and `/event` with their handlers, for the
+ *   server to serve them without Hono's dispatch too (see `_direct.ts`).
  * @returns A Hono app holding the routes.
  *
  * @example The routes as the server exposes them
@@ -166,7 +179,7 @@ async function authenticate(
  * await server.close();
  * ```
  */
-export function mkstatsRoutes(context: ServerContext): Hono {
+export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hono {
   const routes = new Hono();
 
   routes.post("/handshake", async (c) => {
@@ -247,8 +260,8 @@ export function mkstatsRoutes(context: ServerContext): Hono {
     return { body, common, store, key, scope, ...auth };
   }
 
-  routes.post("/data", async (c) => {
-    const { common, store, key, scope } = await readInstallRequest(c.req.raw, c.env);
+  const data: RouteHandler = async (raw, env) => {
+    const { common, store, key, scope } = await readInstallRequest(raw, env);
     const request = {
       key,
       scope,
@@ -272,20 +285,20 @@ export function mkstatsRoutes(context: ServerContext): Hono {
       },
     );
     return answerResponse(answer, replayed);
-  });
+  };
 
-  routes.post("/event", async (c) => {
+  const event: RouteHandler = async (raw, env) => {
     let event = "";
     let count = 1;
     const { common, store, hasPinged, key, scope } = await readInstallRequest(
-      c.req.raw,
-      c.env,
+      raw,
+      env,
       (body) => {
         event = requireString(body, "event", EVENT);
         count = readInteger(body, "count", 1, MAX_COUNT, 1);
       },
     );
-    if (!hasPinged) return c.json({ error: "metric_not_initialized" }, 409);
+    if (!hasPinged) return NOT_INITIALIZED();
     // What the event records; the timestamp and token a retry refreshes are not part of it
     const request = {
       key,
@@ -309,7 +322,12 @@ export function mkstatsRoutes(context: ServerContext): Hono {
       },
     );
     return answerResponse(answer, replayed);
-  });
+  };
+
+  routes.post("/data", (c) => data(c.req.raw, c.env));
+  routes.post("/event", (c) => event(c.req.raw, c.env));
+  expose?.("/data", data);
+  expose?.("/event", event);
 
   routes.get("/stats/:plugin_id", async (c) => {
     await enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));

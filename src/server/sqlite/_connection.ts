@@ -5,11 +5,13 @@
  *
  * Group commit: a write runs at once, inside a transaction that stays open
  * until the I/O already waiting has been handled (or {@linkcode MAX_BATCH} writes),
- * each in its own savepoint so one failing write undoes only itself. Its
- * promise settles after the `COMMIT`, so an answer never leaves before what
- * it acknowledges is in the WAL, and a `kill -9` loses no acknowledged
- * write. One commit then writes each changed page once for the whole
- * batch rather than once per request, which is where the time went.
+ * each in its own savepoint (or none, for a write of one statement) so one
+ * failing write undoes only itself. Its promise settles after the `COMMIT`,
+ * so an answer never leaves before what it acknowledges is in the WAL, and a
+ * `kill -9` loses no acknowledged write. One commit then writes each changed
+ * page once for the whole batch rather than once per request, which is where
+ * the time went. A part may also keep counters in memory for the batch and
+ * write them once per key just before its `COMMIT` (see {@linkcode BatchState}).
  *
  * @module
  */
@@ -37,8 +39,26 @@ function createPrivately(path: string): void {
 /** The most writes one transaction holds before it commits without waiting for the turn's end. */
 const MAX_BATCH = 512;
 
-interface Waiter {
+/** The open transaction: its number, its writes so far, and the promise its commit settles. */
+interface Batch {
+  id: number;
+  size: number;
+  /** The data version read in this batch, which no other connection can change while it is open. */
+  dataVersion?: number;
+  done: Promise<void>;
   settle(error?: unknown): void;
+}
+
+/**
+ * What a part keeps in memory for the open batch: `flush` writes it inside
+ * the transaction just before its `COMMIT` (or before a read that needs
+ * it); `discard` forgets it when the batch rolls back.
+ */
+export interface BatchState {
+  /** Writes what is pending; runs inside the open transaction. */
+  flush(): void;
+  /** Forgets what is pending and anything learned in the batch that rolled back. */
+  discard(): void;
 }
 
 /** An open database; the parts prepare their statements on it. */
@@ -47,9 +67,12 @@ export class SqliteConnection {
   readonly #savepoint: StatementSync;
   readonly #release: StatementSync;
   readonly #undo: StatementSync;
+  readonly #dataVersion: StatementSync;
+  readonly #states: BatchState[] = [];
   #closed = false;
-  /** The writes of the open transaction, waiting for its commit; `undefined` when none is open. */
-  #batch: Waiter[] | undefined;
+  #batches = 0;
+  /** The open transaction, whose writes wait for its commit; `undefined` when none is open. */
+  #batch: Batch | undefined;
 
   /**
    * Opens or creates a database.
@@ -72,6 +95,7 @@ export class SqliteConnection {
       this.#savepoint = this.#db.prepare("SAVEPOINT edgewire_write");
       this.#release = this.#db.prepare("RELEASE edgewire_write");
       this.#undo = this.#db.prepare("ROLLBACK TO edgewire_write");
+      this.#dataVersion = this.#db.prepare("PRAGMA data_version");
     } catch (error) {
       this.#db.close();
       throw error;
@@ -98,6 +122,41 @@ export class SqliteConnection {
   }
 
   /**
+   * Registers what a part keeps in memory for a batch: flushed before each
+   * commit, discarded when a batch rolls back.
+   *
+   * @param state The part's flush and discard.
+   */
+  batchState(state: BatchState): void {
+    this.#states.push(state);
+  }
+
+  /**
+   * The number of the open batch, `0` when none is open: a fact read in
+   * batch `n` is durable once batch `n` is no longer open (a batch that
+   * rolls back has every part discard what it learned in it).
+   */
+  get openBatch(): number {
+    return this.#batch?.id ?? 0;
+  }
+
+  /**
+   * A number that changes when another connection (another process on the
+   * same file) commits; this connection's own commits leave it as it is.
+   * Read once per batch: while a batch holds the write lock, no one else commits.
+   *
+   * @returns SQLite's `PRAGMA data_version`; `NaN` once closed, unlike any version.
+   */
+  dataVersion(): number {
+    if (this.#closed) return NaN;
+    const batch = this.#batch;
+    if (batch !== undefined && batch.dataVersion !== undefined) return batch.dataVersion;
+    const version = Number(Object.values(this.#dataVersion.get()!)[0]);
+    if (batch !== undefined) batch.dataVersion = version;
+    return version;
+  }
+
+  /**
    * Runs `body` atomically. Inside {@linkcode run} it already is (its
    * savepoint); at set-up, outside any write, it gets its own transaction.
    *
@@ -118,14 +177,38 @@ export class SqliteConnection {
   }
 
   /**
+   * Runs `body` in its own savepoint, undone whole when it throws: for a
+   * write that {@linkcode run} runs without one (`atomic` false) and that
+   * sometimes changes more than one row.
+   *
+   * @param body The statements to run.
+   * @returns What `body` returned.
+   */
+  atomic<T>(body: () => T): T {
+    this.#savepoint.run();
+    let value: T;
+    try {
+      value = body();
+    } catch (error) {
+      this.#undo.run();
+      this.#release.run();
+      throw error;
+    }
+    this.#release.run();
+    return value;
+  }
+
+  /**
    * Runs a write now, in the open batch's transaction (opened when none is),
    * atomically: it is undone whole when it throws.
    *
    * @param body The statements to run.
+   * @param atomic `false` when `body` makes at most one change that can fail (one statement,
+   *   then only in-memory work), which SQLite already undoes whole: no savepoint then.
    * @returns What `body` returned, once the batch is committed.
    */
-  run<T>(body: () => T): Promise<T> {
-    return this.#write(body, true);
+  run<T>(body: () => T, atomic = true): Promise<T> {
+    return this.#write(body, atomic, true);
   }
 
   /**
@@ -135,30 +218,30 @@ export class SqliteConnection {
    * crash before the commit loses the claim with the writes it guarded.
    *
    * @param body The statements to run.
-   * @returns What `body` returned, before the batch is committed.
+   * @param atomic As for {@linkcode run}.
+   * @param durable Whether a value `body` returned must wait for the commit after all (such as
+   *   an answer read from the batch's own rows).
+   * @returns What `body` returned, before the batch is committed unless `durable` says so.
    */
-  runAhead<T>(body: () => T): Promise<T> {
-    return this.#write(body, false);
+  runAhead<T>(body: () => T, atomic = true, durable?: (value: T) => boolean): Promise<T> {
+    return this.#write(body, atomic, durable ?? false);
   }
 
-  #write<T>(body: () => T, afterCommit: boolean): Promise<T> {
+  #write<T>(
+    body: () => T,
+    atomic: boolean,
+    afterCommit: boolean | ((value: T) => boolean),
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
     let value: T;
     try {
       if (this.#batch === undefined) this.#begin();
-      this.#savepoint.run();
-      try {
-        value = body();
-      } catch (error) {
-        this.#undo.run();
-        this.#release.run();
-        return Promise.reject(error);
-      }
-      this.#release.run();
+      value = atomic ? this.atomic(body) : body();
     } catch (error) {
       return Promise.reject(error);
     }
-    return afterCommit ? this.#afterCommit(value) : Promise.resolve(value);
+    const wait = typeof afterCommit === "function" ? afterCommit(value) : afterCommit;
+    return wait ? this.#afterCommit(value) : Promise.resolve(value);
   }
 
   /**
@@ -180,6 +263,21 @@ export class SqliteConnection {
   }
 
   /**
+   * Answers a value a part remembers: at once when it was learned outside
+   * the open batch (it is committed), after the commit when learned in it.
+   *
+   * @param value The value.
+   * @param batch The {@linkcode openBatch} it was learned in.
+   * @returns The value, once durable.
+   */
+  remembered<T>(value: T, batch: number): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    return batch !== 0 && batch === this.#batch?.id
+      ? this.#afterCommit(value)
+      : Promise.resolve(value);
+  }
+
+  /**
    * Closes the database after committing the open batch. Calling it again does nothing.
    *
    * @returns Once closed.
@@ -198,7 +296,13 @@ export class SqliteConnection {
 
   #begin(): void {
     this.#db.exec("BEGIN IMMEDIATE");
-    this.#batch = [];
+    let settle!: (error?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (error) => error === undefined ? resolve() : reject(error);
+    });
+    // Each write's own promise carries a failure to its caller; this one must not go unhandled.
+    done.catch(() => {});
+    this.#batch = { id: ++this.#batches, size: 0, done, settle };
     // Once the I/O already waiting has been handled: the requests that arrived together join
     // this commit (about ten under load), and no timer adds its millisecond to every answer.
     afterIo(() => this.#commit());
@@ -206,29 +310,30 @@ export class SqliteConnection {
 
   #afterCommit<T>(value: T): Promise<T> {
     const batch = this.#batch!;
-    const promise = new Promise<T>((resolve, reject) => {
-      batch.push({ settle: (error) => error === undefined ? resolve(value) : reject(error) });
-    });
-    if (batch.length >= MAX_BATCH) this.#commit();
+    const promise = batch.done.then(() => value);
+    if (++batch.size >= MAX_BATCH) this.#commit();
     return promise;
   }
 
   #commit(): void {
     const batch = this.#batch;
     if (batch === undefined) return;
-    this.#batch = undefined;
     let failure: unknown;
     try {
+      for (const state of this.#states) state.flush();
+      this.#batch = undefined;
       this.#db.exec("COMMIT");
     } catch (error) {
+      this.#batch = undefined;
       failure = error;
       try {
         this.#db.exec("ROLLBACK");
       } catch {
         // SQLite already rolled back (a full disk, an I/O error): nothing is left open.
       }
+      for (const state of this.#states) state.discard();
     }
-    for (const waiter of batch) waiter.settle(failure);
+    batch.settle(failure);
   }
 }
 

@@ -4,20 +4,55 @@
  * of completed messages (`honch_messages`), events and blobs. Each method is
  * one transaction, so concurrent frames never append twice.
  *
+ * Events are written one row per message (`honch_event_batches`, packed by
+ * {@linkcode packEvents}) rather than one row per event: a message's events
+ * share their context, so a row is a sixth of the bytes, and one row and one
+ * index entry per message is what lets a frame's commit keep up with the
+ * wire. Rows a database holds from before, in `honch_events`, are older than
+ * every packed row and are still read after them (a server of an older
+ * version writing to the same file meanwhile would have its events listed
+ * before the packed ones). The D1 and PostgreSQL stores keep `honch_events`.
+ *
  * @module
  */
 
-import type { HonchPartialCount, HonchStore, HonchUploadKey } from "../honch/store.ts";
+import type {
+  HonchEventRecord,
+  HonchPartialCount,
+  HonchStore,
+  HonchUploadKey,
+} from "../honch/store.ts";
 import { concatBytes } from "../../core/bytes.ts";
-import { propertiesFromJson, propertiesToJson } from "../honch/_rows.ts";
+import { packEvents, propertiesFromJson, propertiesToJson, unpackEvents } from "../honch/_rows.ts";
 import type { SqliteConnection } from "./_connection.ts";
-import type { StatementSync } from "node:sqlite";
 import { HONCH_PARTIALS, HONCH_STORED, sqliteScript } from "../_sqlite_schema.ts";
 
-const SCHEMA = sqliteScript([...HONCH_PARTIALS, ...HONCH_STORED]);
+/**
+ * The packed events, one row per message or per {@linkcode EVENTS_PER_ROW}
+ * events of a JSON batch, with how many events the row holds (`count`, so a
+ * count needs no unpacking); created on open, beside `honch_events` in a
+ * database from before. No `AUTOINCREMENT`: no row is ever deleted, and its
+ * counter would be one more page written per commit.
+ */
+const EVENT_BATCHES = [
+  `CREATE TABLE IF NOT EXISTS honch_event_batches (
+  id INTEGER PRIMARY KEY,
+  project_key_hash TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  events TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+)`,
+  `CREATE INDEX IF NOT EXISTS honch_event_batches_project
+  ON honch_event_batches (project_key_hash, id)`,
+];
 
-/** The most events one INSERT carries: 50 rows of 6 values, far below SQLite's 32,766 variables. */
-const EVENTS_PER_INSERT = 50;
+const SCHEMA = sqliteScript([...HONCH_PARTIALS, ...HONCH_STORED, ...EVENT_BATCHES]);
+
+/** The most events one packed row holds: a wire message's 50, and a JSON batch in rows of 100. */
+const EVENTS_PER_ROW = 100;
+
+/** The packed rows one read takes at a time, newest first, until it has the events asked for. */
+const ROWS_PER_READ = 16;
 
 const UPLOAD_KEY = "project_key_hash = ? AND stream_id = ? AND source_type = ? AND message_id = ?";
 const UPLOAD_COLUMNS = "project_key_hash, stream_id, source_type, message_id";
@@ -80,26 +115,24 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
   );
   const deleteFrames = db.prepare(`DELETE FROM honch_frames WHERE ${UPLOAD_KEY}`);
   const findMessage = db.prepare(
-    `SELECT digest, expires_at FROM honch_messages WHERE ${UPLOAD_KEY}`,
+    `SELECT digest FROM honch_messages WHERE ${UPLOAD_KEY}`,
   );
-  const deleteMessage = db.prepare(`DELETE FROM honch_messages WHERE ${UPLOAD_KEY}`);
-  const insertMessage = db.prepare(
-    `INSERT INTO honch_messages (${UPLOAD_COLUMNS}, digest, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  // One statement in the usual case: a new marker, or one in place of an expired marker; it
+  // changes nothing when a live marker holds the key.
+  const putMessage = db.prepare(
+    `INSERT INTO honch_messages (${UPLOAD_COLUMNS}, digest, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (${UPLOAD_COLUMNS}) DO UPDATE SET digest = excluded.digest,
+       expires_at = excluded.expires_at WHERE honch_messages.expires_at <= ?`,
   );
-  // One statement per row count up to EVENTS_PER_INSERT, prepared when first needed: a
-  // message's events go in one step rather than one call each, a third of the time.
-  const insertEvents = new Map<number, StatementSync>();
-  const insertEventsOf = (rows: number): StatementSync => {
-    let statement = insertEvents.get(rows);
-    if (statement === undefined) {
-      statement = db.prepare(
-        `INSERT INTO honch_events (project_key_hash, event, distinct_id, timestamp, properties,
-           received_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`,
-      );
-      insertEvents.set(rows, statement);
-    }
-    return statement;
-  };
+  const insertBatch = db.prepare(
+    `INSERT INTO honch_event_batches (project_key_hash, count, events, received_at)
+     VALUES (?, ?, ?, ?)`,
+  );
+  const listBatches = db.prepare(
+    `SELECT id, events FROM honch_event_batches WHERE project_key_hash = ? AND id < ?
+     ORDER BY id DESC LIMIT ?`,
+  );
+  // Rows written before the packed rows, all older than any of them.
   const listEvents = db.prepare(
     `SELECT event, distinct_id, timestamp, properties FROM honch_events
      WHERE project_key_hash = ? ORDER BY id DESC LIMIT ?`,
@@ -133,28 +166,45 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
     deleteFrames.run(...key);
     deletePartial.run(...key);
   };
+  /** Rows' text, made before the transaction: a value JSON cannot hold then changes nothing. */
+  const pack = (events: readonly HonchEventRecord[]): { count: number; text: string }[] => {
+    const rows = [];
+    for (let start = 0; start < events.length; start += EVENTS_PER_ROW) {
+      const slice = events.slice(start, start + EVENTS_PER_ROW);
+      const text = packEvents(slice, slice.map((event) => propertiesToJson(event.properties)));
+      rows.push({ count: slice.length, text });
+    }
+    return rows;
+  };
   const addEvents = (
     projectKeyHash: string,
-    events: readonly { event: string; distinct_id: string; timestamp: number }[],
-    properties: readonly string[],
+    rows: readonly { count: number; text: string }[],
     now: number,
   ): void => {
-    for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
-      const end = Math.min(events.length, start + EVENTS_PER_INSERT);
-      const values: (string | number)[] = [];
-      for (let index = start; index < end; index++) {
-        const event = events[index];
-        values.push(
-          projectKeyHash,
-          event.event,
-          event.distinct_id,
-          event.timestamp,
-          properties[index],
-          now,
-        );
+    for (const row of rows) insertBatch.run(projectKeyHash, row.count, row.text, now);
+  };
+  /** The newest `limit` packed events of a project, newest first. */
+  const newestPacked = (projectKeyHash: string, limit: number): HonchEventRecord[] => {
+    const newest: HonchEventRecord[] = [];
+    let before = Number.MAX_SAFE_INTEGER;
+    while (newest.length < limit) {
+      // Each row holds at least one event: no more rows than events still wanted.
+      const wanted = Math.min(ROWS_PER_READ, limit - newest.length);
+      const rows = listBatches.all(projectKeyHash, before, wanted) as unknown as {
+        id: number;
+        events: string;
+      }[];
+      for (const row of rows) {
+        if (newest.length === limit) break;
+        const events = unpackEvents(row.events);
+        for (let index = events.length - 1; index >= 0 && newest.length < limit; index--) {
+          newest.push(events[index]);
+        }
+        before = row.id;
       }
-      insertEventsOf(end - start).run(...values);
+      if (rows.length < wanted) break;
     }
+    return newest;
   };
 
   return {
@@ -212,20 +262,23 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
     discardHonchPartial: (key) => db.run(() => db.transaction(() => drop(params(key)))),
     completeHonchMessage: (key, completion) =>
       db.run(() => {
-        // Serialised before the transaction, so a value JSON cannot hold changes nothing.
-        const rows = completion.events.map((event) => propertiesToJson(event.properties));
+        const rows = pack(completion.events);
         return db.transaction(() => {
           const at = params(key);
-          drop(at);
-          const marker = findMessage.get(...at) as
-            | { digest: string; expires_at: number }
-            | undefined;
-          if (marker !== undefined && marker.expires_at > completion.now) {
+          // Frames are only ever held with their partial: most messages come in one frame,
+          // and have neither.
+          if (deletePartial.run(...at).changes !== 0) deleteFrames.run(...at);
+          const put = putMessage.run(
+            ...at,
+            completion.digest,
+            completion.expiresAt,
+            completion.now,
+          );
+          if (put.changes === 0) {
+            const marker = findMessage.get(...at) as { digest: string };
             return marker.digest === completion.digest ? "duplicate" : "collision";
           }
-          if (marker !== undefined) deleteMessage.run(...at);
-          insertMessage.run(...at, completion.digest, completion.expiresAt);
-          addEvents(key.projectKeyHash, completion.events, rows, completion.now);
+          addEvents(key.projectKeyHash, rows, completion.now);
           if (completion.blob !== undefined) {
             insertBlob.run(...at, completion.blob, completion.now);
           }
@@ -234,25 +287,31 @@ export function sqliteHonch(db: SqliteConnection): HonchStore {
       }),
     addHonchEvents: (projectKeyHash, events, now) =>
       db.run(() => {
-        const rows = events.map((event) => propertiesToJson(event.properties));
+        const rows = pack(events);
         db.transaction(() => {
-          addEvents(projectKeyHash, events, rows, now);
+          addEvents(projectKeyHash, rows, now);
         });
       }),
     listHonchEvents: (projectKeyHash, limit) =>
       db.read(() => {
-        const rows = listEvents.all(projectKeyHash, limit) as unknown as {
-          event: string;
-          distinct_id: string;
-          timestamp: number;
-          properties: string;
-        }[];
-        return rows.reverse().map((row) => ({
-          event: row.event,
-          distinct_id: row.distinct_id,
-          timestamp: row.timestamp,
-          properties: propertiesFromJson(row.properties),
-        }));
+        const newest = newestPacked(projectKeyHash, limit);
+        if (newest.length < limit) {
+          const rows = listEvents.all(projectKeyHash, limit - newest.length) as unknown as {
+            event: string;
+            distinct_id: string;
+            timestamp: number;
+            properties: string;
+          }[];
+          for (const row of rows) {
+            newest.push({
+              event: row.event,
+              distinct_id: row.distinct_id,
+              timestamp: row.timestamp,
+              properties: propertiesFromJson(row.properties),
+            });
+          }
+        }
+        return newest.reverse();
       }),
     listHonchBlobs: (projectKeyHash, limit) =>
       db.read(() => {

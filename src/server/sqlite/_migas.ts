@@ -6,10 +6,21 @@
  * transaction, so usage counts never scan breadcrumbs; `migas_usage_versions`
  * keeps the same per project, UTC day and project version.
  *
+ * A batch tallies its breadcrumbs in memory and writes each aggregate row
+ * once, just before it commits (see `BatchState` in `_connection.ts`); a
+ * read of the aggregates writes them first. Registered projects are
+ * remembered until another process commits (`PRAGMA data_version`).
+ *
  * @module
  */
 
-import type { MigasBreadcrumbRecord, MigasStore, MigasVersionUsage } from "../migas/store.ts";
+import type { StatementSync } from "node:sqlite";
+import type {
+  MigasBreadcrumbRecord,
+  MigasProjectRecord,
+  MigasStore,
+  MigasVersionUsage,
+} from "../migas/store.ts";
 import {
   dayOf,
   SKETCH_BYTES,
@@ -90,6 +101,48 @@ function backfillUsage(db: SqliteConnection, perVersion: boolean): void {
   });
 }
 
+/** The most registered projects remembered; the oldest remembered goes first. */
+const MAX_REMEMBERED = 10_000;
+
+/** A batch's breadcrumbs for one aggregate row: its key values, hits and users' sketch. */
+interface Tally {
+  at: (string | number)[];
+  hits: number;
+  users: Uint8Array | null;
+}
+
+function add(
+  tallies: Map<string, Tally>,
+  key: string,
+  at: (string | number)[],
+  userId: string | undefined,
+): void {
+  let entry = tallies.get(key);
+  if (entry === undefined) tallies.set(key, entry = { at, hits: 0, users: null });
+  entry.hits++;
+  if (userId !== undefined) sketchAdd(entry.users ??= new Uint8Array(SKETCH_BYTES), userId);
+}
+
+/** Merges a batch's sketch into a row's (a fresh copy from SQLite); whether a register moved. */
+function mergeInto(row: { users: Uint8Array | null }, users: Uint8Array): boolean {
+  if (row.users === null) {
+    row.users = users;
+    return true;
+  }
+  let moved = false;
+  for (let i = 0; i < SKETCH_BYTES; i++) {
+    if (users[i] > row.users[i]) {
+      row.users[i] = users[i];
+      moved = true;
+    }
+  }
+  return moved;
+}
+
+function copyProject(project: MigasProjectRecord): MigasProjectRecord {
+  return { ...project, badVersions: [...project.badVersions] };
+}
+
 /**
  * Creates the migas tables when missing and builds the migas part.
  *
@@ -133,7 +186,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
   );
 
   const bumpHits = db.prepare(
-    "UPDATE migas_usage_days SET hits = hits + 1 WHERE project = ? AND day = ?",
+    "UPDATE migas_usage_days SET hits = hits + ? WHERE project = ? AND day = ?",
   );
   const readVersion = db.prepare(
     "SELECT hits, users FROM migas_usage_versions WHERE project = ? AND day = ? AND version = ?",
@@ -144,7 +197,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
        users = excluded.users`,
   );
   const bumpVersion = db.prepare(
-    "UPDATE migas_usage_versions SET hits = hits + 1 WHERE project = ? AND day = ? AND version = ?",
+    "UPDATE migas_usage_versions SET hits = hits + ? WHERE project = ? AND day = ? AND version = ?",
   );
   const versionHits = db.prepare(
     `SELECT version, SUM(hits) AS hits FROM migas_usage_versions
@@ -156,53 +209,65 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
      WHERE project = ? AND day >= ? AND day <= ? AND users IS NOT NULL`,
   );
 
-  // One read of the day's row per breadcrumb, inside the caller's transaction; the 1 KiB
-  // sketch is written back only when the user moved one of its registers, which a
-  // returning user never does.
-  const count = (
-    read: () => { hits: number; users: Uint8Array | null } | undefined,
-    write: (hits: number, users: Uint8Array | null) => void,
-    bump: () => void,
-    userId: string | undefined,
-  ): void => {
-    const row = read();
-    let users = row?.users ?? null;
-    let changed = row === undefined;
-    if (userId !== undefined) {
-      // The row's bytes are a fresh copy from SQLite, so they can be updated in place
-      users ??= new Uint8Array(SKETCH_BYTES);
-      changed = sketchAdd(users, userId) || changed;
-    }
-    if (changed) write(Number(row?.hits ?? 0) + 1, users);
-    else bump();
-  };
-  type Row = { hits: number; users: Uint8Array | null } | undefined;
+  // The open batch's breadcrumbs, tallied per project and day, and per project, day and
+  // version: each aggregate row is read and written once per batch at its commit (or before a
+  // read of them), and its 1 KiB sketch written back only when the batch's users moved one of
+  // its registers, which returning users never do.
+  const days = new Map<string, Tally>();
+  const versions = new Map<string, Tally>();
   const tally = (breadcrumb: MigasBreadcrumbRecord): void => {
     const { project, projectVersion: version, userId } = breadcrumb;
     const day = dayOf(breadcrumb.timestamp);
-    count(
-      () => readDay.get(project, day) as Row,
-      (hits, users) => writeDay.run(project, day, hits, users),
-      () => bumpHits.run(project, day),
-      userId,
-    );
-    count(
-      () => readVersion.get(project, day, version) as Row,
-      (hits, users) => writeVersion.run(project, day, version, hits, users),
-      () => bumpVersion.run(project, day, version),
-      userId,
-    );
+    add(days, `${project}\n${day}`, [project, day], userId);
+    add(versions, `${project}\n${day}\n${version}`, [project, day, version], userId);
   };
+  type Row = { hits: number; users: Uint8Array | null } | undefined;
+  const apply = (
+    tallies: Map<string, Tally>,
+    read: StatementSync,
+    write: StatementSync,
+    bump: StatementSync,
+  ): void => {
+    for (const { at, hits, users } of tallies.values()) {
+      const row = read.get(...at) as Row;
+      if (row === undefined) write.run(...at, hits, users);
+      else if (users !== null && mergeInto(row, users)) {
+        write.run(...at, Number(row.hits) + hits, row.users);
+      } else bump.run(hits, ...at);
+    }
+  };
+  const flush = (): void => {
+    if (days.size === 0 && versions.size === 0) return;
+    // All or nothing, so that a flush that throws (before a read) can run again at the commit.
+    db.atomic(() => {
+      apply(days, readDay, writeDay, bumpHits);
+      apply(versions, readVersion, writeVersion, bumpVersion);
+    });
+    days.clear();
+    versions.clear();
+  };
+  // Registered projects, checked against the data version: another process's commit (which
+  // may change a project) forgets them all; this one's own registration forgets its project.
+  const projects = new Map<string, { project: MigasProjectRecord; batch: number }>();
+  let seenVersion = db.dataVersion();
+  db.batchState({
+    flush,
+    discard: () => {
+      days.clear();
+      versions.clear();
+      projects.clear();
+    },
+  });
 
   const store = (breadcrumb: MigasBreadcrumbRecord): void => {
     insertBreadcrumb.run(...breadcrumbValues(breadcrumb));
-    tally(breadcrumb);
   };
 
   return {
     registerMigasProject: (registration) =>
       db.run(() =>
         db.transaction(() => {
+          projects.delete(registration.project);
           const inserted = insert.run(
             registration.project,
             registration.latestVersion ?? null,
@@ -225,31 +290,47 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
           return inserted;
         })
       ),
-    findMigasProject: (project) =>
-      db.read(() => {
+    findMigasProject: (project) => {
+      const version = db.dataVersion();
+      if (version !== seenVersion) {
+        projects.clear();
+        seenVersion = version;
+      }
+      const known = projects.get(project);
+      if (known !== undefined) return db.remembered(copyProject(known.project), known.batch);
+      return db.read(() => {
         const row = find.get(project) as
           | { latest_version: string | null; bad_versions: string }
           | undefined;
         if (row === undefined) return undefined;
-        return {
+        const found: MigasProjectRecord = {
           project,
           latestVersion: row.latest_version ?? undefined,
           badVersions: JSON.parse(row.bad_versions) as string[],
         };
-      }),
+        if (projects.size >= MAX_REMEMBERED) projects.delete(projects.keys().next().value!);
+        projects.set(project, { project: copyProject(found), batch: db.openBatch });
+        return found;
+      });
+    },
     listMigasProjects: () =>
       db.read(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
     addMigasBreadcrumb: (breadcrumb, settle) =>
+      // One insert needs no savepoint; with the key's answer it is two statements.
       db.run(() => {
         store(breadcrumb);
         settleKey(settle);
-      }),
+        // Tallied once both are written: a throw leaves nothing pending.
+        tally(breadcrumb);
+      }, settle !== undefined),
     addMigasBreadcrumbs: (list) =>
       db.run(() => {
-        if (list.length > 0) db.transaction(() => list.forEach(store));
+        list.forEach(store);
+        list.forEach(tally);
       }),
     countMigasUsage: (query) =>
       db.read(() => {
+        flush();
         const first = dayOf(query.start);
         const last = dayOf(query.end);
         if (!query.unique) {
@@ -263,6 +344,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
       }),
     countMigasUsageByVersion: (query) =>
       db.read(() => {
+        flush();
         const range = [query.project, dayOf(query.start), dayOf(query.end)] as const;
         const found = new Map<string, { hits: number; users: Uint8Array }>();
         for (const row of versionHits.all(...range, readLimit(query.limit))) {

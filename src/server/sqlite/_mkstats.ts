@@ -5,16 +5,24 @@
  * version, updated with each ping and event in the same transaction (and
  * built from the older tables when a database from before it opens).
  *
+ * Events are summed in memory per batch and written once per counter row
+ * just before the batch commits (see `BatchState` in `_connection.ts`); a
+ * read of the counters writes them first. Installs that have pinged are
+ * remembered by token hash, as nothing can make those facts false.
+ *
  * @module
  */
 
 import type {
   DailyActiveCount,
+  EventCountRecord,
   EventTotal,
+  InstallTokenRecord,
   MkStatsStore,
   PluginActivity,
   PluginVersionDay,
 } from "../mkstats/store.ts";
+import { InvalidArgumentError } from "../../core/errors.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
@@ -27,6 +35,9 @@ import {
 import { MKSTATS_TABLES, sqliteScript } from "../_sqlite_schema.ts";
 
 const SCHEMA = sqliteScript(MKSTATS_TABLES);
+
+/** The most pinged installs remembered by token; the oldest remembered goes first. */
+const MAX_REMEMBERED = 10_000;
 
 const ACTIVITY_SCHEMA = `
 CREATE TABLE plugin_activity (
@@ -115,27 +126,69 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
        (SELECT rowid FROM install_tokens WHERE expires_at < ? LIMIT ?)`,
   );
 
+  // The open batch's events, summed per row of event_counts: written once per row at its
+  // commit (or before a read of them), rather than two upserts per event.
+  const pending = new Map<string, EventCountRecord>();
+  const flush = (): void => {
+    if (pending.size === 0) return;
+    // All or nothing, so that a flush that throws (before a read) can run again at the commit.
+    db.atomic(() => {
+      const activity = new Map<string, [string, string, string, number]>();
+      for (const e of pending.values()) {
+        addEvent.run(e.pluginId, e.event, e.version, e.day, e.count);
+        const key = `${e.pluginId}\n${e.day}\n${e.version}`;
+        const row = activity.get(key);
+        if (row === undefined) activity.set(key, [e.pluginId, e.day, e.version, e.count]);
+        else row[3] += e.count;
+      }
+      for (const row of activity.values()) countEvents.run(...row);
+    });
+    pending.clear();
+  };
+  // Pinged installs by token hash: a token's install, user and expiry never change (each
+  // handshake issues a fresh random token; one recorded again here is forgotten), and an
+  // install that has pinged never stops having pinged, so a remembered one stays true for
+  // every process on the file (an unpinged one, or a miss, is always read afresh). A
+  // pruned token is past its expiry, which the caller refuses anyway.
+  const pinged = new Map<string, { record: InstallTokenRecord; batch: number }>();
+  db.batchState({
+    flush,
+    discard: () => {
+      pending.clear();
+      pinged.clear();
+    },
+  });
+
   return {
     recordInstall: (install) =>
       db.run(() =>
         db.transaction(() => {
+          pinged.delete(install.tokenHash);
           upsertInstall.run(...installValues(install));
           insertToken.run(...tokenValues(install));
         })
       ),
-    findInstallToken: (tokenHash) =>
-      db.read(() => {
+    findInstallToken: (tokenHash) => {
+      const known = pinged.get(tokenHash);
+      if (known !== undefined) return db.remembered({ ...known.record }, known.batch);
+      return db.read(() => {
         const row = findToken.get(tokenHash) as
           | { plugin_id: string; user_hash: string; expires_at: number; first_ping: number | null }
           | undefined;
         if (row === undefined) return undefined;
-        return {
+        const record = {
           pluginId: row.plugin_id,
           userHash: row.user_hash,
-          expiresAt: row.expires_at,
+          expiresAt: Number(row.expires_at),
           hasPinged: row.first_ping !== null,
         };
-      }),
+        if (record.hasPinged) {
+          if (pinged.size >= MAX_REMEMBERED) pinged.delete(pinged.keys().next().value!);
+          pinged.set(tokenHash, { record: { ...record }, batch: db.openBatch });
+        }
+        return record;
+      });
+    },
     recordPing: (ping, settle) =>
       db.run(() => {
         // The first ping of the day counts under its version; a later one only updates the row.
@@ -145,14 +198,31 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
         markPinged.run(ping.now, ping.now, ping.version, ping.pluginId, ping.userHash);
         settleKey(settle);
       }),
-    addEventCount: (event, settle) =>
-      db.run(() => {
-        addEvent.run(event.pluginId, event.event, event.version, event.day, event.count);
-        countEvents.run(event.pluginId, event.day, event.version, event.count);
+    addEventCount: (event, settle) => {
+      const { pluginId, event: name, version, day, count } = event;
+      if (
+        typeof pluginId !== "string" || typeof name !== "string" ||
+        typeof version !== "string" || typeof day !== "string" || !Number.isSafeInteger(count)
+      ) {
+        return Promise.reject(
+          new InvalidArgumentError(
+            "event",
+            "Cannot count the event as 'count' must be a safe integer and 'pluginId', 'event', 'version' and 'day' strings: pass a valid event",
+          ),
+        );
+      }
+      return db.run(() => {
         settleKey(settle);
-      }),
+        // Counted once the settle is written: a throw leaves nothing pending.
+        const key = `${pluginId}\n${name}\n${version}\n${day}`;
+        const known = pending.get(key);
+        if (known === undefined) pending.set(key, { pluginId, event: name, version, day, count });
+        else known.count += count;
+      }, false);
+    },
     getStats: (pluginId) =>
       db.read(() => {
+        flush();
         const installs = (countInstalls.get(pluginId) as { n: number }).n;
         const actives = dailyActives.all(pluginId) as unknown as DailyActiveCount[];
         const events = eventTotals.all(pluginId) as unknown as EventTotal[];
@@ -167,27 +237,37 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
           })),
         };
       }),
-    pruneInstallTokens: (now, limit) => db.run(() => Number(pruneTokens.run(now, limit).changes)),
+    pruneInstallTokens: (now, limit) =>
+      db.run(() => {
+        const removed = Number(pruneTokens.run(now, limit).changes);
+        for (const [hash, known] of pinged) {
+          if (known.record.expiresAt < now) pinged.delete(hash);
+        }
+        return removed;
+      }, false),
     listMkStatsPlugins: (query) =>
-      db.read(() =>
-        listPlugins.all(query.firstDay, query.lastDay, readLimit(query.limit)).map((
+      db.read(() => {
+        flush();
+        return listPlugins.all(query.firstDay, query.lastDay, readLimit(query.limit)).map((
           row,
         ): PluginActivity => ({
           pluginId: String(row.plugin_id),
           actives: Number(row.actives),
           events: Number(row.events),
-        }))
-      ),
+        }));
+      }),
     getMkStatsActivity: (pluginId, query) =>
-      db.read(() =>
-        pluginActivity.all(pluginId, query.firstDay, query.lastDay, readLimit(query.limit)).map((
-          row,
-        ): PluginVersionDay => ({
-          day: String(row.day),
-          version: String(row.version),
-          actives: Number(row.actives),
-          events: Number(row.events),
-        }))
-      ),
+      db.read(() => {
+        flush();
+        return pluginActivity.all(pluginId, query.firstDay, query.lastDay, readLimit(query.limit))
+          .map((
+            row,
+          ): PluginVersionDay => ({
+            day: String(row.day),
+            version: String(row.version),
+            actives: Number(row.actives),
+            events: Number(row.events),
+          }));
+      }),
   };
 }
