@@ -4,6 +4,7 @@
  * script when its tables are missing, and D1's first migration runs them one
  * by one. SQLite keeps each statement's text in `sqlite_master`, so none of
  * them may change: a change belongs in a new step of each store's schema.
+ * (`IDEMPOTENCY_KEYS` is D1's only: the SQLite store moved to its own layout.)
  *
  * @module
  */
@@ -26,7 +27,12 @@ export function sqliteScript(statements: readonly string[]): string {
   return "\n" + statements.map((statement) => `${statement};\n`).join("");
 }
 
-/** The `idempotency_keys` table and its indexes: one row per scope and key, numbered in claim order. */
+/**
+ * The `idempotency_keys` table and its indexes: one row per scope and key,
+ * numbered in claim order, the scope kept as text. D1's layout; the SQLite
+ * store keeps a scope digest instead (`sqlite/_idempotency.ts`) and upgrades
+ * a database it wrote with this layout when it opens.
+ */
 export const IDEMPOTENCY_KEYS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS idempotency_keys (
   seq INTEGER PRIMARY KEY,

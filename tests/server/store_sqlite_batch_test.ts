@@ -10,9 +10,12 @@
  */
 
 import assert from "node:assert/strict";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { base64urlnopad } from "@scure/base";
 import { DatabaseSync } from "node:sqlite";
 import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
+import { IDEMPOTENCY_KEYS, sqliteScript } from "../../src/server/_sqlite_schema.ts";
 import { claim, crumb, install, OK_ANSWER, USER } from "./_contract_fixtures.ts";
 
 const DAY = 86_400_000;
@@ -26,20 +29,35 @@ async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** Each scope's kept count next to its rows' real count, and the table's. */
-function countsOf(path: string): { kept: Record<string, number>; real: Record<string, number> } {
+/** The id a scope is stored under: the first 16 bytes of its SHA-256, as base64url. */
+function scopeIdOf(scope: string): string {
+  return base64urlnopad.encode(sha256(new TextEncoder().encode(scope)).subarray(0, 16));
+}
+
+/**
+ * Each scope's kept count next to its rows' real count, and the table's
+ * (under `''`), by the scope names given (the rows keep only their ids).
+ */
+function countsOf(
+  path: string,
+  scopes: readonly string[],
+): { kept: Record<string, number>; real: Record<string, number> } {
+  const names = new Map<string, string>([["", ""]]);
+  for (const scope of scopes) names.set(scopeIdOf(scope), scope);
+  const name = (id: unknown): string => names.get(String(id)) ?? `unknown ${String(id)}`;
   const raw = new DatabaseSync(path);
   try {
     const kept: Record<string, number> = {};
-    for (const row of raw.prepare("SELECT scope, n FROM idempotency_counts").all()) {
-      kept[String(row.scope)] = Number(row.n);
+    for (const row of raw.prepare("SELECT scope_id, n FROM idempotency_scope_counts").all()) {
+      kept[name(row.scope_id)] = Number(row.n);
     }
     const real: Record<string, number> = {};
     for (
-      const row of raw.prepare("SELECT scope, COUNT(*) AS n FROM idempotency_keys GROUP BY scope")
-        .all()
+      const row of raw.prepare(
+        "SELECT scope_id, COUNT(*) AS n FROM idempotency_keys GROUP BY scope_id",
+      ).all()
     ) {
-      real[String(row.scope)] = Number(row.n);
+      real[name(row.scope_id)] = Number(row.n);
     }
     real[""] = Number(raw.prepare("SELECT COUNT(*) AS n FROM idempotency_keys").get()!.n);
     return { kept, real };
@@ -198,7 +216,7 @@ Deno.test("two SQLite stores on one file keep the idempotency counts and bounds 
       await first.close();
       await second.close();
     }
-    const { kept, real } = countsOf(path);
+    const { kept, real } = countsOf(path, ["a", "b"]);
     assert.deepEqual(kept, real);
     assert.deepEqual(real, { a: 2, b: 1, "": 3 });
   });
@@ -207,15 +225,10 @@ Deno.test("two SQLite stores on one file keep the idempotency counts and bounds 
 Deno.test("a SQLite database whose idempotency counts had triggers counts each key once", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/old.db`;
-    const first = new SqliteStore(path);
-    await first.claimIdempotencyKey(claim("a", 0));
-    await first.settleIdempotencyKey("mkstats\np\nu", "a", OK_ANSWER);
-    // An unanswered claim, which the next open forgets as a crash's.
-    await first.claimIdempotencyKey(claim("b", 0));
-    await first.close();
-    // As the store left a database when triggers kept the counts.
+    // As the store left a database when triggers kept the counts, and rows kept the scope text.
     const raw = new DatabaseSync(path);
-    raw.exec(`
+    raw.exec(`${sqliteScript(IDEMPOTENCY_KEYS)}
+      CREATE TABLE idempotency_counts (scope TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TRIGGER idempotency_keys_counted AFTER INSERT ON idempotency_keys BEGIN
         INSERT INTO idempotency_counts (scope, n) VALUES (NEW.scope, 1), ('', 1)
           ON CONFLICT (scope) DO UPDATE SET n = n + 1;
@@ -223,13 +236,20 @@ Deno.test("a SQLite database whose idempotency counts had triggers counts each k
       CREATE TRIGGER idempotency_keys_uncounted AFTER DELETE ON idempotency_keys BEGIN
         UPDATE idempotency_counts SET n = n - 1 WHERE scope IN (OLD.scope, '');
       END;`);
+    const insert = raw.prepare(
+      `INSERT INTO idempotency_keys (scope, key, fingerprint, expires_at, lease_expires_at, status, body)
+         VALUES (?, ?, 'f1', 1000, 100, ?, ?)`,
+    );
+    insert.run(claim("a", 0).scope, "a", 200, '{"ok":true}');
+    // An unanswered claim, which the next open forgets as a crash's.
+    insert.run(claim("b", 0).scope, "b", null, null);
     raw.close();
 
     const reopened = new SqliteStore(path);
     await reopened.claimIdempotencyKey(claim("c", 1));
     await reopened.settleIdempotencyKey("mkstats\np\nu", "c", OK_ANSWER);
     await reopened.close();
-    const { kept, real } = countsOf(path);
+    const { kept, real } = countsOf(path, ["mkstats\np\nu"]);
     assert.deepEqual(kept, real);
     assert.deepEqual(real, { "mkstats\np\nu": 2, "": 2 });
     const check = new DatabaseSync(path);
