@@ -102,8 +102,8 @@ function newInstallToken(): string {
   return base64urlnopad.encode(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-const NOT_INITIALIZED = () => answerResponse({ status: 409, body: NOT_INITIALIZED_BODY }, false);
 const NOT_INITIALIZED_BODY = JSON.stringify({ error: "metric_not_initialized" });
+const NOT_INITIALIZED = () => answerResponse({ status: 409, body: NOT_INITIALIZED_BODY }, false);
 
 const INVALID_TOKEN = () => new RequestRejection(401, { error: "invalid_install_token" });
 
@@ -260,7 +260,7 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     return { body, common, store, key, scope, ...auth };
   }
 
-  const data: RouteHandler = async (raw, env) => {
+  const ping: RouteHandler = async (raw, env) => {
     const { common, store, key, scope } = await readInstallRequest(raw, env);
     const request = {
       key,
@@ -287,7 +287,7 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     return answerResponse(answer, replayed);
   };
 
-  const event: RouteHandler = async (raw, env) => {
+  const countEvent: RouteHandler = async (raw, env) => {
     let event = "";
     let count = 1;
     const { common, store, hasPinged, key, scope } = await readInstallRequest(
@@ -324,10 +324,10 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     return answerResponse(answer, replayed);
   };
 
-  routes.post("/data", (c) => data(c.req.raw, c.env));
-  routes.post("/event", (c) => event(c.req.raw, c.env));
-  expose?.("/data", data);
-  expose?.("/event", event);
+  routes.post("/data", (c) => ping(c.req.raw, c.env));
+  routes.post("/event", (c) => countEvent(c.req.raw, c.env));
+  expose?.("/data", ping);
+  expose?.("/event", countEvent);
 
   routes.get("/stats/:plugin_id", async (c) => {
     await enforceRateLimit(context.addressLimiter, context.clientAddress(c.req.raw, c.env));
