@@ -8,11 +8,12 @@
  * await and a closure per request, a fifth of the route's time on the
  * hottest routes. The handlers are the very functions Hono also mounts, so
  * a request answers the same either way; anything else (another method, an
- * upgrade, a path with an escape or a trailing slash) goes through Hono.
+ * upgrade, a path with a trailing slash) goes through Hono.
  *
  * @module
  */
 
+import { getPath } from "hono/utils/url";
 import { stampBodyDeadline } from "./_body_deadline.ts";
 import { type CorsSettings, withCors } from "./_cors.ts";
 import { recordOutcome, type ServerMetrics } from "./_observe.ts";
@@ -68,7 +69,8 @@ export class DirectRoutes {
    */
   serve(request: Request, env: unknown): Promise<Response> | undefined {
     if (request.method !== "POST" || this.#routes.size === 0) return undefined;
-    const route = pathOf(request.url);
+    // Hono's own reading of the path, so both ways route the same requests
+    const route = getPath(request);
     const handler = this.#routes.get(route);
     if (handler === undefined || request.headers.has("upgrade")) return undefined;
     return this.#run(request, env, route, handler);
@@ -104,17 +106,4 @@ export class DirectRoutes {
     });
     return response;
   }
-}
-
-/** The path of a request URL, without its query or fragment, undecoded. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start < 0) return "/";
-  let end = start;
-  while (end < url.length) {
-    const code = url.charCodeAt(end);
-    if (code === 0x3f || code === 0x23) break;
-    end++;
-  }
-  return url.slice(start, end);
 }

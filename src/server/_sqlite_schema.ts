@@ -204,3 +204,53 @@ export const SPOT_BLOBS: readonly string[] = [
   PRIMARY KEY (owner, key)
 )`,
 ];
+
+/**
+ * `plugin_activity`, mkStats' daily actives and events per plugin, UTC day
+ * and version, with the statements that build it from the rows of
+ * `daily_actives` and `event_counts` already stored: SQLite's store runs
+ * them when the table is missing, D1's as part of its migration 2.
+ */
+export const PLUGIN_ACTIVITY: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS plugin_activity (
+    plugin_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    version TEXT NOT NULL,
+    actives INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    PRIMARY KEY (plugin_id, day, version)
+  ) WITHOUT ROWID`,
+  "CREATE INDEX IF NOT EXISTS plugin_activity_day ON plugin_activity (day, plugin_id)",
+  `INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+    SELECT plugin_id, day, version, COUNT(*), 0 FROM daily_actives
+    WHERE true GROUP BY plugin_id, day, version
+    ON CONFLICT (plugin_id, day, version) DO UPDATE SET actives = excluded.actives`,
+  `INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
+    SELECT plugin_id, day, version, 0, SUM(count) FROM event_counts
+    WHERE true GROUP BY plugin_id, day, version
+    ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = excluded.events`,
+];
+
+/**
+ * `spot_blob_totals`, the count and bytes of every Spot blob in one row,
+ * built from the blobs already stored and kept by three triggers: SQLite's
+ * store runs them when the table is missing, D1's as part of its migration 2.
+ */
+export const SPOT_BLOB_TOTALS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS spot_blob_totals (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    blobs INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  )`,
+  `INSERT OR REPLACE INTO spot_blob_totals (id, blobs, bytes)
+    SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM spot_blobs`,
+  `CREATE TRIGGER IF NOT EXISTS spot_blobs_added AFTER INSERT ON spot_blobs BEGIN
+    UPDATE spot_blob_totals SET blobs = blobs + 1, bytes = bytes + LENGTH(NEW.value) WHERE id = 1;
+  END`,
+  `CREATE TRIGGER IF NOT EXISTS spot_blobs_replaced AFTER UPDATE OF value ON spot_blobs BEGIN
+    UPDATE spot_blob_totals SET bytes = bytes - LENGTH(OLD.value) + LENGTH(NEW.value) WHERE id = 1;
+  END`,
+  `CREATE TRIGGER IF NOT EXISTS spot_blobs_removed AFTER DELETE ON spot_blobs BEGIN
+    UPDATE spot_blob_totals SET blobs = blobs - 1, bytes = bytes - LENGTH(OLD.value) WHERE id = 1;
+  END`,
+];

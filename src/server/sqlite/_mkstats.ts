@@ -32,30 +32,12 @@ import {
   tokenValues,
   UPSERT_INSTALL,
 } from "../mkstats/_install_rows.ts";
-import { MKSTATS_TABLES, sqliteScript } from "../_sqlite_schema.ts";
+import { MKSTATS_TABLES, PLUGIN_ACTIVITY, sqliteScript } from "../_sqlite_schema.ts";
 
 const SCHEMA = sqliteScript(MKSTATS_TABLES);
 
 /** The most pinged installs remembered by token; the oldest remembered goes first. */
 const MAX_REMEMBERED = 10_000;
-
-const ACTIVITY_SCHEMA = `
-CREATE TABLE plugin_activity (
-  plugin_id TEXT NOT NULL,
-  day TEXT NOT NULL,
-  version TEXT NOT NULL,
-  actives INTEGER NOT NULL,
-  events INTEGER NOT NULL,
-  PRIMARY KEY (plugin_id, day, version)
-) WITHOUT ROWID;
-CREATE INDEX plugin_activity_day ON plugin_activity (day, plugin_id);
-INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
-  SELECT plugin_id, day, version, COUNT(*), 0 FROM daily_actives GROUP BY plugin_id, day, version;
-INSERT INTO plugin_activity (plugin_id, day, version, actives, events)
-  SELECT plugin_id, day, version, 0, SUM(count) FROM event_counts
-  WHERE true GROUP BY plugin_id, day, version
-  ON CONFLICT (plugin_id, day, version) DO UPDATE SET events = excluded.events;
-`;
 
 /**
  * Creates the mkStats tables when missing and builds the mkStats part.
@@ -69,7 +51,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plugin_activity'",
   ).get() !== undefined;
   // The table and its rows from the older tables commit together.
-  if (!hasActivity) db.transaction(() => db.schema(ACTIVITY_SCHEMA));
+  if (!hasActivity) db.transaction(() => db.schema(sqliteScript(PLUGIN_ACTIVITY)));
   const settleKey = idempotencySettler(db);
   const upsertInstall = db.prepare(UPSERT_INSTALL);
   const insertToken = db.prepare(INSERT_TOKEN);

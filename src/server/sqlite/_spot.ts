@@ -10,29 +10,9 @@
 
 import type { SpotStore } from "../spot/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
-import { SPOT_BLOBS, sqliteScript } from "../_sqlite_schema.ts";
+import { SPOT_BLOB_TOTALS, SPOT_BLOBS, sqliteScript } from "../_sqlite_schema.ts";
 
 const SCHEMA = sqliteScript(SPOT_BLOBS);
-
-/** The totals' row and its triggers; built from the blobs a database from before them holds. */
-const TOTALS_SCHEMA = `
-CREATE TABLE spot_blob_totals (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  blobs INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
-);
-INSERT INTO spot_blob_totals (id, blobs, bytes)
-  SELECT 1, COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM spot_blobs;
-CREATE TRIGGER spot_blobs_added AFTER INSERT ON spot_blobs BEGIN
-  UPDATE spot_blob_totals SET blobs = blobs + 1, bytes = bytes + LENGTH(NEW.value) WHERE id = 1;
-END;
-CREATE TRIGGER spot_blobs_replaced AFTER UPDATE OF value ON spot_blobs BEGIN
-  UPDATE spot_blob_totals SET bytes = bytes - LENGTH(OLD.value) + LENGTH(NEW.value) WHERE id = 1;
-END;
-CREATE TRIGGER spot_blobs_removed AFTER DELETE ON spot_blobs BEGIN
-  UPDATE spot_blob_totals SET blobs = blobs - 1, bytes = bytes - LENGTH(OLD.value) WHERE id = 1;
-END;
-`;
 
 interface UsageRow {
   count: number;
@@ -51,7 +31,7 @@ export function sqliteSpot(db: SqliteConnection): SpotStore {
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spot_blob_totals'",
   ).get() !== undefined;
   // The row, its first figures and its triggers commit together.
-  if (!hasTotals) db.transaction(() => db.schema(TOTALS_SCHEMA));
+  if (!hasTotals) db.transaction(() => db.schema(sqliteScript(SPOT_BLOB_TOTALS)));
   const totals = db.prepare("SELECT blobs, bytes FROM spot_blob_totals WHERE id = 1");
   const usage = db.prepare(
     "SELECT COUNT(*) AS count, SUM(LENGTH(value)) AS bytes FROM spot_blobs WHERE owner = ? AND key != ?",
