@@ -146,10 +146,10 @@ export async function readBeforeDeadline(
  * const bytes = await readWholeBeforeDeadline(request);
  * ```
  */
-export async function readWholeBeforeDeadline(request: Request): Promise<Uint8Array> {
+export function readWholeBeforeDeadline(request: Request): Promise<Uint8Array> {
   const deadline = deadlines.get(request);
-  if (deadline === undefined) return new Uint8Array(await request.arrayBuffer());
-  if (deadline.at <= performance.now()) throw timedOut(deadline.timeoutMs);
+  if (deadline === undefined) return request.arrayBuffer().then(toBytes);
+  if (deadline.at <= performance.now()) return Promise.reject(timedOut(deadline.timeoutMs));
   // One promise settled by whichever comes first, rather than a race of two
   return new Promise<Uint8Array>((resolve, reject) => {
     const watch = watchUntil(deadline.at, () => reject(timedOut(deadline.timeoutMs)));
@@ -164,6 +164,10 @@ export async function readWholeBeforeDeadline(request: Request): Promise<Uint8Ar
       },
     );
   });
+}
+
+function toBytes(buffer: ArrayBuffer): Uint8Array {
+  return new Uint8Array(buffer);
 }
 
 /** A pending read and when its request's body must be complete. */

@@ -86,6 +86,22 @@ function bareAddress(text: string): string {
  * @returns The key.
  */
 export function addressKey(address: string): string {
+  // Only address-sized text is kept: a forwarded header may carry anything
+  if (address.length > 64) return computeAddressKey(address);
+  let key = knownKeys.get(address);
+  if (key === undefined) {
+    // Dropped whole when full: the bound matters, not which addresses stay
+    if (knownKeys.size >= KNOWN_KEYS) knownKeys.clear();
+    knownKeys.set(address, key = computeAddressKey(address));
+  }
+  return key;
+}
+
+/** The keys of addresses met lately: parsing one per request cost more than its two limits. */
+const knownKeys = new Map<string, string>();
+const KNOWN_KEYS = 1024;
+
+function computeAddressKey(address: string): string {
   const bare = bareAddress(address);
   const v4 = ipv4Octets(bare);
   if (v4 !== undefined) return v4.join(".");

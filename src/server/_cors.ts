@@ -2,7 +2,9 @@
  * Cross-origin access for the server's public routes only: the ingest and
  * version-check routes answer preflight requests and carry
  * `Access-Control-Allow-Origin` on every answer, errors included, so a page
- * on another origin can read a 400, 401 or 429. The admin routes never do:
+ * on another origin can read a 400, 401 or 429. (The ingest `POST`s the
+ * server serves directly, `_direct.ts`, add them only when the request has
+ * an `Origin`, as every browser request does.) The admin routes never do:
  * they get no CORS header, and a preflight to them (or to any other path) is
  * refused with 403 `cors_forbidden`. No route allows credentials.
  *

@@ -4,7 +4,9 @@
  * capture) goes
  * straight to its handler, with what the app's middleware would have done
  * done here in one step (the body deadline, CORS headers, the error answer,
- * the count and log of `/metrics`). Each of those middleware layers costs an
+ * the count and log of `/metrics`). CORS headers go only on the answer to a
+ * request with an `Origin`, as a browser sends: the services' own clients
+ * send none and get none. Each of those middleware layers costs an
  * await and a closure per request, a fifth of the route's time on the
  * hottest routes. The handlers are the very functions Hono also mounts, so
  * a request answers the same either way; anything else (another method, an
@@ -96,7 +98,10 @@ export class DirectRoutes {
         ? thrown.toResponse()
         : new RequestRejection(500, { error: "internal" }).toResponse();
     }
-    response = withCors(settings.cors, request, response);
+    // Only a browser's request carries an Origin, and only its answer needs CORS headers. The
+    // services' own clients send none; a header more takes Deno's answer off its fast path, about
+    // 4 µs of the 26 µs of CPU an unkeyed mkStats event takes. (A POST answer is not cached.)
+    if (request.headers.has("origin")) response = withCors(settings.cors, request, response);
     recordOutcome(settings.metrics, settings.log, settings.now, {
       started,
       method: "POST",

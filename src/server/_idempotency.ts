@@ -56,8 +56,11 @@ export interface IdempotentRequest {
   key: string | undefined;
   /** Whose key it is: service, then install or project. */
   scope: string;
-  /** The digest of what the request records, from {@linkcode fingerprint}. */
-  fingerprint: string;
+  /**
+   * The digest of what the request records, from {@linkcode fingerprint};
+   * called only when the request carries a key, so an unkeyed one skips it.
+   */
+  fingerprint: () => string;
 }
 
 /**
@@ -110,23 +113,50 @@ export type SettleWith = (answer: IdempotentAnswer) => IdempotencySettlement | u
  * @returns The answer, and whether it is a replay.
  * @throws {RequestRejection} From `refuse`, or whatever `record` throws.
  */
-export async function recordOnce(
+export function recordOnce(
   context: ServerContext,
   store: ServerStore,
   request: IdempotentRequest,
   refuse: IdempotencyRefusals,
   record: (settleWith: SettleWith) => Promise<IdempotentAnswer>,
-): Promise<{ answer: IdempotentAnswer; replayed: boolean }> {
-  const { key, scope } = request;
-  if (key === undefined) return { answer: await record(() => undefined), replayed: false };
+): Promise<RecordedAnswer> {
+  // Without a key nothing is claimed: one step, as most requests come
+  if (request.key === undefined) return record(NO_SETTLEMENT).then(freshAnswer);
+  return recordKeyed(context, store, request.key, request, refuse, record);
+}
+
+/** An answer, and whether it replays a retry's first answer. */
+export interface RecordedAnswer {
+  /** The status and body. */
+  answer: IdempotentAnswer;
+  /** Whether it is a replay. */
+  replayed: boolean;
+}
+
+const NO_SETTLEMENT: SettleWith = () => undefined;
+
+function freshAnswer(answer: IdempotentAnswer): RecordedAnswer {
+  return { answer, replayed: false };
+}
+
+async function recordKeyed(
+  context: ServerContext,
+  store: ServerStore,
+  key: string,
+  request: IdempotentRequest,
+  refuse: IdempotencyRefusals,
+  record: (settleWith: SettleWith) => Promise<IdempotentAnswer>,
+): Promise<RecordedAnswer> {
+  const scope = request.scope;
   // It only starts a pass when one is due, and never waits for it
   void context.maintain(store);
   const now = context.now();
   const { windowMs, maxKeysPerScope, maxKeys } = context.idempotency;
+  const fingerprint = request.fingerprint();
   const claim = await store.claimIdempotencyKey({
     scope,
     key,
-    fingerprint: request.fingerprint,
+    fingerprint,
     now,
     expiresAt: now + windowMs,
     leaseExpiresAt: now + Math.min(LEASE_MS, windowMs),
@@ -134,7 +164,7 @@ export async function recordOnce(
     maxTotal: maxKeys,
   });
   if (claim.status === "held") {
-    if (claim.fingerprint !== request.fingerprint) refuse.reused();
+    if (claim.fingerprint !== fingerprint) refuse.reused();
     if (claim.answer === undefined) refuse.inFlight();
     return { answer: claim.answer, replayed: true };
   }

@@ -115,15 +115,22 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  * @throws {RequestRejection} 415 for another content type, 413 past the
  * limit, 400 for a body that is not a JSON object.
  */
-export async function readJsonObject(
+export function readJsonObject(
   request: Request,
   limitBytes: number,
 ): Promise<Record<string, unknown>> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
-    await discard(request.body);
-    throw new RequestRejection(415, { error: "unsupported_media_type" });
+    return discard(request.body).then(refuseMediaType);
   }
-  const bytes = await readBody(request, limitBytes);
+  // A chain rather than nested async functions: each layer cost a promise and a turn per request
+  return readBody(request, limitBytes).then(parseJsonObject);
+}
+
+function refuseMediaType(): never {
+  throw new RequestRejection(415, { error: "unsupported_media_type" });
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   let text: string;
   try {
     text = UTF8.decode(bytes);
@@ -153,34 +160,33 @@ export async function readJsonObject(
  * @throws {RequestRejection} 413 past the limit, 400 when the body breaks off,
  * 408 when it is still incomplete at the request's body deadline.
  */
-export async function readBody(request: Request, limitBytes: number): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
+export function readBody(request: Request, limitBytes: number): Promise<Uint8Array> {
+  const headers = request.headers;
+  const declared = headers.get("content-length");
   const length = declared === null ? NaN : Number(declared);
-  if (length > limitBytes) {
-    await discard(request.body);
-    throw TOO_LARGE();
-  }
+  if (length > limitBytes) return discard(request.body).then(refuseTooLarge);
   // A small body of a declared length is read whole: the runtime holds it to that length, and
   // a read per chunk cost more than the rest of an mkStats event together.
-  if (length <= WHOLE_BODY_BYTES && !request.headers.has("transfer-encoding")) {
-    const bytes = await readWhole(request);
-    // The framing already held it to the declared length; checked anyway, as it costs nothing
-    if (bytes.byteLength > limitBytes) throw TOO_LARGE();
-    return bytes;
+  if (length <= WHOLE_BODY_BYTES && !headers.has("transfer-encoding")) {
+    return readWholeBeforeDeadline(request).then((bytes) => {
+      // The framing already held it to the declared length; checked anyway, as it costs nothing
+      if (bytes.byteLength > limitBytes) throw TOO_LARGE();
+      return bytes;
+    }, wholeReadFailed);
   }
-  return await readLimited(request, limitBytes);
+  return readLimited(request, limitBytes);
+}
+
+function refuseTooLarge(): never {
+  throw TOO_LARGE();
 }
 
 /** The largest declared body read in one piece: an mkStats or migas request is well below. */
 const WHOLE_BODY_BYTES = 4096;
 
-async function readWhole(request: Request): Promise<Uint8Array> {
-  try {
-    return await readWholeBeforeDeadline(request);
-  } catch (error) {
-    if (error instanceof TimeoutError) throw TIMED_OUT();
-    invalid("body", "The body could not be read to its end");
-  }
+function wholeReadFailed(error: unknown): never {
+  if (error instanceof TimeoutError) throw TIMED_OUT();
+  invalid("body", "The body could not be read to its end");
 }
 
 /**

@@ -87,6 +87,35 @@ Deno.test("a migas breadcrumb answers as through the Hono app, query string and 
   await server.close();
 });
 
+Deno.test("a direct answer to a request without an Origin carries no CORS header", async () => {
+  const { server } = makeServer({ log: () => {} });
+  const token = await handshake(server);
+  const fields = { ...COMMON, install_token: token, timestamp: 1736942400 };
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    server.fetch(
+      new Request("http://x/api/v1/data", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      }),
+    );
+  // A client of the services sends no Origin: the answer has only its content type
+  const plain = await send(JSON.stringify(fields));
+  assert.equal(plain.status, 200);
+  assert.deepEqual([...plain.headers], [["content-type", "application/json"]]);
+  await plain.body?.cancel();
+  const refused = await send("{not json");
+  assert.equal(refused.status, 400);
+  assert.equal(refused.headers.get("access-control-allow-origin"), null);
+  await refused.body?.cancel();
+  // A browser's request, even from any origin, gets them
+  const page = await send(JSON.stringify(fields), { origin: ORIGIN });
+  assert.equal(page.headers.get("access-control-allow-origin"), "*");
+  assert.equal(page.headers.get("access-control-expose-headers"), "retry-after");
+  await page.body?.cancel();
+  await server.close();
+});
+
 Deno.test("a Honch capture answers as through the Hono app, refusals included", async () => {
   const { server } = makeHonchServer();
   const batch = JSON.stringify(vectors.json_ingest_fixtures[0].fixture.request.body);

@@ -163,3 +163,14 @@ Deno.test("the handshake limit holds per address and plugin whatever user_hash i
   assert.equal((await post(server, "/api/v1/handshake", COMMON)).status, 200);
   await server.close();
 });
+
+Deno.test("addressKey() keys an address the same when met again, past its cache and beyond it", () => {
+  const first = addressKey("2001:db8:1:2::9");
+  // More addresses than the cache keeps, so it is emptied at least once
+  for (let i = 0; i < 3000; i++) addressKey(`10.${i >> 8}.${i & 255}.1`);
+  assert.equal(addressKey("2001:db8:1:2::9"), first);
+  assert.equal(addressKey("10.11.184.1"), "10.11.184.1");
+  // Text longer than any address is keyed as it is, never kept
+  const long = `${"a".repeat(70)}`;
+  assert.equal(addressKey(long), long);
+});

@@ -53,6 +53,23 @@ Deno.test("idle buckets are evicted and the bucket count never passes maxBuckets
   assert.equal(limiter.size, 0);
 });
 
+Deno.test("a key in steady use keeps its bucket while a flood of new keys fills the table", () => {
+  const limiter = new TokenBucketLimiter({
+    capacity: 2,
+    refillPerSecond: 0.001,
+    maxBuckets: 100,
+    now: () => 0,
+  });
+  limiter.take("steady");
+  limiter.take("steady");
+  for (let i = 0; i < 5000; i++) {
+    limiter.take(`flood-${i}`);
+    // Were its bucket dropped, the next take would find a fresh one and be allowed
+    if (i % 20 === 0) assert.equal(limiter.take("steady").allowed, false, `after ${i} new keys`);
+  }
+  assert.equal(limiter.size, 100);
+});
+
 Deno.test("a clock going backwards neither mints tokens nor locks a key out", () => {
   let time = 10_000;
   const limiter = new TokenBucketLimiter({ capacity: 1, refillPerSecond: 1, now: () => time });

@@ -230,7 +230,7 @@ export function migasRoutes(
     const { answer, replayed } = await recordOnce(
       context,
       store,
-      { key, scope: `migas\n${crumb.project}`, fingerprint: crumbFingerprint("rest", crumb) },
+      { key, scope: `migas\n${crumb.project}`, fingerprint: () => crumbFingerprint("rest", crumb) },
       REST_REFUSALS,
       async (settleWith) => {
         // Stored before answering even without `wait`: an accepted breadcrumb is never lost.
@@ -397,7 +397,7 @@ export function migasRoutes(
           recordOnce(
             context,
             store,
-            { key: idempotencyKey, scope: `migas\n${project}`, fingerprint: fields },
+            { key: idempotencyKey, scope: `migas\n${project}`, fingerprint: () => fields },
             GRAPHQL_REFUSALS,
             async (settleWith) => {
               let answer: IdempotentAnswer | undefined;

@@ -34,7 +34,7 @@ import {
   type StringRule,
 } from "../_validate.ts";
 import type { IdempotentAnswer } from "../common/idempotency_store.ts";
-import type { MkStatsStore } from "./store.ts";
+import type { InstallTokenRecord } from "./store.ts";
 import type { ExposeRoute, RouteHandler } from "../_direct.ts";
 
 const PLUGIN_ID: StringRule = {
@@ -126,26 +126,14 @@ const IDEMPOTENCY_REFUSALS: IdempotencyRefusals = {
 
 const OK: IdempotentAnswer = { status: 200, body: JSON.stringify({ ok: true }) };
 
-interface Authenticated {
-  tokenHash: string;
-  hasPinged: boolean;
-}
-
-async function authenticate(
-  context: ServerContext,
-  store: MkStatsStore,
-  token: string,
+/** Whether a stored token authenticates a request of this plugin and user now. */
+function tokenHolds(
+  record: InstallTokenRecord | undefined,
   common: CommonFields,
-): Promise<Authenticated> {
-  const tokenHash = sha256Hex(token);
-  const record = await store.findInstallToken(tokenHash);
-  if (
-    record === undefined || record.expiresAt <= context.now() ||
-    record.pluginId !== common.pluginId || record.userHash !== common.userHash
-  ) {
-    throw INVALID_TOKEN();
-  }
-  return { tokenHash, hasPinged: record.hasPinged };
+  now: number,
+): record is InstallTokenRecord {
+  return record !== undefined && record.expiresAt > now &&
+    record.pluginId === common.pluginId && record.userHash === common.userHash;
 }
 
 /**
@@ -239,13 +227,15 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
 
   // /data and /event share this prologue: address limit, body, identity, token, install limit.
   // Event fields are validated before the token is looked up, so a malformed
-  // request costs no store read.
+  // request costs no store read. A limiter that answers at once is not awaited:
+  // each await is a turn of the queue per request.
   async function readInstallRequest(
     request: Request,
     env: unknown,
     readExtra?: (body: Record<string, unknown>) => void,
   ) {
-    await enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
+    const limited = enforceRateLimit(context.addressLimiter, context.clientAddress(request, env));
+    if (limited !== undefined) await limited;
     const key = readIdempotencyKey(request, IDEMPOTENCY_REFUSALS.invalid);
     const body = await readJsonObject(request, context.bodyLimitBytes);
     const common = readCommon(body);
@@ -253,11 +243,14 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     readExtra?.(body);
     readTimestamp(body);
     const { store } = await context.state();
-    const auth = await authenticate(context, store, token, common);
-    await enforceRateLimit(context.installLimiter, auth.tokenHash);
+    const tokenHash = sha256Hex(token);
+    const record = await store.findInstallToken(tokenHash);
+    if (!tokenHolds(record, common, context.now())) throw INVALID_TOKEN();
+    const charged = enforceRateLimit(context.installLimiter, tokenHash);
+    if (charged !== undefined) await charged;
     // Keys belong to the install the token authenticated, whatever token a retry carries
     const scope = `mkstats\n${common.pluginId}\n${common.userHash}`;
-    return { body, common, store, key, scope, ...auth };
+    return { common, store, key, scope, hasPinged: record.hasPinged };
   }
 
   const ping: RouteHandler = async (raw, env) => {
@@ -265,7 +258,7 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     const request = {
       key,
       scope,
-      fingerprint: fingerprint(["data", common.version]),
+      fingerprint: () => fingerprint(["data", common.version]),
     };
     const { answer, replayed } = await recordOnce(
       context,
@@ -303,7 +296,7 @@ export function mkstatsRoutes(context: ServerContext, expose?: ExposeRoute): Hon
     const request = {
       key,
       scope,
-      fingerprint: fingerprint(["event", common.version, event, count]),
+      fingerprint: () => fingerprint(["event", common.version, event, count]),
     };
     const { answer, replayed } = await recordOnce(
       context,

@@ -71,6 +71,8 @@ export class SqliteConnection {
   readonly #states: BatchState[] = [];
   #closed = false;
   #batches = 0;
+  /** The data version read in this turn of the event loop, if any. */
+  #turnVersion: number | undefined;
   /** The open transaction, whose writes wait for its commit; `undefined` when none is open. */
   #batch: Batch | undefined;
 
@@ -143,7 +145,8 @@ export class SqliteConnection {
   /**
    * A number that changes when another connection (another process on the
    * same file) commits; this connection's own commits leave it as it is.
-   * Read once per batch: while a batch holds the write lock, no one else commits.
+   * Read once per batch (while a batch holds the write lock, no one else
+   * commits) and at most once per turn of the event loop.
    *
    * @returns SQLite's `PRAGMA data_version`; `NaN` once closed, unlike any version.
    */
@@ -151,7 +154,14 @@ export class SqliteConnection {
     if (this.#closed) return NaN;
     const batch = this.#batch;
     if (batch !== undefined && batch.dataVersion !== undefined) return batch.dataVersion;
-    const version = Number(Object.values(this.#dataVersion.get()!)[0]);
+    let version = this.#turnVersion;
+    if (version === undefined) {
+      version = Number(Object.values(this.#dataVersion.get()!)[0]);
+      // Read once per turn of the event loop, not per request (a statement each): a commit by
+      // another process is then seen from the next turn, as if this turn's reads came first.
+      this.#turnVersion = version;
+      afterIo(() => this.#turnVersion = undefined);
+    }
     if (batch !== undefined) batch.dataVersion = version;
     return version;
   }

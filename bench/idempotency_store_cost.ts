@@ -1,0 +1,102 @@
+/**
+ * What remembering an `Idempotency-Key` costs a store, without HTTP or
+ * routes: each request claims a fresh key, then counts an mkStats event with
+ * the key's answer, as the `/event` route does, 16 requests at a time so the
+ * SQLite store groups its commits as under load:
+ * `deno run -A bench/idempotency_store_cost.ts [--requests 60000]`.
+ *
+ * Each store runs the same requests with random keys (a UUID, as clients
+ * send) and with keys that sort in the order they come, and without a key
+ * (the count alone). The difference between random and ordered keys is the
+ * cost of writing a random page of the key index per request: SQLite writes
+ * it to the WAL and again at each checkpoint.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { MemoryStore } from "../src/server/mod.ts";
+import type { ServerStore } from "../src/server/store.ts";
+import { SqliteStore } from "../src/server/sqlite/mod.ts";
+
+const requestsArg = Deno.args.indexOf("--requests");
+const REQUESTS = requestsArg === -1 ? 60_000 : Number(Deno.args[requestsArg + 1]);
+if (!Number.isSafeInteger(REQUESTS) || REQUESTS < 1_600) {
+  throw new RangeError(
+    `Cannot run the bench as '--requests' must be an integer of at least 1600: current value is ${
+      Deno.args[requestsArg + 1]
+    }`,
+  );
+}
+const CONCURRENT = 16;
+const SCOPE = `mkstats\nbench\n${"a".repeat(64)}`;
+const FINGERPRINT = "f".repeat(64);
+const ANSWER = { status: 200, body: '{"ok":true}' };
+const DAY = "2026-11-26";
+const WINDOW_MS = 86_400_000;
+
+type Keys = "random" | "ordered" | "none";
+
+let sequence = 0;
+function nextKey(keys: Keys): string | undefined {
+  if (keys === "none") return undefined;
+  sequence++;
+  return keys === "random" ? crypto.randomUUID() : `k${String(sequence).padStart(16, "0")}`;
+}
+
+/** One request as the route makes it: a claim, then the count with the key's answer. */
+async function request(store: ServerStore, keys: Keys): Promise<void> {
+  const key = nextKey(keys);
+  const event = { pluginId: "bench", version: "1.0.0", event: "opened", day: DAY, count: 1 };
+  if (key === undefined) {
+    await store.addEventCount(event, undefined);
+    return;
+  }
+  const now = Date.now();
+  const claim = await store.claimIdempotencyKey({
+    scope: SCOPE,
+    key,
+    fingerprint: FINGERPRINT,
+    now,
+    expiresAt: now + WINDOW_MS,
+    leaseExpiresAt: now + 30_000,
+    maxPerScope: Number.MAX_SAFE_INTEGER,
+    maxTotal: Number.MAX_SAFE_INTEGER,
+  });
+  if (claim.status !== "claimed") throw new Error(`A fresh key was found held: ${key}`);
+  await store.addEventCount(event, { scope: SCOPE, key, answer: ANSWER });
+}
+
+async function run(store: ServerStore, keys: Keys, count: number): Promise<[number, number]> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let done = 0; done < count; done += CONCURRENT) {
+    await Promise.all(Array.from({ length: CONCURRENT }, () => request(store, keys)));
+  }
+  const used = process.cpuUsage(cpu);
+  return [(performance.now() - started) * 1000 / count, (used.user + used.system) / count];
+}
+
+console.log(`${REQUESTS} requests per row, ${CONCURRENT} at a time\n`);
+console.log("| store | keys | µs per request | CPU µs per request |");
+console.log("| --- | --- | --- | --- |");
+const directory = await Deno.makeTempDir({ prefix: "edgewire-idempotency-bench-" });
+try {
+  for (const kind of ["memory", "sqlite"] as const) {
+    for (const keys of ["none", "ordered", "random"] as const) {
+      const store = kind === "memory"
+        ? new MemoryStore()
+        : new SqliteStore(`${directory}/${keys}.sqlite`);
+      try {
+        // A first pass fills the key index, so the measured one inserts into a table of size
+        await run(store, keys, REQUESTS);
+        const [wall, cpu] = await run(store, keys, REQUESTS);
+        console.log(`| ${kind} | ${keys} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} |`);
+      } finally {
+        await store.close();
+      }
+    }
+  }
+} finally {
+  await Deno.remove(directory, { recursive: true });
+}
