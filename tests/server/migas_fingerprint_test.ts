@@ -1,6 +1,7 @@
 /**
- * The breadcrumb fingerprint is written out by hand for speed: it must stay
- * byte for byte the digest of the sorted entries, as kept rows were made with it.
+ * The breadcrumb fingerprint is the digest of the route and the sorted
+ * entries; kept rows were made with it, so it must stay byte for byte the
+ * same, whatever form computes it.
  *
  * @module
  */

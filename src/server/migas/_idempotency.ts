@@ -8,8 +8,7 @@
  * @module
  */
 
-import { sha256Hex } from "../_context.ts";
-import type { IdempotencyRefusals } from "../_idempotency.ts";
+import { fingerprint, type IdempotencyRefusals } from "../_idempotency.ts";
 import { RequestRejection } from "../_validate.ts";
 import { detail, unprocessable } from "./_models.ts";
 import type { MigasBreadcrumbRecord } from "./store.ts";
@@ -55,37 +54,6 @@ export const GRAPHQL_REFUSALS: IdempotencyRefusals = {
  * @returns The digest.
  */
 export function crumbFingerprint(route: string, crumb: MigasBreadcrumbRecord): string {
-  // The text `fingerprint([route, ...entries sorted by key])` digests, written out: building
-  // and sorting the entries of each breadcrumb cost 4.2 µs, this 3.3 µs (most of both is SHA-256)
-  const fields = crumb as unknown as Record<string, unknown>;
-  const { sorted, quoted } = shapeOf(fields);
-  let json = "[" + JSON.stringify(route);
-  for (let i = 0; i < sorted.length; i++) {
-    // In an array, what JSON cannot hold (undefined) is written null
-    json += ",[" + quoted[i] + "," + (JSON.stringify(fields[sorted[i]]) ?? "null") + "]";
-  }
-  return sha256Hex(json + "]");
-}
-
-/** A record's keys as they come, the recorded ones sorted, and those as JSON. */
-interface Shape {
-  keys: string[];
-  sorted: string[];
-  quoted: string[];
-}
-
-/** The shape last met: every REST breadcrumb has the same. */
-let lastShape: Shape | undefined;
-
-function shapeOf(fields: Record<string, unknown>): Shape {
-  const keys = Object.keys(fields);
-  const known = lastShape;
-  if (known !== undefined && known.keys.length === keys.length) {
-    let same = true;
-    for (let i = 0; i < keys.length && same; i++) same = keys[i] === known.keys[i];
-    if (same) return known;
-  }
-  // The timestamp is the server's, so a retry has another: it is not what the request records
-  const sorted = keys.filter((key) => key !== "timestamp").sort((a, b) => a < b ? -1 : 1);
-  return lastShape = { keys, sorted, quoted: sorted.map((key) => JSON.stringify(key)) };
+  const { timestamp: _timestamp, ...recorded } = crumb;
+  return fingerprint([route, ...Object.entries(recorded).sort(([a], [b]) => a < b ? -1 : 1)]);
 }
