@@ -8,9 +8,9 @@
  *
  * A key is scoped per service and per install or project, so one client's
  * key never meets another's. What a key promises is the request's
- * fingerprint: a digest of the fields it records, not of its bytes, so a
- * retry that refreshes a timestamp or an install token is still the same
- * request. A key brought again with another fingerprint is refused (422
+ * fingerprint: the fields it records (their JSON when short, else its
+ * digest), not its bytes, so a retry that refreshes a timestamp or an
+ * install token is still the same request. A key brought again with another fingerprint is refused (422
  * `idempotency_key_reused`, as the draft says); a key whose first request
  * is still running is refused 409 `idempotency_key_in_use` with
  * `Retry-After: 1`. A request that records nothing (refused, or failed)
@@ -57,7 +57,7 @@ export interface IdempotentRequest {
   /** Whose key it is: service, then install or project. */
   scope: string;
   /**
-   * The digest of what the request records, from {@linkcode fingerprint};
+   * What the request records, from {@linkcode fingerprint};
    * called only when the request carries a key, so an unkeyed one skips it.
    */
   fingerprint: () => string;
@@ -81,13 +81,34 @@ export function readIdempotencyKey(request: Request, refuse: () => never): strin
 }
 
 /**
- * Digests what a request records, in a fixed order.
+ * The longest fingerprint kept as the JSON text itself rather than its
+ * digest: as long as a digest's hex, so a row is no larger, and an mkStats
+ * event's fields fit. Hashing one costs more than the rest of the key's
+ * handling; the text also never collides. (A JSON array starts with `[`,
+ * so a text is never taken for a digest.)
+ */
+const TEXT_FINGERPRINT_MAX = 64;
+
+/**
+ * What a request records, in a fixed order, as a fingerprint: the JSON
+ * text when it is short, its SHA-256 otherwise.
  *
  * @param parts The recorded fields, JSON-serialisable.
- * @returns The SHA-256 of their JSON, as lowercase hex.
+ * @returns The JSON of `parts` when at most 64 characters long, else its SHA-256 as lowercase hex.
  */
 export function fingerprint(parts: readonly unknown[]): string {
-  return sha256Hex(JSON.stringify(parts));
+  const text = JSON.stringify(parts);
+  return text.length <= TEXT_FINGERPRINT_MAX ? text : sha256Hex(text);
+}
+
+/**
+ * Whether a kept fingerprint is this request's: the same, or the digest a
+ * server before short fingerprints were kept as text made of it, so a
+ * retry across an upgrade is still replayed.
+ */
+function sameFingerprint(kept: string, fingerprint: string): boolean {
+  return kept === fingerprint ||
+    (fingerprint.length <= TEXT_FINGERPRINT_MAX && kept === sha256Hex(fingerprint));
 }
 
 /**
@@ -164,7 +185,7 @@ async function recordKeyed(
     maxTotal: maxKeys,
   });
   if (claim.status === "held") {
-    if (claim.fingerprint !== fingerprint) refuse.reused();
+    if (!sameFingerprint(claim.fingerprint, fingerprint)) refuse.reused();
     if (claim.answer === undefined) refuse.inFlight();
     return { answer: claim.answer, replayed: true };
   }

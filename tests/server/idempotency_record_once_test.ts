@@ -1,6 +1,7 @@
 /**
  * `recordOnce()` on its own: a request without a key records at once and
- * digests nothing; a keyed one digests what it records once, to claim.
+ * digests nothing; a keyed one digests what it records once, to claim, and
+ * a short record is its own fingerprint.
  *
  * @module
  */
@@ -8,7 +9,12 @@
 import assert from "node:assert/strict";
 import { MemoryStore } from "../../src/server/mod.ts";
 import type { ServerContext } from "../../src/server/_context.ts";
-import { type IdempotencyRefusals, recordOnce } from "../../src/server/_idempotency.ts";
+import {
+  fingerprint,
+  type IdempotencyRefusals,
+  recordOnce,
+} from "../../src/server/_idempotency.ts";
+import { sha256Hex } from "../../src/server/_context.ts";
 
 const REFUSALS: IdempotencyRefusals = {
   invalid: () => {
@@ -82,5 +88,51 @@ Deno.test("recordOnce() digests a keyed request once per attempt and replays its
   assert.deepEqual(again, { answer: OK, replayed: true });
   assert.equal(records, 1);
   assert.equal(digests, 2);
+  await store.close();
+});
+
+Deno.test("fingerprint() keeps short records as their JSON and digests longer ones", () => {
+  assert.equal(fingerprint(["event", "1.0.0", "opened", 1]), '["event","1.0.0","opened",1]');
+  const long = ["event", "1.0.0", "e".repeat(60), 1];
+  assert.equal(fingerprint(long), sha256Hex(JSON.stringify(long)));
+  assert.match(fingerprint(long), /^[0-9a-f]{64}$/);
+});
+
+Deno.test("recordOnce() replays a key kept with the digest of a short fingerprint, as an earlier server kept it", async () => {
+  const store = new MemoryStore();
+  const text = fingerprint(["event", "1.0.0", "opened", 1]);
+  // As a server that digested every fingerprint kept it.
+  await store.claimIdempotencyKey({
+    scope: "test",
+    key: "k",
+    fingerprint: sha256Hex(text),
+    now: 1_000,
+    expiresAt: 61_000,
+    leaseExpiresAt: 31_000,
+    maxPerScope: 10,
+    maxTotal: 100,
+  });
+  await store.settleIdempotencyKey("test", "k", OK);
+  const request = (fingerprinted: string) => ({
+    key: "k",
+    scope: "test",
+    fingerprint: () => fingerprinted,
+  });
+  const record = () => Promise.reject(new Error("A replayed request must not record"));
+  assert.deepEqual(await recordOnce(context(), store, request(text), REFUSALS, record), {
+    answer: OK,
+    replayed: true,
+  });
+  // Another request under the key is still refused.
+  await assert.rejects(
+    recordOnce(
+      context(),
+      store,
+      request(fingerprint(["event", "1.0.0", "opened", 2])),
+      REFUSALS,
+      record,
+    ),
+    /reused/,
+  );
   await store.close();
 });

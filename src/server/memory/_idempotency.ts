@@ -1,7 +1,7 @@
 /**
- * The idempotency part of {@linkcode MemoryStore}: one map of rows in the
- * order they were claimed, and one set per scope, so the oldest row overall
- * and the oldest of a scope are both found without a scan.
+ * The idempotency part of {@linkcode MemoryStore}: its keys in a
+ * {@linkcode ClaimIndex}, so the oldest key overall and the oldest of a
+ * scope are both found without a scan.
  *
  * @module
  */
@@ -11,10 +11,10 @@ import type {
   IdempotencyStore,
   IdempotentAnswer,
 } from "../common/idempotency_store.ts";
+import { ClaimIndex } from "../common/_claim_index.ts";
 import type { Lifetime } from "./_lifetime.ts";
 
 interface Row {
-  scope: string;
   fingerprint: string;
   expiresAt: number;
   leaseExpiresAt: number;
@@ -28,61 +28,46 @@ interface Row {
  * @returns The part.
  */
 export function memoryIdempotency(life: Lifetime): IdempotencyStore {
-  // Insertion order is claim order: a Map's first entry is the oldest row.
-  const rows = new Map<string, Row>();
-  const scopes = new Map<string, Set<string>>();
+  const rows = new ClaimIndex<Row>();
   life.count("idempotency_keys", () => rows.size);
-  const id = (scope: string, key: string) => `${scope}\u0000${key}`;
-  const forget = (rowId: string): void => {
-    const row = rows.get(rowId);
-    if (row === undefined) return;
-    rows.delete(rowId);
-    const ids = scopes.get(row.scope)!;
-    ids.delete(rowId);
-    if (ids.size === 0) scopes.delete(row.scope);
-  };
   const live = (row: Row, now: number) =>
     row.expiresAt > now && (row.answer !== undefined || row.leaseExpiresAt > now);
   return {
     claimIdempotencyKey: (claim) =>
       life.run((): IdempotencyClaimResult => {
-        const rowId = id(claim.scope, claim.key);
-        const existing = rows.get(rowId);
+        const existing = rows.get(claim.scope, claim.key)?.value;
         if (existing !== undefined && live(existing, claim.now)) {
           return { status: "held", fingerprint: existing.fingerprint, answer: existing.answer };
         }
-        forget(rowId);
-        rows.set(rowId, {
-          scope: claim.scope,
+        rows.add(claim.scope, claim.key, {
           fingerprint: claim.fingerprint,
           expiresAt: claim.expiresAt,
           leaseExpiresAt: claim.leaseExpiresAt,
           answer: undefined,
         });
-        let ids = scopes.get(claim.scope);
-        if (ids === undefined) scopes.set(claim.scope, ids = new Set());
-        ids.add(rowId);
-        while (ids.size > claim.maxPerScope) forget(ids.values().next().value!);
-        while (rows.size > claim.maxTotal) forget(rows.keys().next().value!);
+        while (rows.scopeSize(claim.scope) > claim.maxPerScope) {
+          rows.remove(rows.oldestOf(claim.scope)!);
+        }
+        while (rows.size > claim.maxTotal) rows.remove(rows.oldest()!);
         return { status: "claimed" };
       }),
     settleIdempotencyKey: (scope, key, answer) =>
       life.run(() => {
-        const rowId = id(scope, key);
-        const row = rows.get(rowId);
-        if (row === undefined) return;
-        if (answer === undefined) forget(rowId);
-        else row.answer = { status: answer.status, body: answer.body };
+        const entry = rows.get(scope, key);
+        if (entry === undefined) return;
+        if (answer === undefined) rows.remove(entry);
+        else entry.value.answer = { status: answer.status, body: answer.body };
       }),
     pruneIdempotencyKeys: (now, limit) =>
       life.run(() => {
         let removed = 0;
-        for (const [rowId, row] of rows) {
-          if (removed >= limit) break;
-          if (row.expiresAt < now) {
-            forget(rowId);
+        for (let entry = rows.oldest(); entry !== undefined && removed < limit;) {
+          const next = entry.newer;
+          if (entry.value.expiresAt < now) {
+            rows.remove(entry);
             removed++;
           }
+          entry = next;
         }
         return removed;
       }),

@@ -145,8 +145,8 @@ export class SqliteConnection {
   /**
    * A number that changes when another connection (another process on the
    * same file) commits; this connection's own commits leave it as it is.
-   * Read once per batch (while a batch holds the write lock, no one else
-   * commits) and at most once per turn of the event loop.
+   * Read once per batch, after it takes the write lock (while it holds it,
+   * no one else commits), and otherwise at most once per turn of the event loop.
    *
    * @returns SQLite's `PRAGMA data_version`; `NaN` once closed, unlike any version.
    */
@@ -154,13 +154,15 @@ export class SqliteConnection {
     if (this.#closed) return NaN;
     const batch = this.#batch;
     if (batch !== undefined && batch.dataVersion !== undefined) return batch.dataVersion;
-    let version = this.#turnVersion;
+    // In a batch, read afresh: a version read earlier in the turn, before the write lock was
+    // taken, may miss a commit made just before it.
+    let version = batch === undefined ? this.#turnVersion : undefined;
     if (version === undefined) {
       version = Number(Object.values(this.#dataVersion.get()!)[0]);
       // Read once per turn of the event loop, not per request (a statement each): a commit by
       // another process is then seen from the next turn, as if this turn's reads came first.
+      if (this.#turnVersion === undefined) afterIo(() => this.#turnVersion = undefined);
       this.#turnVersion = version;
-      afterIo(() => this.#turnVersion = undefined);
     }
     if (batch !== undefined) batch.dataVersion = version;
     return version;

@@ -1,6 +1,6 @@
 /**
  * The shared part of {@linkcode SqliteStore}: the `meta` and
- * `used_challenges` tables, and the `idempotency_keys` table of
+ * `used_challenges` tables, and the `idempotency_claims` table of
  * `_idempotency.ts`.
  *
  * @module

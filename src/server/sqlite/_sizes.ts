@@ -13,10 +13,15 @@ import type { StoreSizes } from "../common/store.ts";
 import type { SqliteConnection } from "./_connection.ts";
 
 /**
- * The tables counted, each bounded: partial uploads by the Honch quotas,
- * idempotency keys by `idempotencyMaxKeys`, key bans by hand.
+ * The tables counted, each bounded, by the name they are reported under:
+ * partial uploads by the Honch quotas, idempotency keys by
+ * `idempotencyMaxKeys`, key bans by hand.
  */
-const BOUNDED_TABLES = ["honch_partials", "idempotency_keys", "emitter_key_bans"] as const;
+const BOUNDED_TABLES = [
+  ["honch_partials", "honch_partials"],
+  ["idempotency_keys", "idempotency_claims"],
+  ["emitter_key_bans", "emitter_key_bans"],
+] as const;
 
 /**
  * Builds `storeSizes()` on a database whose tables exist already.
@@ -28,8 +33,8 @@ export function sqliteSizes(db: SqliteConnection): { storeSizes(): Promise<Store
   const pageCount = db.prepare("PRAGMA page_count");
   const pageSize = db.prepare("PRAGMA page_size");
   const freePages = db.prepare("PRAGMA freelist_count");
-  const counts = BOUNDED_TABLES.map((table) =>
-    [table, db.prepare(`SELECT COUNT(*) AS n FROM ${table}`)] as const
+  const counts = BOUNDED_TABLES.map(([name, table]) =>
+    [name, db.prepare(`SELECT COUNT(*) AS n FROM ${table}`)] as const
   );
   const value = (statement: ReturnType<SqliteConnection["prepare"]>): number =>
     Number(Object.values(statement.get() as Record<string, number | bigint>)[0]);
@@ -38,7 +43,7 @@ export function sqliteSizes(db: SqliteConnection): { storeSizes(): Promise<Store
       db.read(() => {
         const size = value(pageSize);
         const rows: Record<string, number> = {};
-        for (const [table, statement] of counts) rows[table] = value(statement);
+        for (const [name, statement] of counts) rows[name] = value(statement);
         return { bytes: value(pageCount) * size, freeBytes: value(freePages) * size, rows };
       }),
   };
