@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64urlnopad } from "@scure/base";
 import { DatabaseSync } from "node:sqlite";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { IDEMPOTENCY_KEYS, sqliteScript } from "../../src/server/_sqlite_schema.ts";
 import { claim, OK_ANSWER } from "./_contract_fixtures.ts";
@@ -177,6 +178,35 @@ Deno.test("a key another SQLite store on the same file released, pruned or forgo
   });
 });
 
+Deno.test("a SQLite store holds a key claimed earlier in the same batch, in flight and then answered", async () => {
+  const store = new SqliteStore(":memory:");
+  try {
+    const [first, second] = await Promise.all([
+      store.claimIdempotencyKey(claim("k", 1)),
+      store.claimIdempotencyKey(claim("k", 1, { fingerprint: "f2" })),
+    ]);
+    assert.deepEqual(first, { status: "claimed" });
+    assert.deepEqual(second, { status: "held", fingerprint: "f1", answer: undefined });
+    // Answered and claimed again in one batch: the row is written once, with its answer.
+    const [, third] = await Promise.all([
+      store.settleIdempotencyKey(SCOPE, "k", OK_ANSWER),
+      store.claimIdempotencyKey(claim("k", 2)),
+    ]);
+    assert.deepEqual(third, { status: "held", fingerprint: "f1", answer: OK_ANSWER });
+    // Released in its batch: nothing was written, and the key is free.
+    await Promise.all([
+      store.claimIdempotencyKey(claim("released", 3)),
+      store.settleIdempotencyKey(SCOPE, "released", undefined),
+    ]);
+    assert.equal((await store.claimIdempotencyKey(claim("released", 4))).status, "claimed");
+    // Once committed: a claim not yet answered is written at its batch's commit.
+    await store.getMeta("none");
+    assert.equal((await store.storeSizes!()).rows.idempotency_keys, 2);
+  } finally {
+    await store.close();
+  }
+});
+
 Deno.test("a SQLite store reopened holds the keys it answered and forgets the claims left unanswered", async () => {
   await withFile(async (path) => {
     const store = new SqliteStore(path);
@@ -226,15 +256,27 @@ Deno.test("a SQLite store keeps at most maxTotal keys, forgetting the oldest of 
   });
 });
 
-Deno.test("a claim the table refuses leaves the SQLite store's other keys as they were", async () => {
+Deno.test("a SQLite store refuses a malformed claim alone, keeping the batch's other keys", async () => {
   const store = new SqliteStore(":memory:");
   try {
     await store.claimIdempotencyKey(claim("kept", 1));
-    await assert.rejects(
-      store.claimIdempotencyKey(claim(null as unknown as string, 1)),
-      /NOT NULL/,
-    );
+    const other = store.claimIdempotencyKey(claim("same batch", 1));
+    for (
+      const malformed of [
+        { key: null as unknown as string },
+        { fingerprint: 1 as unknown as string },
+        { expiresAt: 1.5 },
+      ]
+    ) {
+      await assert.rejects(
+        store.claimIdempotencyKey(claim("bad", 1, malformed)),
+        (error: unknown) => error instanceof InvalidArgumentError && error.argument === "claim",
+      );
+    }
+    assert.equal((await other).status, "claimed");
+    await store.getMeta("none");
     assert.equal((await store.claimIdempotencyKey(claim("kept", 2))).status, "held");
+    assert.equal((await store.claimIdempotencyKey(claim("same batch", 2))).status, "held");
     assert.equal((await store.claimIdempotencyKey(claim("new", 2))).status, "claimed");
   } finally {
     await store.close();

@@ -1,6 +1,7 @@
 /**
  * The idempotency part of {@linkcode SqliteStore}. Rows are appended to
- * `idempotency_claims` (see `_idempotency_layout.ts`) in claim order, and a
+ * `idempotency_claims` (see `_idempotency_layout.ts`), each written once
+ * with its answer when the request settles in its claim's batch, and a later
  * settle or release touches the row by its number, so a keyed request
  * writes the table's newest page rather than a random page of a key index.
  * Which key has which row lives in memory (`../common/_claim_index.ts`), at
@@ -16,7 +17,9 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../../core/errors.ts";
 import type {
+  IdempotencyClaim,
   IdempotencyClaimResult,
   IdempotencySettlement,
   IdempotencyStore,
@@ -45,8 +48,32 @@ interface IndexedRow {
   expires_at: number | bigint;
 }
 
-/** A key's row as the index keeps it: its number, and the end of its window. */
-type Indexed = ClaimEntry<{ seq: number; expiresAt: number }>;
+/**
+ * A key's row as the index keeps it: its number, and the end of its window;
+ * a claim of the open batch not written yet has number 0 and what its row
+ * will hold.
+ */
+type Indexed = ClaimEntry<{ seq: number; expiresAt: number; claim?: Unwritten }>;
+
+/** What an unwritten claim's row will hold beyond its key and window. */
+interface Unwritten {
+  fingerprint: Uint8Array | string;
+  leaseExpiresAt: number;
+}
+
+/** Whether a claim's row can be written: text where text goes, whole numbers for the times. */
+function validClaim(claim: IdempotencyClaim): boolean {
+  return typeof claim.scope === "string" && typeof claim.key === "string" &&
+    typeof claim.fingerprint === "string" && Number.isSafeInteger(claim.expiresAt) &&
+    Number.isSafeInteger(claim.leaseExpiresAt);
+}
+
+function invalidClaim(): InvalidArgumentError {
+  return new InvalidArgumentError(
+    "claim",
+    "Cannot claim the idempotency key as 'scope', 'key' and 'fingerprint' must be strings and 'expiresAt' and 'leaseExpiresAt' safe integers: pass a valid claim",
+  );
+}
 
 /** The settle each database's recording writes call, set up by {@linkcode sqliteIdempotency}. */
 const settlers = new WeakMap<SqliteConnection, (settle: IdempotencySettlement) => void>();
@@ -89,8 +116,9 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
        WHERE seq = ?`,
   );
   const insert = db.prepare(
-    `INSERT INTO idempotency_claims (scope_id, key, fingerprint, expires_at, lease_expires_at)
-       VALUES (?, ?, ?, ?, ?)`,
+    `INSERT INTO idempotency_claims
+       (scope_id, key, fingerprint, expires_at, lease_expires_at, status, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const remove = db.prepare("DELETE FROM idempotency_claims WHERE seq = ?");
   const answer = db.prepare("UPDATE idempotency_claims SET status = ?, body = ? WHERE seq = ?");
@@ -126,29 +154,58 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
     if (current !== version) readAfter(lastSeq);
     version = current;
   };
+  // A claim's row is written once, with its answer when the request settles in the claim's
+  // batch (as nearly all do), rather than written and then updated; a claim still unanswered
+  // at the commit is written then, unanswered, so other processes see it in flight. Written,
+  // a key moves to the newest place, so the index stays in row order.
+  const unwritten: Indexed[] = [];
+  const write = (entry: Indexed, status: number | null, body: string | null): void => {
+    const { expiresAt, claim } = entry.value;
+    const seq = Number(
+      insert.run(
+        entry.scope,
+        entry.key,
+        claim!.fingerprint,
+        expiresAt,
+        claim!.leaseExpiresAt,
+        status,
+        body,
+      ).lastInsertRowid,
+    );
+    indexRow(seq, entry.scope, entry.key, expiresAt);
+  };
+  const settleEntry = (entry: Indexed, status: number, body: string): void => {
+    if (entry.value.seq === 0) write(entry, status, body);
+    else answer.run(status, body, entry.value.seq);
+  };
   // Keys forgotten at the total bound are the oldest, so their rows are all numbered below the
   // oldest row kept: one range delete before the commit rather than a statement per claim.
   const removeBelow = db.prepare("DELETE FROM idempotency_claims WHERE seq < ?");
   let trimmed = false;
   db.batchState({
     flush: () => {
+      for (const entry of unwritten) {
+        if (index.get(entry.scope, entry.key) === entry) write(entry, null, null);
+      }
+      unwritten.length = 0;
       if (!trimmed) return;
       trimmed = false;
       removeBelow.run(index.oldest()?.value.seq ?? lastSeq + 1);
     },
     discard: () => {
+      unwritten.length = 0;
       trimmed = false;
       stale = true;
     },
   });
   const forget = (entry: Indexed): void => {
-    remove.run(entry.value.seq);
+    if (entry.value.seq !== 0) remove.run(entry.value.seq);
     index.remove(entry);
   };
   settlers.set(db, (settle) => {
     sync();
     const entry = index.get(scopeId(settle.scope), settle.key);
-    if (entry !== undefined) answer.run(settle.answer.status, settle.answer.body, entry.value.seq);
+    if (entry !== undefined) settleEntry(entry, settle.answer.status, settle.answer.body);
   });
 
   return {
@@ -156,12 +213,24 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
     // batch: one commit per request. No claim outlives a crash anyway (see above). A kept
     // answer may be this batch's own: it is replayed once committed, like any read.
     claimIdempotencyKey: (claim) =>
-      db.runAhead(
+      // Checked now: its row may be written only at the commit, where a refusal would undo
+      // every write of the batch.
+      !validClaim(claim) ? Promise.reject(invalidClaim()) : db.runAhead(
         (): IdempotencyClaimResult => {
           sync();
           const id = scopeId(claim.scope);
           let entry = index.get(id, claim.key);
-          if (entry !== undefined) {
+          const mine = entry?.value.claim;
+          if (mine !== undefined) {
+            // Claimed in this batch and not answered yet.
+            if (entry!.value.expiresAt > claim.now && mine.leaseExpiresAt > claim.now) {
+              return {
+                status: "held",
+                fingerprint: unpackFingerprint(mine.fingerprint),
+                answer: undefined,
+              };
+            }
+          } else if (entry !== undefined) {
             const row = read.get(entry.value.seq) as Row | undefined;
             if (row === undefined) {
               // Deleted by another process (released, pruned or forgotten at a bound).
@@ -189,14 +258,14 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
             index.remove(index.oldest()!);
             trimmed = true;
           }
-          const seq = insert.run(
-            id,
-            claim.key,
-            packFingerprint(claim.fingerprint),
-            claim.expiresAt,
-            claim.leaseExpiresAt,
-          ).lastInsertRowid;
-          indexRow(Number(seq), id, claim.key, claim.expiresAt);
+          unwritten.push(index.add(id, claim.key, {
+            seq: 0,
+            expiresAt: claim.expiresAt,
+            claim: {
+              fingerprint: packFingerprint(claim.fingerprint),
+              leaseExpiresAt: claim.leaseExpiresAt,
+            },
+          }));
           return { status: "claimed" };
         },
         false,
@@ -207,7 +276,7 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
         sync();
         const entry = index.get(scopeId(scope), key);
         if (entry === undefined) return;
-        if (settled !== undefined) answer.run(settled.status, settled.body, entry.value.seq);
+        if (settled !== undefined) settleEntry(entry, settled.status, settled.body);
         else forget(entry);
       }, false),
     // Through the index, oldest first: every row is in it once this process has written since
