@@ -256,6 +256,36 @@ Deno.test("a SQLite store keeps at most maxTotal keys, forgetting the oldest of 
   });
 });
 
+Deno.test("a SQLite store deletes the rows of keys forgotten at the total bound at most 1/64 of it late", async () => {
+  const store = new SqliteStore(":memory:");
+  try {
+    const bounded = (key: string, now: number) =>
+      claim(key, now, { maxPerScope: 10_000, maxTotal: 6_400, expiresAt: 1e9 });
+    const claimAll = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 16) {
+        await Promise.all(
+          Array.from({ length: Math.min(16, to - i) }, (_, j) => [
+            store.claimIdempotencyKey(bounded(`k${i + j}`, i + j)),
+            store.settleIdempotencyKey(SCOPE, `k${i + j}`, OK_ANSWER),
+          ]).flat(),
+        );
+      }
+      await store.getMeta("none");
+    };
+    await claimAll(0, 6_500);
+    // 100 keys forgotten, their rows not deleted yet: a slack of 6,400 / 64.
+    assert.equal((await store.storeSizes!()).rows.idempotency_keys, 6_500);
+    assert.equal((await store.claimIdempotencyKey(bounded("k99", 7_000))).status, "claimed");
+    await store.settleIdempotencyKey(SCOPE, "k99", OK_ANSWER);
+    await store.getMeta("none");
+    // One more past the slack: every forgotten key's row goes, and the oldest kept stays held.
+    assert.equal((await store.storeSizes!()).rows.idempotency_keys, 6_400);
+    assert.equal((await store.claimIdempotencyKey(bounded("k101", 7_001))).status, "held");
+  } finally {
+    await store.close();
+  }
+});
+
 Deno.test("a SQLite store refuses a malformed claim alone, keeping the batch's other keys", async () => {
   const store = new SqliteStore(":memory:");
   try {
@@ -364,4 +394,38 @@ Deno.test("a SQLite database whose idempotency keys kept scope ids and counts mo
     }
     assert.deepEqual(idempotencyObjects(path), ["table idempotency_claims"]);
   });
+});
+
+Deno.test("a SQLite store's index of its idempotency keys costs under 400 bytes a key", async () => {
+  // In a child Deno with --expose-gc, so garbage is not counted: 20,000 keys as the routes make
+  // them (UUIDs, 1,000 installs' scopes), each claimed and answered.
+  const store = new URL("../../src/server/sqlite/mod.ts", import.meta.url).href;
+  const script = `
+    import { SqliteStore } from ${JSON.stringify(store)};
+    const store = new SqliteStore(":memory:");
+    const claim = (scope, key) => ({ scope, key, fingerprint: '["event","1.0.0","opened",1]',
+      now: 1, expiresAt: 2e12, leaseExpiresAt: 2e12, maxPerScope: 1e9, maxTotal: 1e9 });
+    await store.claimIdempotencyKey(claim("warm", "up"));
+    globalThis.gc(); globalThis.gc();
+    const before = Deno.memoryUsage().heapUsed;
+    for (let i = 0; i < 20000; i++) {
+      const scope = "mkstats\\nplugin-" + (i % 1000) + "\\n" + String(i % 1000).padStart(64, "0");
+      const key = crypto.randomUUID();
+      await store.claimIdempotencyKey(claim(scope, key));
+      await store.settleIdempotencyKey(scope, key, { status: 200, body: '{"ok":true}' });
+    }
+    globalThis.gc(); globalThis.gc();
+    console.log((Deno.memoryUsage().heapUsed - before) / 20000);
+    await store.close();
+  `;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(output.code, 0);
+  const bytes = Number(new TextDecoder().decode(output.stdout).trim());
+  console.log(`SqliteStore: ${Math.round(bytes)} bytes of memory per idempotency key`);
+  // A UUID alone is about 50 bytes: below that, the keys were not measured.
+  assert.ok(bytes > 50 && bytes < 400, `${bytes} bytes per key`);
 });

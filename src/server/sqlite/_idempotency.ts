@@ -179,22 +179,24 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
     else answer.run(status, body, entry.value.seq);
   };
   // Keys forgotten at the total bound are the oldest, so their rows are all numbered below the
-  // oldest row kept: one range delete before the commit rather than a statement per claim.
+  // oldest row kept: one range delete rather than a statement per claim, once they fill whole
+  // pages (at most 1/64 of the bound and 1,024 rows past it), which SQLite frees for less.
   const removeBelow = db.prepare("DELETE FROM idempotency_claims WHERE seq < ?");
-  let trimmed = false;
+  let trimmed = 0;
+  let trimSlack = 0;
   db.batchState({
     flush: () => {
       for (const entry of unwritten) {
         if (index.get(entry.scope, entry.key) === entry) write(entry, null, null);
       }
       unwritten.length = 0;
-      if (!trimmed) return;
-      trimmed = false;
+      if (trimmed === 0 || trimmed <= trimSlack) return;
+      trimmed = 0;
       removeBelow.run(index.oldest()?.value.seq ?? lastSeq + 1);
     },
     discard: () => {
       unwritten.length = 0;
-      trimmed = false;
+      trimmed = 0;
       stale = true;
     },
   });
@@ -247,16 +249,18 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
               }
             }
           }
-          // Room first, then the row: each step leaves memory and rows agreeing (the rows beyond
-          // the total bound go at the commit), so a statement that throws undoes nothing another
-          // needs (what it forgot was due to go), and no savepoint is needed.
+          // Room first, then the row: each step leaves memory and rows agreeing (but for the rows
+          // beyond the total bound, which wait for their range delete), so a statement that
+          // throws undoes nothing another needs (what it forgot was due to go), and no savepoint
+          // is needed.
           if (entry !== undefined) forget(entry);
           while (index.scopeSize(id) >= claim.maxPerScope && index.scopeSize(id) > 0) {
             forget(index.oldestOf(id)!);
           }
           while (index.size >= claim.maxTotal && index.size > 0) {
             index.remove(index.oldest()!);
-            trimmed = true;
+            trimmed++;
+            trimSlack = Math.min(1024, Math.floor(claim.maxTotal / 64));
           }
           unwritten.push(index.add(id, claim.key, {
             seq: 0,
