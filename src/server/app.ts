@@ -198,6 +198,11 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
     const text = metrics.render([
       gauge("emitter_connections", "Open Emitter (MQTT) connections.", emitterStats?.connections),
       gauge("emitter_subscriptions", "Emitter subscriptions.", emitterStats?.subscriptions),
+      gauge(
+        "emitter_remote_subscriptions",
+        "Other servers' Emitter subscriptions delivered to over the backplane.",
+        emitterStats?.remoteSubscriptions,
+      ),
       gauge("spot_connections", "Open Spot relay connections.", relay?.connectionCount),
       gauge("spot_id_cards", "ID cards the Spot relay knows.", relay?.idCardCount),
       gauge("rate_limit_keys", "Keys tracked by the rate limiters.", limiterKeys()),

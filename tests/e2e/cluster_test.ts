@@ -62,6 +62,21 @@ async function everyProcessServes(
   acknowledged: string[],
 ): Promise<void> {
   const { key, plain, group, publishers } = mesh;
+  // A process hears of another's new subscription over Redis a moment after its SUBACK: until
+  // then a message published there reaches no one. Each has two (one plain, one in the group).
+  const heard = 2 * (processes.length - 1);
+  const remote = async (process: ClusterProcess) => {
+    const response = await fetch(`${process.origin}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const text = await response.text();
+    return Number(/^edgewire_emitter_remote_subscriptions (\d+)$/m.exec(text)?.[1]);
+  };
+  const deadline = Date.now() + 5000;
+  while (!(await Promise.all(processes.map(remote))).every((n) => n === heard)) {
+    if (Date.now() > deadline) throw new Error("Timed out waiting for the mesh's subscriptions");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   const perPublisher = 20;
   await Promise.all(publishers.map(async (publisher, p) => {
     for (let i = 0; i < perPublisher; i++) {

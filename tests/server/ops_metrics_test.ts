@@ -104,6 +104,7 @@ Deno.test("metrics report the open Emitter and Spot connections and subscription
     const text = await (await metrics(server)).text();
     assert.equal(sample(text, "edgewire_emitter_connections"), 1, text);
     assert.equal(sample(text, "edgewire_emitter_subscriptions"), 1, text);
+    assert.equal(sample(text, "edgewire_emitter_remote_subscriptions"), 0, text);
     assert.equal(sample(text, "edgewire_spot_connections"), 1, text);
     spot.close();
     await spotClosed;

@@ -53,6 +53,12 @@ export interface EmitterBrokerStats {
   readonly connections: number;
   /** Subscriptions held (presence ones included). */
   readonly subscriptions: number;
+  /**
+   * Subscriptions of other servers' connections this broker delivers to
+   * over a backplane, as it has heard of them (0 without one): another
+   * server's new subscription is heard a moment after that server's SUBACK.
+   */
+  readonly remoteSubscriptions: number;
   /** PUBLISH packets received. */
   readonly messagesIn: number;
   /** Messages delivered to subscribers (a message to n subscribers counts n). */
@@ -301,6 +307,7 @@ export class EmitterBroker {
     return {
       connections: core.sessions.size,
       subscriptions: core.trie.size - remote,
+      remoteSubscriptions: remote,
       ...core.counters,
     };
   }

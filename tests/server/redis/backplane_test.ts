@@ -88,6 +88,8 @@ Deno.test({
           type: "rw",
         });
         const subscription = await subscriber.subscribe({ key, channel: "news/" });
+        // B tells A over Redis; a message A publishes before it has heard reaches no one.
+        await until(() => a.server.emitter.stats().remoteSubscriptions === 1, "A hears of it");
         await publisher.publish({ key, channel: "news/", message: "from A" });
         const message = await nextMessage(subscription);
         assert.equal(message?.asString(), "from A");
@@ -161,6 +163,8 @@ Deno.test({
         await drain(onA, fromA, "workers");
         await drain(onB, fromB, "workers");
         await drain(plain, everything);
+        // Both of B's subscriptions, heard on A, where the jobs are published.
+        await until(() => a.server.emitter.stats().remoteSubscriptions === 2, "A hears of B's");
         const count = 40;
         for (let i = 0; i < count; i++) {
           await publisher.publish({ key, channel: "jobs/", message: `job ${i}` });
