@@ -193,6 +193,15 @@ Deno.test("a SQLite store holds a key claimed earlier in the same batch, in flig
       store.claimIdempotencyKey(claim("k", 2)),
     ]);
     assert.deepEqual(third, { status: "held", fingerprint: "f1", answer: OK_ANSWER });
+    // Claimed in one batch and answered in a later one, with a retry in that one.
+    await store.claimIdempotencyKey(claim("late", 3));
+    await store.getMeta("none");
+    const [, retry] = await Promise.all([
+      store.settleIdempotencyKey(SCOPE, "late", OK_ANSWER),
+      store.claimIdempotencyKey(claim("late", 4)),
+    ]);
+    assert.deepEqual(retry, { status: "held", fingerprint: "f1", answer: OK_ANSWER });
+    assert.deepEqual(await store.claimIdempotencyKey(claim("late", 5)), retry);
     // Released in its batch: nothing was written, and the key is free.
     await Promise.all([
       store.claimIdempotencyKey(claim("released", 3)),
@@ -201,7 +210,7 @@ Deno.test("a SQLite store holds a key claimed earlier in the same batch, in flig
     assert.equal((await store.claimIdempotencyKey(claim("released", 4))).status, "claimed");
     // Once committed: a claim not yet answered is written at its batch's commit.
     await store.getMeta("none");
-    assert.equal((await store.storeSizes!()).rows.idempotency_keys, 2);
+    assert.equal((await store.storeSizes!()).rows.idempotency_keys, 3);
   } finally {
     await store.close();
   }

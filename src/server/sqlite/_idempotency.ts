@@ -1,9 +1,10 @@
 /**
  * The idempotency part of {@linkcode SqliteStore}. Rows are appended to
- * `idempotency_claims` (see `_idempotency_layout.ts`), each written once
- * with its answer when the request settles in its claim's batch, and a later
- * settle or release touches the row by its number, so a keyed request
- * writes the table's newest page rather than a random page of a key index.
+ * `idempotency_claims` (see `_idempotency_layout.ts`) at the commit of
+ * their claim's batch, all of the batch's in one statement, each with its
+ * answer when the request settled in that batch; a later settle or release
+ * touches the row by its number. A keyed request so writes the table's
+ * newest page rather than a random page of a key index.
  * Which key has which row lives in memory (`../common/_claim_index.ts`), at
  * most `idempotencyMaxKeys` rows of a few hundred bytes.
  *
@@ -23,8 +24,10 @@ import type {
   IdempotencyClaimResult,
   IdempotencySettlement,
   IdempotencyStore,
+  IdempotentAnswer,
 } from "../common/idempotency_store.ts";
 import { type ClaimEntry, ClaimIndex } from "../common/_claim_index.ts";
+import type { SQLInputValue, StatementSync } from "node:sqlite";
 import type { SqliteConnection } from "./_connection.ts";
 import {
   createIdempotencyTable,
@@ -55,10 +58,12 @@ interface IndexedRow {
  */
 type Indexed = ClaimEntry<{ seq: number; expiresAt: number; claim?: Unwritten }>;
 
-/** What an unwritten claim's row will hold beyond its key and window. */
+/** What an unwritten claim's row will hold beyond its key and window; its answer once settled. */
 interface Unwritten {
   fingerprint: Uint8Array | string;
   leaseExpiresAt: number;
+  status?: number;
+  body?: string;
 }
 
 /** Whether a claim's row can be written: text where text goes, whole numbers for the times. */
@@ -75,12 +80,17 @@ function invalidClaim(): InvalidArgumentError {
   );
 }
 
+/** The most claims one statement writes at a commit. */
+const ROWS_PER_INSERT = 32;
+
 /** The settle each database's recording writes call, set up by {@linkcode sqliteIdempotency}. */
 const settlers = new WeakMap<SqliteConnection, (settle: IdempotencySettlement) => void>();
 
 /**
  * Prepares the settle a recording write runs in its own transaction (see
- * {@linkcode IdempotencySettlement}).
+ * {@linkcode IdempotencySettlement}). Call it last in the write, after every
+ * statement that may throw: the answer of a key claimed in the open batch is
+ * kept in memory until the commit, where the write's savepoint cannot undo it.
  *
  * @param db The open database, whose idempotency part is built first.
  * @returns A function to call inside the write's `db.run`.
@@ -115,11 +125,14 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
     `SELECT fingerprint, expires_at, lease_expires_at, status, body FROM idempotency_claims
        WHERE seq = ?`,
   );
-  const insert = db.prepare(
-    `INSERT INTO idempotency_claims
-       (scope_id, key, fingerprint, expires_at, lease_expires_at, status, body)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
+  // One statement per commit for up to ROWS_PER_INSERT rows, prepared for each count once.
+  const inserts: StatementSync[] = [];
+  const insertOf = (rows: number): StatementSync =>
+    inserts[rows] ??= db.prepare(
+      `INSERT INTO idempotency_claims
+         (scope_id, key, fingerprint, expires_at, lease_expires_at, status, body)
+       VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+    );
   const remove = db.prepare("DELETE FROM idempotency_claims WHERE seq = ?");
   const answer = db.prepare("UPDATE idempotency_claims SET status = ?, body = ? WHERE seq = ?");
 
@@ -154,29 +167,54 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
     if (current !== version) readAfter(lastSeq);
     version = current;
   };
-  // A claim's row is written once, with its answer when the request settles in the claim's
-  // batch (as nearly all do), rather than written and then updated; a claim still unanswered
-  // at the commit is written then, unanswered, so other processes see it in flight. Written,
-  // a key moves to the newest place, so the index stays in row order.
+  // A claim's row is written once, at its batch's commit, with its answer when the request
+  // settled in the batch (as nearly all do) rather than written and then updated, and with the
+  // batch's other claims in one statement; one still unanswered is written unanswered, so other
+  // processes see it in flight. Written, a key moves to the newest place, so the index stays in
+  // row order.
   const unwritten: Indexed[] = [];
-  const write = (entry: Indexed, status: number | null, body: string | null): void => {
-    const { expiresAt, claim } = entry.value;
-    const seq = Number(
-      insert.run(
-        entry.scope,
-        entry.key,
-        claim!.fingerprint,
-        expiresAt,
-        claim!.leaseExpiresAt,
-        status,
-        body,
-      ).lastInsertRowid,
-    );
-    indexRow(seq, entry.scope, entry.key, expiresAt);
+  const values: unknown[] = [];
+  const writeUnwritten = (): void => {
+    let live = 0;
+    for (const entry of unwritten) {
+      if (index.get(entry.scope, entry.key) === entry) unwritten[live++] = entry;
+    }
+    for (let from = 0; from < live; from += ROWS_PER_INSERT) {
+      const rows = Math.min(ROWS_PER_INSERT, live - from);
+      values.length = 0;
+      for (let i = from; i < from + rows; i++) {
+        const { scope, key, value: { expiresAt, claim } } = unwritten[i];
+        values.push(
+          scope,
+          key,
+          claim!.fingerprint,
+          expiresAt,
+          claim!.leaseExpiresAt,
+          claim!.status ?? null,
+          claim!.body ?? null,
+        );
+      }
+      // One statement's rows take consecutive numbers, in order, under the write lock.
+      const last = Number(insertOf(rows).run(...(values as SQLInputValue[])).lastInsertRowid);
+      for (let i = 0; i < rows; i++) {
+        const { scope, key, value } = unwritten[from + i];
+        indexRow(last - rows + 1 + i, scope, key, value.expiresAt);
+      }
+    }
+    unwritten.length = 0;
   };
+  // The answers of keys written in an earlier batch, also written at the commit.
+  const lateAnswers = new Map<Indexed, IdempotentAnswer>();
+  // Kept in memory until the commit, so a settle runs no statement and cannot fail: it comes
+  // last in a recording write, which then needs no savepoint for it, and nothing after it in
+  // the write can throw and leave an answer for what was not recorded.
   const settleEntry = (entry: Indexed, status: number, body: string): void => {
-    if (entry.value.seq === 0) write(entry, status, body);
-    else answer.run(status, body, entry.value.seq);
+    const claim = entry.value.claim;
+    if (claim === undefined) lateAnswers.set(entry, { status, body });
+    else {
+      claim.status = status;
+      claim.body = body;
+    }
   };
   // Keys forgotten at the total bound are the oldest, so their rows are all numbered below the
   // oldest row kept: one range delete rather than a statement per claim, once they fill whole
@@ -186,16 +224,18 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
   let trimSlack = 0;
   db.batchState({
     flush: () => {
-      for (const entry of unwritten) {
-        if (index.get(entry.scope, entry.key) === entry) write(entry, null, null);
+      writeUnwritten();
+      for (const [entry, { status, body }] of lateAnswers) {
+        answer.run(status, body, entry.value.seq);
       }
-      unwritten.length = 0;
+      lateAnswers.clear();
       if (trimmed === 0 || trimmed <= trimSlack) return;
       trimmed = 0;
       removeBelow.run(index.oldest()?.value.seq ?? lastSeq + 1);
     },
     discard: () => {
       unwritten.length = 0;
+      lateAnswers.clear();
       trimmed = 0;
       stale = true;
     },
@@ -203,9 +243,11 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
   const forget = (entry: Indexed): void => {
     if (entry.value.seq !== 0) remove.run(entry.value.seq);
     index.remove(entry);
+    lateAnswers.delete(entry);
   };
+  // No sync: it may read, and this runs last in a recording write, where nothing may throw. A
+  // key claimed here is in the index; a row another process took over since is left alone.
   settlers.set(db, (settle) => {
-    sync();
     const entry = index.get(scopeId(settle.scope), settle.key);
     if (entry !== undefined) settleEntry(entry, settle.answer.status, settle.answer.body);
   });
@@ -224,12 +266,15 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
           let entry = index.get(id, claim.key);
           const mine = entry?.value.claim;
           if (mine !== undefined) {
-            // Claimed in this batch and not answered yet.
-            if (entry!.value.expiresAt > claim.now && mine.leaseExpiresAt > claim.now) {
+            // Claimed in this batch, so not written yet.
+            const answered = mine.status !== undefined;
+            if (
+              entry!.value.expiresAt > claim.now && (answered || mine.leaseExpiresAt > claim.now)
+            ) {
               return {
                 status: "held",
                 fingerprint: unpackFingerprint(mine.fingerprint),
-                answer: undefined,
+                answer: answered ? { status: mine.status!, body: mine.body! } : undefined,
               };
             }
           } else if (entry !== undefined) {
@@ -239,12 +284,14 @@ export function sqliteIdempotency(db: SqliteConnection): IdempotencyStore {
               index.remove(entry);
               entry = undefined;
             } else {
-              const answered = row.status !== null && row.body !== null;
+              const late = lateAnswers.get(entry);
+              const answered = late !== undefined || (row.status !== null && row.body !== null);
               if (row.expires_at > claim.now && (answered || row.lease_expires_at > claim.now)) {
                 return {
                   status: "held",
                   fingerprint: unpackFingerprint(row.fingerprint),
-                  answer: answered ? { status: Number(row.status), body: row.body! } : undefined,
+                  answer: late ??
+                    (answered ? { status: Number(row.status), body: row.body! } : undefined),
                 };
               }
             }

@@ -316,13 +316,13 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
     listMigasProjects: () =>
       db.read(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
     addMigasBreadcrumb: (breadcrumb, settle) =>
-      // One insert needs no savepoint; with the key's answer it is two statements.
+      // One insert, then what cannot throw: no savepoint. (The key's answer is written at the
+      // commit when claimed in this batch, and is one statement otherwise.)
       db.run(() => {
         store(breadcrumb);
         settleKey(settle);
-        // Tallied once both are written: a throw leaves nothing pending.
         tally(breadcrumb);
-      }, settle !== undefined),
+      }, false),
     addMigasBreadcrumbs: (list) =>
       db.run(() => {
         list.forEach(store);
