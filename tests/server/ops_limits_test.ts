@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { SlidingWindowLimiter } from "../../src/server/_sliding_window.ts";
 import { createServer } from "../../src/server/mod.ts";
 import { errorOf, KEY, makeServer, postJson, vectors } from "./_honch_routes_fixtures.ts";
+import { evalWithGc } from "../_helpers/gc_eval.ts";
 
 const BATCH = {
   ...(vectors.json_ingest_fixtures[0].fixture.request.body as Record<string, unknown>),
@@ -39,13 +40,7 @@ async function bytesPerKey(module: string, limiterSource: string): Promise<numbe
     globalThis.gc(); globalThis.gc();
     console.log((Deno.memoryUsage().heapUsed - before) / ${KEYS}, limiter.size());
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--v8-flags=--expose-gc", script],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  assert.equal(output.code, 0);
-  const [bytes, size] = new TextDecoder().decode(output.stdout).trim().split(" ").map(Number);
+  const [bytes, size] = (await evalWithGc(script)).split(" ").map(Number);
   assert.equal(size, KEYS);
   return bytes;
 }

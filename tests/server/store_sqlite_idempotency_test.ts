@@ -15,6 +15,7 @@ import { InvalidArgumentError } from "../../src/core/errors.ts";
 import { SqliteStore } from "../../src/server/sqlite/mod.ts";
 import { IDEMPOTENCY_KEYS, sqliteScript } from "../../src/server/_sqlite_schema.ts";
 import { claim, OK_ANSWER } from "./_contract_fixtures.ts";
+import { evalWithGc } from "../_helpers/gc_eval.ts";
 
 const SCOPE = "mkstats\np\nu";
 
@@ -25,6 +26,24 @@ async function withFile(body: (path: string) => Promise<void>): Promise<void> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Two stores on one file, as two processes would open it; `after` reads the file once both closed. */
+async function withTwoStores(
+  body: (first: SqliteStore, second: SqliteStore, path: string) => Promise<void>,
+  after?: (path: string) => void,
+): Promise<void> {
+  await withFile(async (path) => {
+    const first = new SqliteStore(path);
+    const second = new SqliteStore(path);
+    try {
+      await body(first, second, path);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    after?.(path);
+  });
 }
 
 /** The id a scope is stored under: the first 16 bytes of its SHA-256, as base64url. */
@@ -65,115 +84,89 @@ function idempotencyObjects(path: string): string[] {
 }
 
 Deno.test("two SQLite stores on one file keep the idempotency bounds exact", async () => {
-  await withFile(async (path) => {
-    const first = new SqliteStore(path);
-    const second = new SqliteStore(path);
-    try {
-      const bounded = { maxPerScope: 3, maxTotal: 5 };
-      for (let i = 0; i < 8; i++) {
-        const store = i % 2 === 0 ? first : second;
-        const scope = i % 3 === 0 ? "a" : "b";
-        // Each claim and settle in the same batch, the stores taking turns.
-        await Promise.all([
-          store.claimIdempotencyKey(claim(`k${i}`, i, { scope, ...bounded })),
-          store.settleIdempotencyKey(scope, `k${i}`, OK_ANSWER),
-        ]);
-      }
-      // A released key, and a replaced one (its lease over, unanswered), change no bound.
-      await second.claimIdempotencyKey(claim("gone", 10, { scope: "a", ...bounded }));
-      await second.settleIdempotencyKey("a", "gone", undefined);
-      await first.claimIdempotencyKey(claim("late", 11, { scope: "a", ...bounded }));
-      // A claim settles before its commit; in one process, the other store waits for it.
-      await first.getMeta("none");
-      await second.claimIdempotencyKey(claim("late", 200, { scope: "a", ...bounded }));
-      await second.getMeta("none");
-      assert.equal(await first.pruneIdempotencyKeys(1006, 100), 2);
-    } finally {
-      await first.close();
-      await second.close();
+  await withTwoStores(async (first, second) => {
+    const bounded = { maxPerScope: 3, maxTotal: 5 };
+    for (let i = 0; i < 8; i++) {
+      const store = i % 2 === 0 ? first : second;
+      const scope = i % 3 === 0 ? "a" : "b";
+      // Each claim and settle in the same batch, the stores taking turns.
+      await Promise.all([
+        store.claimIdempotencyKey(claim(`k${i}`, i, { scope, ...bounded })),
+        store.settleIdempotencyKey(scope, `k${i}`, OK_ANSWER),
+      ]);
     }
+    // A released key, and a replaced one (its lease over, unanswered), change no bound.
+    await second.claimIdempotencyKey(claim("gone", 10, { scope: "a", ...bounded }));
+    await second.settleIdempotencyKey("a", "gone", undefined);
+    await first.claimIdempotencyKey(claim("late", 11, { scope: "a", ...bounded }));
+    // A claim settles before its commit; in one process, the other store waits for it.
+    await first.getMeta("none");
+    await second.claimIdempotencyKey(claim("late", 200, { scope: "a", ...bounded }));
+    await second.getMeta("none");
+    assert.equal(await first.pruneIdempotencyKeys(1006, 100), 2);
+  }, (path) => {
     assert.deepEqual(rowCounts(path, ["a", "b"]), { a: 2, b: 1, "": 3 });
   });
 });
 
 Deno.test("a key one SQLite store claimed is held by another on the same file, with its answer once settled", async () => {
-  await withFile(async (path) => {
-    const first = new SqliteStore(path);
-    const second = new SqliteStore(path);
-    try {
-      assert.deepEqual(await first.claimIdempotencyKey(claim("k", 1)), { status: "claimed" });
-      await first.getMeta("none");
-      assert.deepEqual(await second.claimIdempotencyKey(claim("k", 2)), {
-        status: "held",
-        fingerprint: "f1",
-        answer: undefined,
-      });
-      await first.settleIdempotencyKey(SCOPE, "k", OK_ANSWER);
-      assert.deepEqual(await second.claimIdempotencyKey(claim("k", 3)), {
-        status: "held",
-        fingerprint: "f1",
-        answer: OK_ANSWER,
-      });
-      // And the other way round.
-      assert.equal((await second.claimIdempotencyKey(claim("j", 4))).status, "claimed");
-      await second.getMeta("none");
-      assert.equal((await first.claimIdempotencyKey(claim("j", 5))).status, "held");
-    } finally {
-      await first.close();
-      await second.close();
-    }
+  await withTwoStores(async (first, second) => {
+    assert.deepEqual(await first.claimIdempotencyKey(claim("k", 1)), { status: "claimed" });
+    await first.getMeta("none");
+    assert.deepEqual(await second.claimIdempotencyKey(claim("k", 2)), {
+      status: "held",
+      fingerprint: "f1",
+      answer: undefined,
+    });
+    await first.settleIdempotencyKey(SCOPE, "k", OK_ANSWER);
+    assert.deepEqual(await second.claimIdempotencyKey(claim("k", 3)), {
+      status: "held",
+      fingerprint: "f1",
+      answer: OK_ANSWER,
+    });
+    // And the other way round.
+    assert.equal((await second.claimIdempotencyKey(claim("j", 4))).status, "claimed");
+    await second.getMeta("none");
+    assert.equal((await first.claimIdempotencyKey(claim("j", 5))).status, "held");
   });
 });
 
 Deno.test("a key another SQLite store committed earlier in the same turn is held", async () => {
-  await withFile(async (path) => {
-    const first = new SqliteStore(path);
-    const second = new SqliteStore(path);
-    try {
-      await first.claimIdempotencyKey(claim("earlier", 1));
-      await first.getMeta("none");
-      // All in one turn: the first store reads the file's version, the second commits a claim
-      // (closing commits at once), then the first claims the same key.
-      const read = first.findMigasProject("acme/tool");
-      const claimed = second.claimIdempotencyKey(claim("k", 2));
-      await second.close();
-      const again = first.claimIdempotencyKey(claim("k", 3));
-      await read;
-      assert.equal((await claimed).status, "claimed");
-      assert.equal((await again).status, "held");
-    } finally {
-      await first.close();
-      await second.close();
-    }
+  await withTwoStores(async (first, second) => {
+    await first.claimIdempotencyKey(claim("earlier", 1));
+    await first.getMeta("none");
+    // All in one turn: the first store reads the file's version, the second commits a claim
+    // (closing commits at once), then the first claims the same key.
+    const read = first.findMigasProject("acme/tool");
+    const claimed = second.claimIdempotencyKey(claim("k", 2));
+    await second.close();
+    const again = first.claimIdempotencyKey(claim("k", 3));
+    await read;
+    assert.equal((await claimed).status, "claimed");
+    assert.equal((await again).status, "held");
   });
 });
 
 Deno.test("a key another SQLite store on the same file released, pruned or forgot at a bound is claimed afresh", async () => {
-  await withFile(async (path) => {
-    const first = new SqliteStore(path);
-    const second = new SqliteStore(path);
-    try {
-      for (const key of ["released", "pruned", "bounded"]) {
-        await first.claimIdempotencyKey(claim(key, 1, { expiresAt: key === "pruned" ? 5 : 1000 }));
-      }
-      await first.settleIdempotencyKey(SCOPE, "pruned", OK_ANSWER);
-      await first.settleIdempotencyKey(SCOPE, "bounded", OK_ANSWER);
-      // The second store learns of all three, then the first forgets them.
-      assert.equal((await second.claimIdempotencyKey(claim("bounded", 2))).status, "held");
-      await first.settleIdempotencyKey(SCOPE, "released", undefined);
-      assert.equal(await first.pruneIdempotencyKeys(10, 100), 1);
-      // A new key in a scope bounded to one forgets every older one.
-      await first.claimIdempotencyKey(claim("newest", 11, { maxPerScope: 1 }));
-      await first.getMeta("none");
-      assert.deepEqual(rowCounts(path, [SCOPE]), { [SCOPE]: 1, "": 1 });
-      for (const key of ["released", "pruned", "bounded"]) {
-        assert.equal((await second.claimIdempotencyKey(claim(key, 12))).status, "claimed", key);
-      }
-      assert.equal((await second.claimIdempotencyKey(claim("newest", 12))).status, "held");
-    } finally {
-      await first.close();
-      await second.close();
+  await withTwoStores(async (first, second, path) => {
+    for (const key of ["released", "pruned", "bounded"]) {
+      await first.claimIdempotencyKey(claim(key, 1, { expiresAt: key === "pruned" ? 5 : 1000 }));
     }
+    await first.settleIdempotencyKey(SCOPE, "pruned", OK_ANSWER);
+    await first.settleIdempotencyKey(SCOPE, "bounded", OK_ANSWER);
+    // The second store learns of all three, then the first forgets them.
+    assert.equal((await second.claimIdempotencyKey(claim("bounded", 2))).status, "held");
+    await first.settleIdempotencyKey(SCOPE, "released", undefined);
+    assert.equal(await first.pruneIdempotencyKeys(10, 100), 1);
+    // A new key in a scope bounded to one forgets every older one.
+    await first.claimIdempotencyKey(claim("newest", 11, { maxPerScope: 1 }));
+    await first.getMeta("none");
+    assert.deepEqual(rowCounts(path, [SCOPE]), { [SCOPE]: 1, "": 1 });
+    for (const key of ["released", "pruned", "bounded"]) {
+      assert.equal((await second.claimIdempotencyKey(claim(key, 12))).status, "claimed", key);
+    }
+    assert.equal((await second.claimIdempotencyKey(claim("newest", 12))).status, "held");
+  }, (path) => {
     assert.deepEqual(rowCounts(path, [SCOPE]), { [SCOPE]: 4, "": 4 });
   });
 });
@@ -427,13 +420,7 @@ Deno.test("a SQLite store's index of its idempotency keys costs under 400 bytes 
     console.log((Deno.memoryUsage().heapUsed - before) / 20000);
     await store.close();
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--v8-flags=--expose-gc", script],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  assert.equal(output.code, 0);
-  const bytes = Number(new TextDecoder().decode(output.stdout).trim());
+  const bytes = Number(await evalWithGc(script));
   console.log(`SqliteStore: ${Math.round(bytes)} bytes of memory per idempotency key`);
   // A UUID alone is about 50 bytes: below that, the keys were not measured.
   assert.ok(bytes > 50 && bytes < 400, `${bytes} bytes per key`);
