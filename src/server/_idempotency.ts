@@ -10,11 +10,11 @@
  * key never meets another's. What a key promises is the request's
  * fingerprint: the fields it records (their JSON when short, else its
  * digest), not its bytes, so a retry that refreshes a timestamp or an
- * install token is still the same request. A key brought again with another fingerprint is refused (422
- * `idempotency_key_reused`, as the draft says); a key whose first request
- * is still running is refused 409 `idempotency_key_in_use` with
- * `Retry-After: 1`. A request that records nothing (refused, or failed)
- * releases its key, so its retry runs afresh.
+ * install token is still the same request. A key brought again with
+ * another fingerprint is refused (422 `idempotency_key_reused`, as the
+ * draft says); a key whose first request is still running is refused 409
+ * `idempotency_key_in_use` with `Retry-After: 1`. A request that records
+ * nothing (refused, or failed) releases its key, so its retry runs afresh.
  *
  * @module
  */

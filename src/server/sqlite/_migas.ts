@@ -316,8 +316,8 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
     listMigasProjects: () =>
       db.read(() => (list.all() as unknown as { project: string }[]).map((row) => row.project)),
     addMigasBreadcrumb: (breadcrumb, settle) =>
-      // One insert, then what cannot throw: no savepoint. (The key's answer is written at the
-      // commit when claimed in this batch, and is one statement otherwise.)
+      // One insert, then what cannot throw: no savepoint (the key's answer is kept in memory
+      // until the commit, see `idempotencySettler`).
       db.run(() => {
         store(breadcrumb);
         settleKey(settle);
