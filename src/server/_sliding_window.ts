@@ -11,6 +11,8 @@
  * @module
  */
 
+import { OldestKeys } from "../core/_oldest_keys.ts";
+
 /** Allowances up to this many timestamps are kept exactly. */
 const EXACT_MAX = 8;
 /** Slots per window for larger allowances. */
@@ -60,6 +62,7 @@ export class SlidingWindowLimiter {
   readonly #maxKeys: number;
   // A Map keeps insertion order; re-inserting on use makes its head the least recently used.
   readonly #rings = new Map<string, Ring | Slots>();
+  readonly #oldest = new OldestKeys(this.#rings);
   readonly #slotMs: number;
 
   /**
@@ -92,10 +95,7 @@ export class SlidingWindowLimiter {
     const now = this.#now();
     let ring = this.#rings.get(key);
     if (ring === undefined) {
-      if (this.#rings.size >= this.#maxKeys) {
-        const oldest = this.#rings.keys().next();
-        if (!oldest.done) this.#rings.delete(oldest.value);
-      }
+      if (this.#rings.size >= this.#maxKeys) this.#oldest.drop();
       ring = this.#capacity <= EXACT_MAX
         ? { times: new Float64Array(this.#capacity), start: 0, count: 0 }
         : {

@@ -30,8 +30,9 @@ export function sqliteScript(statements: readonly string[]): string {
 /**
  * The `idempotency_keys` table and its indexes: one row per scope and key,
  * numbered in claim order, the scope kept as text. D1's layout; the SQLite
- * store keeps a scope digest instead (`sqlite/_idempotency.ts`) and upgrades
- * a database it wrote with this layout when it opens.
+ * store keeps its keys in `idempotency_claims` instead
+ * (`sqlite/_idempotency_layout.ts`) and moves a database it wrote with this
+ * layout over when it opens.
  */
 export const IDEMPOTENCY_KEYS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS idempotency_keys (

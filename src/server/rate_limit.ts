@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Aged, AgeList } from "../core/_age_list.ts";
 import { integer, invalidArgument, optionalFunction, positiveNumber } from "../core/validate.ts";
 
 /** Options of a {@linkcode TokenBucketLimiter}. */
@@ -24,9 +25,8 @@ export interface TokenBucketOptions {
    */
   refillPerSecond?: number;
   /**
-   * How many keys are tracked at most. Past it the oldest bucket is dropped:
-   * one left unused while about half that many other keys came, which at
-   * worst hands that key a fresh, full bucket.
+   * How many keys are tracked at most. Past it the least recently used
+   * bucket is dropped, which at worst hands that key a fresh, full bucket.
    *
    * @default 10000
    */
@@ -42,11 +42,10 @@ export interface TokenBucketOptions {
 /** The answer of {@linkcode TokenBucketLimiter.take}. */
 export type TakeResult = { allowed: true } | { allowed: false; retryAfterMs: number };
 
-interface Bucket {
+interface Bucket extends Aged<Bucket> {
+  key: string;
   tokens: number;
   updatedAt: number;
-  /** When it was last put at the back of the map, counted in insertions. */
-  order: number;
 }
 
 const ALLOWED: TakeResult = { allowed: true };
@@ -77,10 +76,9 @@ export class TokenBucketLimiter {
   readonly #maxBuckets: number;
   readonly #now: () => number;
   readonly #fullAfterMs: number;
-  // A Map keeps insertion order; re-inserting on use keeps its head among the least recently used.
   readonly #buckets = new Map<string, Bucket>();
-  #inserted = 0;
-  #takes = 0;
+  /** The buckets, least recently used first. */
+  readonly #used = new AgeList<Bucket>();
 
   /**
    * Creates a limiter.
@@ -119,17 +117,14 @@ export class TokenBucketLimiter {
   take(key: string): TakeResult {
     if (this.#capacity === Infinity) return ALLOWED;
     const now = this.#now();
-    // Every 16th take looks at up to 32 heads: O(1) amortised, and no iterator on the others
-    if ((++this.#takes & 15) === 0) this.#evictIdle(now);
-    const buckets = this.#buckets;
-    let bucket = buckets.get(key);
+    this.#evictIdle(now);
+    let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
-      if (buckets.size >= this.#maxBuckets) {
-        const oldest = buckets.keys().next();
-        if (!oldest.done) buckets.delete(oldest.value);
-      }
-      bucket = { tokens: this.#capacity, updatedAt: now, order: ++this.#inserted };
-      buckets.set(key, bucket);
+      const oldest = this.#used.oldest;
+      if (this.#buckets.size >= this.#maxBuckets && oldest !== undefined) this.#drop(oldest);
+      bucket = { key, tokens: this.#capacity, updatedAt: now, older: undefined, newer: undefined };
+      this.#buckets.set(key, bucket);
+      this.#used.append(bucket);
     } else {
       // A clock going backwards must not mint tokens or lock a key out.
       const elapsed = Math.max(0, now - bucket.updatedAt);
@@ -138,14 +133,7 @@ export class TokenBucketLimiter {
         bucket.tokens + (elapsed * this.#refillPerSecond) / 1000,
       );
       bucket.updatedAt = now;
-      // Moved to the back once it has drifted into the older half, not on every take: a
-      // delete and re-insert per request churned the map's table. A key reaches the head
-      // only after about maxBuckets / 2 other keys came since its last take.
-      if (this.#inserted - bucket.order > buckets.size >> 1) {
-        buckets.delete(key);
-        bucket.order = ++this.#inserted;
-        buckets.set(key, bucket);
-      }
+      this.#used.touch(bucket);
     }
     // The epsilon absorbs float rounding, so waiting exactly `retryAfterMs` always suffices.
     if (bucket.tokens >= 1 - EPSILON) {
@@ -161,15 +149,20 @@ export class TokenBucketLimiter {
   /** Forgets every bucket. */
   clear(): void {
     this.#buckets.clear();
+    this.#used.clear();
+  }
+
+  #drop(bucket: Bucket): void {
+    this.#buckets.delete(bucket.key);
+    this.#used.remove(bucket);
   }
 
   #evictIdle(now: number): void {
-    for (let i = 0; i < 32; i++) {
-      const head = this.#buckets.entries().next();
-      if (head.done) return;
-      const [key, bucket] = head.value;
-      if (now - bucket.updatedAt < this.#fullAfterMs) return;
-      this.#buckets.delete(key);
+    // A few of the least recently used per take keeps eviction O(1) amortised.
+    for (let i = 0; i < 4; i++) {
+      const oldest = this.#used.oldest;
+      if (oldest === undefined || now - oldest.updatedAt < this.#fullAfterMs) return;
+      this.#drop(oldest);
     }
   }
 }

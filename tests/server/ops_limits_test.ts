@@ -118,3 +118,29 @@ Deno.test("a large sliding window refuses past its allowance and frees requests 
   time = start + 9_000;
   assert.equal(window.hit("a"), true);
 });
+
+Deno.test("a sliding window past its key bound forgets the least recently used key", () => {
+  const window = new SlidingWindowLimiter({
+    windowMs: 60_000,
+    maxRequests: 1,
+    maxKeys: 3,
+    now: () => 0,
+  });
+  // A key it still knows is refused its second request; a forgotten one starts afresh.
+  const known = (key: string) => !window.hit(key);
+  for (const key of ["a", "b", "c"]) assert.equal(window.hit(key), true);
+  assert.equal(known("a"), true); // used again: "b" is now the least recently used
+  assert.equal(window.hit("d"), true); // forgets "b"
+  assert.equal(known("c"), true); // "a" is now the least recently used
+  assert.equal(window.hit("e"), true); // forgets "a"
+  assert.equal(known("a"), false); // forgotten; taking it back forgets "d"
+  assert.equal(known("c"), true);
+  assert.equal(known("e"), true);
+  assert.equal(window.size, 3);
+  // Many rounds past the bound, a key in steady use stays known throughout.
+  for (let i = 0; i < 1000; i++) {
+    window.hit(`new-${i}`);
+    assert.equal(known("steady"), i > 0, `round ${i}`);
+  }
+  assert.equal(window.size, 3);
+});

@@ -31,6 +31,7 @@ import {
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
+import { OldestKeys } from "../../core/_oldest_keys.ts";
 import { breadcrumbValues, INSERT_BREADCRUMB } from "../migas/_breadcrumb_row.ts";
 import { MIGAS_TABLES, sqliteScript } from "../_sqlite_schema.ts";
 
@@ -249,6 +250,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
   // Registered projects, checked against the data version: another process's commit (which
   // may change a project) forgets them all; this one's own registration forgets its project.
   const projects = new Map<string, { project: MigasProjectRecord; batch: number }>();
+  const oldestProject = new OldestKeys(projects);
   let seenVersion = db.dataVersion();
   db.batchState({
     flush,
@@ -308,7 +310,7 @@ export function sqliteMigas(db: SqliteConnection): MigasStore {
           latestVersion: row.latest_version ?? undefined,
           badVersions: JSON.parse(row.bad_versions) as string[],
         };
-        if (projects.size >= MAX_REMEMBERED) projects.delete(projects.keys().next().value!);
+        if (projects.size >= MAX_REMEMBERED) oldestProject.drop();
         projects.set(project, { project: copyProject(found), batch: db.openBatch });
         return found;
       });

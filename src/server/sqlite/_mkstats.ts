@@ -26,6 +26,7 @@ import { InvalidArgumentError } from "../../core/errors.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
+import { OldestKeys } from "../../core/_oldest_keys.ts";
 import {
   INSERT_TOKEN,
   installValues,
@@ -133,6 +134,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
   // every process on the file (an unpinged one, or a miss, is always read afresh). A
   // pruned token is past its expiry, which the caller refuses anyway.
   const pinged = new Map<string, { record: InstallTokenRecord; batch: number }>();
+  const oldestPinged = new OldestKeys(pinged);
   db.batchState({
     flush,
     discard: () => {
@@ -165,7 +167,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
           hasPinged: row.first_ping !== null,
         };
         if (record.hasPinged) {
-          if (pinged.size >= MAX_REMEMBERED) pinged.delete(pinged.keys().next().value!);
+          if (pinged.size >= MAX_REMEMBERED) oldestPinged.drop();
           pinged.set(tokenHash, { record: { ...record }, batch: db.openBatch });
         }
         return record;
