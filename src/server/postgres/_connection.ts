@@ -10,6 +10,7 @@
 
 import type { PostgresPool } from "./pool.ts";
 import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
+import { GroupCommit } from "./_group_commit.ts";
 
 /** A row as the driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -43,6 +44,8 @@ export class PostgresConnection {
   #closed = false;
   #closing: Promise<void> | undefined;
   #held: Promise<HeldOwner> | undefined;
+  readonly #group: GroupCommit;
+  readonly #relaxedGroup: GroupCommit;
   /** The schema, quoted, with a trailing dot: prefix a table name with it. */
   readonly s: string;
   /** The store's random owner id, written into its idempotency claims (see `_claim_owner.ts`). */
@@ -61,6 +64,14 @@ export class PostgresConnection {
     this.owner = owner;
     this.#owned = owned;
     this.s = `"${schema}".`;
+    const closed = () => this.#closed ? closedError() : undefined;
+    this.#group = new GroupCommit(sql, this.query, closed);
+    this.#relaxedGroup = new GroupCommit(sql, this.query, closed);
+  }
+
+  /** How many transactions committed two writes or more of {@linkcode write}'s. */
+  get groupCommits(): number {
+    return this.#group.groups + this.#relaxedGroup.groups;
   }
 
   /** The pool itself, for the migrations that run before the store is ready. */
@@ -117,6 +128,23 @@ export class PostgresConnection {
       }
     }
   };
+
+  /**
+   * Runs one write in a transaction shared with the writes made while the
+   * one before commits (see `_group_commit.ts`): for the recording writes of
+   * requests, one statement each, whose answers wait for their commit.
+   *
+   * @param text The statement, tables prefixed with {@linkcode s}.
+   * @param params Its parameters.
+   * @param relaxed Whether the statement commits without waiting for its WAL flush (it sets
+   *   `synchronous_commit` off, as an idempotency claim does): such writes share groups of
+   *   their own, so that they never wait for another's flush.
+   * @returns The rows, after the commit.
+   */
+  async write(text: string, params: readonly unknown[], relaxed = false): Promise<Rows> {
+    await this.ready();
+    return await (relaxed ? this.#relaxedGroup : this.#group).write(text, params);
+  }
 
   /**
    * Runs `body` in one transaction, again when PostgreSQL aborted it for a

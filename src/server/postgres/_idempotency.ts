@@ -99,10 +99,10 @@ export async function record(
   settle: IdempotencySettlement | undefined,
 ): Promise<void> {
   if (settle === undefined) {
-    await db.query(statement.plain, values);
+    await db.write(statement.plain, values);
     return;
   }
-  await db.query(statement.settling, [
+  await db.write(statement.settling, [
     ...values,
     settle.answer.status,
     toText(settle.answer.body),
@@ -128,9 +128,10 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
   const prune = `DELETE FROM ${s}idempotency_keys WHERE seq IN
      (SELECT seq FROM ${s}idempotency_keys WHERE expires_at < $1 LIMIT $2)`;
   return {
-    // One statement, its own transaction: see claim_idempotency_key in _migrations.ts.
+    // One statement (see claim_idempotency_key in _migrations.ts), in a transaction with the
+    // claims made while the one before commits: the total's row is locked once for them all.
     claimIdempotencyKey: async (claim) => {
-      const [row] = await db.query(claimKey, [
+      const [row] = await db.write(claimKey, [
         toText(claim.scope),
         toText(claim.key),
         toText(claim.fingerprint),
@@ -140,7 +141,7 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
         claim.maxPerScope,
         claim.maxTotal,
         db.owner,
-      ]);
+      ], true);
       if (row.held !== true) return { status: "claimed" };
       const status = row.held_status as number | null;
       const body = row.held_body as string | null;

@@ -18,6 +18,7 @@ import { SchemaVersionError } from "./schema_version_error.ts";
 import type { Query, Rows } from "./_connection.ts";
 import { CLAIM_OWNER } from "./_migration_claim_owner.ts";
 import { DASHBOARD_READS } from "./_migration_dashboard_reads.ts";
+import { CLAIM_FLOORS } from "./_migration_claim_floors.ts";
 
 /** One schema change: its version and its SQL, given the quoted schema with a trailing dot. */
 interface Migration {
@@ -279,6 +280,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, sql: CLAIM_OWNER },
   // The aggregates the dashboard reads (see _migration_dashboard_reads.ts).
   { version: 3, sql: DASHBOARD_READS },
+  // Claims trim their bounds from a floor, not the index's start (see _migration_claim_floors.ts).
+  { version: 4, sql: CLAIM_FLOORS },
 ];
 
 /** The newest schema version this code knows. */

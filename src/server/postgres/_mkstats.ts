@@ -4,7 +4,9 @@
  * `plugin_activity`, the daily actives and events per plugin, UTC day and
  * version. A ping or an event count commits with its activity and the
  * idempotency answer it settles, in one statement (see `recordingStatement`),
- * so a write is one round trip.
+ * so a write is one round trip, and commits with the writes of other requests
+ * (see `_group_commit.ts`). Pinged installs are remembered by token hash,
+ * as nothing can make those facts false.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import type { PostgresConnection } from "./_connection.ts";
 import { record, recordingStatement } from "./_idempotency.ts";
 import { fromText, toText } from "./_text.ts";
 import { readLimit } from "../common/_read_limit.ts";
+import { PingedInstalls } from "../mkstats/_pinged_installs.ts";
 
 /**
  * Builds the mkStats part.
@@ -75,9 +78,14 @@ export function postgresMkStats(db: PostgresConnection): MkStatsStore {
   const pruneTokens = `DELETE FROM ${s}install_tokens WHERE token_hash IN
      (SELECT token_hash FROM ${s}install_tokens WHERE expires_at < $1 LIMIT $2)`;
 
+  // Pinged installs by token hash (see `_pinged_installs.ts`): an event then costs no read.
+  const pinged = new PingedInstalls<null>();
+
   return {
-    recordInstall: (install) =>
-      db.transaction(async (query) => {
+    recordInstall: async (install) => {
+      // A read made meanwhile may remember the token as it was: forgotten again once committed.
+      pinged.forget(install.tokenHash);
+      await db.transaction(async (query) => {
         const plugin = toText(install.pluginId);
         const user = toText(install.userHash);
         // Sent together, without waiting for each answer: the driver pipelines them in order.
@@ -93,16 +101,25 @@ export function postgresMkStats(db: PostgresConnection): MkStatsStore {
           ]),
           query(upsertToken, [toText(install.tokenHash), plugin, user, install.tokenExpiresAt]),
         ]);
-      }),
+      });
+      pinged.forget(install.tokenHash);
+    },
     findInstallToken: async (tokenHash) => {
+      const known = pinged.get(tokenHash);
+      if (known !== undefined) {
+        await db.ready();
+        return known.record;
+      }
       const [row] = await db.query(findToken, [toText(tokenHash)]);
       if (row === undefined) return undefined;
-      return {
+      const record = {
         pluginId: fromText(row.plugin_id as string),
         userHash: fromText(row.user_hash as string),
         expiresAt: Number(row.expires_at),
         hasPinged: row.first_ping !== null,
       };
+      pinged.remember(tokenHash, record, null);
+      return record;
     },
     recordPing: (ping, settle) =>
       record(db, recordPingSql, [
@@ -146,7 +163,11 @@ export function postgresMkStats(db: PostgresConnection): MkStatsStore {
         })),
       };
     },
-    pruneInstallTokens: async (now, limit) => (await db.query(pruneTokens, [now, limit])).count,
+    pruneInstallTokens: async (now, limit) => {
+      const removed = (await db.query(pruneTokens, [now, limit])).count;
+      pinged.forgetExpired(now);
+      return removed;
+    },
     listMkStatsPlugins: async (query) =>
       (await db.query(listPlugins, [
         toText(query.firstDay),

@@ -17,7 +17,6 @@ import type {
   DailyActiveCount,
   EventCountRecord,
   EventTotal,
-  InstallTokenRecord,
   MkStatsStore,
   PluginActivity,
   PluginVersionDay,
@@ -26,7 +25,7 @@ import { InvalidArgumentError } from "../../core/errors.ts";
 import type { SqliteConnection } from "./_connection.ts";
 import { idempotencySettler } from "./_idempotency.ts";
 import { readLimit } from "../common/_read_limit.ts";
-import { OldestKeys } from "../../core/_oldest_keys.ts";
+import { PingedInstalls } from "../mkstats/_pinged_installs.ts";
 import {
   INSERT_TOKEN,
   installValues,
@@ -36,9 +35,6 @@ import {
 import { MKSTATS_TABLES, PLUGIN_ACTIVITY, sqliteScript } from "../_sqlite_schema.ts";
 
 const SCHEMA = sqliteScript(MKSTATS_TABLES);
-
-/** The most pinged installs remembered by token; the oldest remembered goes first. */
-const MAX_REMEMBERED = 10_000;
 
 /**
  * Creates the mkStats tables when missing and builds the mkStats part.
@@ -128,13 +124,9 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     });
     pending.clear();
   };
-  // Pinged installs by token hash: a token's install, user and expiry never change (each
-  // handshake issues a fresh random token; one recorded again here is forgotten), and an
-  // install that has pinged never stops having pinged, so a remembered one stays true for
-  // every process on the file (an unpinged one, or a miss, is always read afresh). A
-  // pruned token is past its expiry, which the caller refuses anyway.
-  const pinged = new Map<string, { record: InstallTokenRecord; batch: number }>();
-  const oldestPinged = new OldestKeys(pinged);
+  // Pinged installs by token hash (see `_pinged_installs.ts`), tagged with the batch that
+  // read them.
+  const pinged = new PingedInstalls<number>();
   db.batchState({
     flush,
     discard: () => {
@@ -147,14 +139,14 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     recordInstall: (install) =>
       db.run(() =>
         db.transaction(() => {
-          pinged.delete(install.tokenHash);
+          pinged.forget(install.tokenHash);
           upsertInstall.run(...installValues(install));
           insertToken.run(...tokenValues(install));
         })
       ),
     findInstallToken: (tokenHash) => {
       const known = pinged.get(tokenHash);
-      if (known !== undefined) return db.remembered({ ...known.record }, known.batch);
+      if (known !== undefined) return db.remembered(known.record, known.tag);
       return db.read(() => {
         const row = findToken.get(tokenHash) as
           | { plugin_id: string; user_hash: string; expires_at: number; first_ping: number | null }
@@ -166,10 +158,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
           expiresAt: Number(row.expires_at),
           hasPinged: row.first_ping !== null,
         };
-        if (record.hasPinged) {
-          if (pinged.size >= MAX_REMEMBERED) oldestPinged.drop();
-          pinged.set(tokenHash, { record: { ...record }, batch: db.openBatch });
-        }
+        pinged.remember(tokenHash, record, db.openBatch);
         return record;
       });
     },
@@ -224,9 +213,7 @@ export function sqliteMkStats(db: SqliteConnection): MkStatsStore {
     pruneInstallTokens: (now, limit) =>
       db.run(() => {
         const removed = Number(pruneTokens.run(now, limit).changes);
-        for (const [hash, known] of pinged) {
-          if (known.record.expiresAt < now) pinged.delete(hash);
-        }
+        pinged.forgetExpired(now);
         return removed;
       }, false),
     listMkStatsPlugins: (query) =>

@@ -1,0 +1,257 @@
+/**
+ * The ingest path of {@linkcode PostgresStore}, on a real PostgreSQL
+ * (`tests/_helpers/postgres.ts`). Group commit
+ * (`src/server/postgres/_group_commit.ts`): writes made together share one
+ * transaction, each answered with its own rows; a write PostgreSQL refuses
+ * fails alone while the rest of its group commits once; a group holds at
+ * most `MAX_GROUP` writes; writes left waiting at close are refused; and
+ * concurrent events are each counted once. Claim floors
+ * (`src/server/postgres/_migration_claim_floors.ts`): a claim past a bound
+ * moves its count row's floor to the oldest key kept, and trims from there.
+ * Ignored without PostgreSQL unless EDGEWIRE_REQUIRE_RUNTIMES=1.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { GroupCommit, MAX_GROUP } from "../../src/server/postgres/_group_commit.ts";
+import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
+import type { PostgresPool } from "../../src/server/postgres/pool.ts";
+import { PostgresStore } from "../../src/server/postgres/mod.ts";
+import { claim } from "./_contract_fixtures.ts";
+import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
+import {
+  locatePostgres,
+  onPostgres,
+  type PostgresServer,
+  startPostgres,
+} from "../_helpers/postgres.ts";
+
+const POSTGRES = locatePostgres();
+const ignore = ignoredUnlessRequired(POSTGRES);
+// Started here, outside any test, so no test's resource check counts the server process.
+const server: PostgresServer | undefined = ignore || POSTGRES.binary === undefined
+  ? undefined
+  : await startPostgres(POSTGRES);
+const title = `PostgresStore on ${describeRuntime(POSTGRES)}`;
+
+/** The server's URL, failing the test when PostgreSQL is missing (EDGEWIRE_REQUIRE_RUNTIMES=1). */
+function url(): string {
+  assert.ok(server, POSTGRES.missing ?? "PostgreSQL did not start");
+  return server.url;
+}
+
+const INSERT = "INSERT INTO grouped (v) VALUES ($1) RETURNING v, txid_current()::text AS tx";
+
+/**
+ * A pool on a fresh table `grouped` whose `v` must not be negative, and a
+ * {@linkcode GroupCommit} on it; `closed` makes it refuse waiting writes.
+ */
+async function withGroups(
+  body: (group: GroupCommit, sql: postgres.Sql, state: { closed: boolean }) => Promise<void>,
+): Promise<void> {
+  const sql = postgres(url(), { max: 4, onnotice: () => {} });
+  const state = { closed: false };
+  try {
+    await sql.unsafe("DROP TABLE IF EXISTS grouped");
+    await sql.unsafe("CREATE TABLE grouped (v integer NOT NULL CHECK (v >= 0))");
+    const alone: Query = async (text, params = []) =>
+      await sql.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
+    const group = new GroupCommit(
+      sql as unknown as PostgresPool,
+      alone,
+      () => state.closed ? new Error("closed") : undefined,
+    );
+    await body(group, sql, state);
+    await sql.unsafe("DROP TABLE grouped");
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The values the table holds, in order. */
+async function stored(sql: postgres.Sql): Promise<number[]> {
+  return (await sql.unsafe("SELECT v FROM grouped ORDER BY v")).map((row) => row.v as number);
+}
+
+Deno.test({
+  name: `${title}: writes made in one turn commit in one transaction, each given its own rows`,
+  ignore,
+  async fn() {
+    await withGroups(async (group, sql) => {
+      const values = Array.from({ length: 20 }, (_, i) => i);
+      const rows = await Promise.all(values.map((v) => group.write(INSERT, [v])));
+      assert.deepEqual(rows.map(([row]) => row.v), values);
+      assert.equal(new Set(rows.map(([row]) => row.tx)).size, 1);
+      assert.equal(group.groups, 1);
+      assert.deepEqual(await stored(sql), values);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: a write PostgreSQL refuses fails alone and the rest of its group commits once`,
+  ignore,
+  async fn() {
+    await withGroups(async (group, sql) => {
+      const values = [0, 1, 2, -1, 3, 4];
+      const results = await Promise.allSettled(values.map((v) => group.write(INSERT, [v])));
+      const refused = results[3];
+      assert.equal(refused.status, "rejected");
+      assert.equal((refused.reason as { code?: string }).code, "23514");
+      assert.ok(results.every((result, i) => i === 3 || result.status === "fulfilled"));
+      // Each ran again alone, in a transaction of its own: stored once each.
+      assert.deepEqual(await stored(sql), [0, 1, 2, 3, 4]);
+      assert.equal(group.groups, 0);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: a group carries at most MAX_GROUP writes and the rest commit in the next`,
+  ignore,
+  async fn() {
+    await withGroups(async (group, sql) => {
+      const values = Array.from({ length: MAX_GROUP + 10 }, (_, i) => i);
+      const rows = await Promise.all(values.map((v) => group.write(INSERT, [v])));
+      const transactions = new Map<string, number>();
+      for (const [row] of rows) {
+        transactions.set(row.tx as string, (transactions.get(row.tx as string) ?? 0) + 1);
+      }
+      assert.deepEqual([...transactions.values()], [MAX_GROUP, 10]);
+      assert.equal((await stored(sql)).length, values.length);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: writes made while a group commits wait for the next, refused once closed`,
+  ignore,
+  async fn() {
+    await withGroups(async (group, sql, state) => {
+      const first = group.write(INSERT, [1]);
+      // The first write's group has started: the next ones wait for it.
+      await Promise.resolve();
+      const next = [group.write(INSERT, [2]), group.write(INSERT, [3])];
+      state.closed = true;
+      assert.equal((await first)[0].v, 1);
+      for (const write of next) await assert.rejects(write, /closed/);
+      assert.deepEqual(await stored(sql), [1]);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: concurrent events are each counted once through grouped commits`,
+  ignore,
+  async fn() {
+    const schema = `grouped_${Date.now().toString(36)}`;
+    const store = await PostgresStore.open({ url: url(), schema, max: 4 });
+    try {
+      const event = { pluginId: "p", event: "sent", version: "1.0.0", day: "2026-11-26", count: 1 };
+      const settled = await Promise.allSettled(
+        Array.from(
+          { length: 120 },
+          (_, i) => store.addEventCount({ ...event, count: 1 + (i % 3) }),
+        ),
+      );
+      assert.ok(settled.every((result) => result.status === "fulfilled"));
+      const stats = await store.getStats("p");
+      assert.deepEqual(stats.events, [{ event: "sent", version: "1.0.0", count: 240 }]);
+      const [{ n }] = await onPostgres(
+        url(),
+        (sql) => sql.unsafe(`SELECT count(*)::int AS n FROM "${schema}".event_counts`),
+      );
+      assert.equal(n, 1);
+    } finally {
+      await store.close();
+      await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    }
+  },
+});
+
+/** The keys of a schema, oldest first, and the floor of each count row. */
+async function keysAndFloors(
+  schema: string,
+): Promise<{ keys: string[]; floors: Map<string, number>; seqs: Map<string, number> }> {
+  return await onPostgres(url(), async (sql) => {
+    const keys = await sql.unsafe(`SELECT key, seq FROM "${schema}".idempotency_keys ORDER BY seq`);
+    const counts = await sql.unsafe(`SELECT scope, floor FROM "${schema}".idempotency_counts`);
+    return {
+      keys: keys.map((row) => row.key as string),
+      seqs: new Map(keys.map((row) => [row.key as string, Number(row.seq)])),
+      floors: new Map(counts.map((row) => [row.scope as string, Number(row.floor)])),
+    };
+  });
+}
+
+/** Opens a store on a fresh schema, runs `body`, then closes it and drops the schema. */
+async function onFreshStore(
+  body: (store: PostgresStore, schema: string) => Promise<void>,
+): Promise<void> {
+  const schema = `floors_${Date.now().toString(36)}_${Math.floor(performance.now())}`;
+  const store = await PostgresStore.open({ url: url(), schema, max: 2 });
+  try {
+    await body(store, schema);
+  } finally {
+    await store.close();
+    await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
+}
+
+Deno.test({
+  name: `${title}: a claim past a bound moves its count row's floor to the oldest key kept`,
+  ignore,
+  async fn() {
+    await onFreshStore(async (store, schema) => {
+      const scope = "mkstats\np\nu";
+      for (let i = 0; i < 12; i++) {
+        await store.claimIdempotencyKey(claim(`k${i}`, 0, { maxPerScope: 5, maxTotal: 8 }));
+      }
+      const { keys, floors, seqs } = await keysAndFloors(schema);
+      assert.deepEqual(keys, ["k7", "k8", "k9", "k10", "k11"]);
+      assert.equal(floors.get(scope), seqs.get("k7"));
+      // The total bound was never the tighter one here: its floor has not moved.
+      assert.equal(floors.get(""), 0);
+      for (let i = 0; i < 6; i++) {
+        await store.claimIdempotencyKey(
+          claim(`o${i}`, 0, { scope: "other", maxPerScope: 100, maxTotal: 8 }),
+        );
+      }
+      const after = await keysAndFloors(schema);
+      assert.deepEqual(after.keys, ["k10", "k11", "o0", "o1", "o2", "o3", "o4", "o5"]);
+      assert.equal(after.floors.get(""), after.seqs.get("k10"));
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: a claim past a bound trims from the floor, never below it`,
+  ignore,
+  async fn() {
+    await onFreshStore(async (store, schema) => {
+      for (let i = 0; i < 4; i++) await store.claimIdempotencyKey(claim(`k${i}`, 0));
+      const { seqs } = await keysAndFloors(schema);
+      // A floor above k0 and k1 says they are gone: a trim starts at k2 and leaves them.
+      await onPostgres(
+        url(),
+        (sql) =>
+          sql.unsafe(`UPDATE "${schema}".idempotency_counts SET floor = $1 WHERE scope = ''`, [
+            seqs.get("k2")!,
+          ]),
+      );
+      await store.claimIdempotencyKey(claim("k4", 0, { maxTotal: 4 }));
+      assert.deepEqual((await keysAndFloors(schema)).keys, ["k0", "k1", "k3", "k4"]);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: the server stops cleanly once every test of the file ran`,
+  ignore,
+  async fn() {
+    assert.ok(server, POSTGRES.missing ?? "PostgreSQL did not start");
+    assert.equal(await server.stop(), 0);
+  },
+});
