@@ -248,6 +248,55 @@ Deno.test({
 });
 
 Deno.test({
+  name: `${title}: the key counts match the keys after claims, bounds, releases and prunes`,
+  ignore,
+  async fn() {
+    await onFreshStore(async (store, schema) => {
+      // A fixed-seed mix over three scopes, one busy and two quiet, so both bounds trim and
+      // whole scopes empty: keys retried after expiry and after their lease, answers,
+      // releases and prunes. Every 20 steps the counts must match the rows.
+      let seed = 7;
+      const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+      const scopes = ["a", "a", "a", "a", "a", "a", "b", "b", "c", "c"];
+      for (let step = 0; step < 400; step++) {
+        const now = step * 10;
+        const scope = scopes[next(scopes.length)];
+        const key = `k${next(30)}`;
+        const action = next(10);
+        if (action < 6) {
+          await store.claimIdempotencyKey(
+            claim(key, now, { scope, maxPerScope: 8, maxTotal: 14, expiresAt: now + 300 }),
+          );
+        } else if (action < 8) {
+          await store.settleIdempotencyKey(scope, key, { status: 200, body: "{}" });
+        } else if (action < 9) await store.settleIdempotencyKey(scope, key, undefined);
+        else await store.pruneIdempotencyKeys(now, 3);
+        if (step % 20 === 19) await countsMatchKeys(schema);
+      }
+      await countsMatchKeys(schema);
+      // Both bounds trimmed: the busy scope's floor and the total's moved.
+      const { floors } = await keysAndFloors(schema);
+      assert.ok(floors.get("a")! > 0 && floors.get("")! > 0);
+    });
+  },
+});
+
+/** Asserts that the count rows hold each scope's keys, and the row `''` all of them. */
+async function countsMatchKeys(schema: string): Promise<void> {
+  const [counts, keys] = await onPostgres(url(), (sql) =>
+    Promise.all([
+      sql.unsafe(`SELECT scope, n::int AS n FROM "${schema}".idempotency_counts ORDER BY scope`),
+      sql.unsafe(`SELECT scope, count(*)::int AS n FROM "${schema}".idempotency_keys
+        GROUP BY scope ORDER BY scope`),
+    ]));
+  const total = keys.reduce((sum, row) => sum + (row.n as number), 0);
+  assert.deepEqual(
+    counts.map((row) => [row.scope, row.n]),
+    [["", total], ...keys.map((row) => [row.scope, row.n])],
+  );
+}
+
+Deno.test({
   name: `${title}: the server stops cleanly once every test of the file ran`,
   ignore,
   async fn() {

@@ -5,8 +5,8 @@
  * claim whose owner died (its owner's lock is free), so a client's retry on
  * another process need not wait for the lease. The eight-argument function of version 1
  * stays, so a process of an older release still claims (its claims, owner
- * NULL, count as dead when a store opens, as before this change). Version 4
- * replaces the function with one built here too, trimming from floors.
+ * NULL, count as dead when a store opens, as before this change). The test
+ * of an existing claim, {@linkcode HELD}, is shared with version 4's function.
  *
  * @module
  */
@@ -23,11 +23,29 @@ const C = 'COLLATE "C"';
  */
 export const CLAIM_OWNER = (s: string): string => `
 ALTER TABLE ${s}idempotency_keys ADD COLUMN owner text ${C};
-${claimFunction(s, false)}`;
-
-/** The bounds trimmed oldest first, each scan from the start of its index. */
-const TRIMS = (s: string) =>
-  `  SELECT c.n INTO counted FROM ${s}idempotency_counts c WHERE c.scope = p_scope;
+CREATE FUNCTION ${s}claim_idempotency_key(p_scope text, p_key text, p_fingerprint text,
+    p_now bigint, p_expires_at bigint, p_lease_expires_at bigint, p_max_scope bigint,
+    p_max_total bigint, p_owner text)
+  RETURNS TABLE (held boolean, held_fingerprint text, held_status integer, held_body text)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  found_row ${s}idempotency_keys%ROWTYPE;
+  counted bigint;
+  held_now boolean := false;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  PERFORM 1 FROM ${s}idempotency_counts c WHERE c.scope = '' FOR UPDATE;
+  SELECT * INTO found_row FROM ${s}idempotency_keys k WHERE k.scope = p_scope AND k.key = p_key;
+  IF FOUND THEN
+${HELD(s)}    IF held_now THEN
+      RETURN QUERY SELECT true, found_row.fingerprint, found_row.status, found_row.body;
+      RETURN;
+    END IF;
+    DELETE FROM ${s}idempotency_keys k WHERE k.seq = found_row.seq;
+  END IF;
+  INSERT INTO ${s}idempotency_keys (scope, key, fingerprint, expires_at, lease_expires_at, owner)
+    VALUES (p_scope, p_key, p_fingerprint, p_expires_at, p_lease_expires_at, p_owner);
+  SELECT c.n INTO counted FROM ${s}idempotency_counts c WHERE c.scope = p_scope;
   IF counted > p_max_scope THEN
     DELETE FROM ${s}idempotency_keys k WHERE k.seq IN (SELECT o.seq FROM ${s}idempotency_keys o
       WHERE o.scope = p_scope ORDER BY o.seq LIMIT counted - p_max_scope);
@@ -37,54 +55,21 @@ const TRIMS = (s: string) =>
     DELETE FROM ${s}idempotency_keys k WHERE k.seq IN (SELECT o.seq FROM ${s}idempotency_keys o
       ORDER BY o.seq LIMIT counted - p_max_total);
   END IF;
+  RETURN QUERY SELECT false, NULL::text, NULL::integer, NULL::text;
+END
+$$;
 `;
 
 /**
- * The bounds trimmed oldest first, each scan from its count row's floor
- * (see `_migration_claim_floors.ts`), which then moves past the last key deleted.
- */
-const TRIMS_FROM_FLOORS = (s: string) => {
-  const trim = (scope: string, where: string, bound: string) =>
-    `  SELECT c.n, c.floor
-    INTO counted, lowest FROM ${s}idempotency_counts c WHERE c.scope = ${scope};
-  IF counted > ${bound} THEN
-    WITH gone AS (DELETE FROM ${s}idempotency_keys k WHERE k.seq IN (SELECT o.seq
-        FROM ${s}idempotency_keys o WHERE ${where}o.seq >= lowest
-        ORDER BY o.seq LIMIT counted - ${bound}) RETURNING k.seq)
-      SELECT max(gone.seq) INTO highest FROM gone;
-    UPDATE ${s}idempotency_counts SET floor = highest + 1
-      WHERE scope = ${scope} AND highest IS NOT NULL;
-  END IF;
-`;
-  return trim("p_scope", "o.scope = p_scope AND ", "p_max_scope") + trim("''", "", "p_max_total");
-};
-
-/**
- * The nine-argument `claim_idempotency_key`, created (version 2) or
- * replaced (version 4, trimming from the floors).
+ * The body of `IF FOUND THEN` in `claim_idempotency_key`, after a key's row
+ * is read into `found_row`: sets `held_now` when the claim stays held (answered,
+ * or unanswered within its lease by a live owner).
  *
  * @param s The quoted schema with a trailing dot.
- * @param floors Whether the bounds are trimmed from the count rows' floors.
- * @returns The statement.
+ * @returns The PL/pgSQL statements.
  */
-export const claimFunction = (s: string, floors: boolean): string =>
-  `${
-    floors ? "CREATE OR REPLACE" : "CREATE"
-  } FUNCTION ${s}claim_idempotency_key(p_scope text, p_key text, p_fingerprint text,
-    p_now bigint, p_expires_at bigint, p_lease_expires_at bigint, p_max_scope bigint,
-    p_max_total bigint, p_owner text)
-  RETURNS TABLE (held boolean, held_fingerprint text, held_status integer, held_body text)
-  LANGUAGE plpgsql AS $$
-DECLARE
-  found_row ${s}idempotency_keys%ROWTYPE;
-  counted bigint;
-  held_now boolean := false;${floors ? "\n  lowest bigint;\n  highest bigint;" : ""}
-BEGIN
-  PERFORM set_config('synchronous_commit', 'off', true);
-  PERFORM 1 FROM ${s}idempotency_counts c WHERE c.scope = '' FOR UPDATE;
-  SELECT * INTO found_row FROM ${s}idempotency_keys k WHERE k.scope = p_scope AND k.key = p_key;
-  IF FOUND THEN
-    IF found_row.expires_at > p_now THEN
+export const HELD = (s: string): string =>
+  `    IF found_row.expires_at > p_now THEN
       IF found_row.status IS NOT NULL AND found_row.body IS NOT NULL THEN
         held_now := true;
       ELSIF found_row.lease_expires_at > p_now THEN
@@ -104,19 +89,4 @@ BEGIN
         END IF;
       END IF;
     END IF;
-    IF held_now THEN
-      RETURN QUERY SELECT true, found_row.fingerprint, found_row.status, found_row.body;
-      RETURN;
-    END IF;
-    DELETE FROM ${s}idempotency_keys k WHERE k.seq = found_row.seq;
-  END IF;
-  INSERT INTO ${s}idempotency_keys (scope, key, fingerprint, expires_at, lease_expires_at, owner)
-    VALUES (p_scope, p_key, p_fingerprint, p_expires_at, p_lease_expires_at, p_owner);
-${
-    floors
-      ? TRIMS_FROM_FLOORS(s)
-      : TRIMS(s)
-  }  RETURN QUERY SELECT false, NULL::text, NULL::integer, NULL::text;
-END
-$$;
 `;
