@@ -3,7 +3,7 @@
  * routes: each request claims a fresh key, then counts an mkStats event with
  * the key's answer, as the `/event` route does, 16 requests at a time so the
  * SQLite store groups its commits as under load:
- * `deno run -A bench/idempotency_store_cost.ts [--requests 60000]`.
+ * `deno run -A bench/idempotency_store_cost.ts [--requests 60000] [--postgres-url <url>]`.
  *
  * Each store runs the same requests with random keys (a UUID, as clients
  * send), with keys that sort in the order they come, without a key (the
@@ -11,7 +11,9 @@
  * each claim also forgets the oldest key, as on a busy server. Ordered and
  * random keys cost the same once nothing indexes the keys on disk; with a
  * SQLite unique index on them, a random key wrote a random index page to
- * the WAL, and again at each checkpoint.
+ * the WAL, and again at each checkpoint. With `--postgres-url <url>` (or
+ * `EDGEWIRE_POSTGRES_URL`), `PostgresStore` runs the same rows, each on a
+ * fresh schema dropped after it.
  *
  * @module
  */
@@ -20,6 +22,8 @@ import process from "node:process";
 import { MemoryStore } from "../src/server/mod.ts";
 import type { ServerStore } from "../src/server/store.ts";
 import { SqliteStore } from "../src/server/sqlite/mod.ts";
+import { PostgresStore } from "../src/server/postgres/mod.ts";
+import postgres from "postgres";
 
 const requestsArg = Deno.args.indexOf("--requests");
 const REQUESTS = requestsArg === -1 ? 60_000 : Number(Deno.args[requestsArg + 1]);
@@ -30,6 +34,8 @@ if (!Number.isSafeInteger(REQUESTS) || REQUESTS < 1_600) {
     }`,
   );
 }
+const urlArg = Deno.args.indexOf("--postgres-url");
+const POSTGRES_URL = urlArg === -1 ? Deno.env.get("EDGEWIRE_POSTGRES_URL") : Deno.args[urlArg + 1];
 const CONCURRENT = 16;
 const SCOPE = `mkstats\nbench\n${"a".repeat(64)}`;
 const FINGERPRINT = "f".repeat(64);
@@ -87,12 +93,36 @@ console.log(`${REQUESTS} requests per row, ${CONCURRENT} at a time\n`);
 console.log("| store | keys | µs per request | CPU µs per request |");
 console.log("| --- | --- | --- | --- |");
 const directory = await Deno.makeTempDir({ prefix: "edgewire-idempotency-bench-" });
+const kinds = POSTGRES_URL === undefined
+  ? ["memory", "sqlite"] as const
+  : ["memory", "sqlite", "postgres"] as const;
+
+/** A fresh store of one kind, and how to remove what it left. */
+async function open(
+  kind: typeof kinds[number],
+  keys: Keys,
+): Promise<{ store: ServerStore; dispose(): Promise<void> }> {
+  if (kind === "memory") return { store: new MemoryStore(), dispose: () => Promise.resolve() };
+  if (kind === "sqlite") {
+    return {
+      store: new SqliteStore(`${directory}/${keys}.sqlite`),
+      dispose: () => Promise.resolve(),
+    };
+  }
+  const schema = `edgewire_bench_${keys}_${Date.now().toString(36)}`;
+  return {
+    store: await PostgresStore.open({ url: POSTGRES_URL!, schema }),
+    async dispose() {
+      const sql = postgres(POSTGRES_URL!, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => sql.end());
+    },
+  };
+}
+
 try {
-  for (const kind of ["memory", "sqlite"] as const) {
+  for (const kind of kinds) {
     for (const keys of ["none", "ordered", "random", "bounded"] as const) {
-      const store = kind === "memory"
-        ? new MemoryStore()
-        : new SqliteStore(`${directory}/${keys}.sqlite`);
+      const { store, dispose } = await open(kind, keys);
       try {
         // A first pass fills the key index, so the measured one inserts into a table of size
         await run(store, keys, REQUESTS);
@@ -101,6 +131,7 @@ try {
         console.log(`| ${kind} | ${label} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} |`);
       } finally {
         await store.close();
+        await dispose();
       }
     }
   }

@@ -12,7 +12,14 @@
 
 import assert from "node:assert/strict";
 import postgresClient from "postgres";
-import { freePort, type LocatedRuntime, probeVersion, requireBinary } from "./runtimes.ts";
+import {
+  describeRuntime,
+  freePort,
+  ignoredUnlessRequired,
+  type LocatedRuntime,
+  probeVersion,
+  requireBinary,
+} from "./runtimes.ts";
 
 /** The variable naming an existing server to use instead of starting one. */
 export const POSTGRES_URL_VARIABLE = "EDGEWIRE_POSTGRES_URL";
@@ -318,4 +325,50 @@ export async function onPostgres<T>(
   } finally {
     await sql.end();
   }
+}
+
+/** A test file's PostgreSQL, from {@linkcode postgresForFile}. */
+export interface PostgresForFile {
+  /** Whether the file's tests are ignored (no PostgreSQL, and not required). */
+  readonly ignore: boolean;
+  /** The server, `undefined` when ignored or missing. */
+  readonly server: PostgresServer | undefined;
+  /** The start of each test's name: `PostgresStore on PostgreSQL (<version>)`. */
+  readonly title: string;
+  /**
+   * The server's URL, failing the test when PostgreSQL is missing
+   * (EDGEWIRE_REQUIRE_RUNTIMES=1).
+   */
+  url(): string;
+}
+
+/**
+ * Starts the one PostgreSQL of a test file. Call it at the file's top
+ * level, outside any test, so no test's resource check counts the server
+ * process; end the file with a test that stops it.
+ *
+ * @returns The server, its URL and the tests' title.
+ * @throws Whatever {@linkcode startPostgres} throws.
+ *
+ * @example
+ * ```ts ignore
+ * const { ignore, title, url } = await postgresForFile();
+ * Deno.test({ name: `${title}: opens`, ignore, fn: () => onPostgres(url(), (sql) => sql`SELECT 1`) });
+ * ```
+ */
+export async function postgresForFile(): Promise<PostgresForFile> {
+  const postgres = locatePostgres();
+  const ignore = ignoredUnlessRequired(postgres);
+  const server = ignore || postgres.binary === undefined
+    ? undefined
+    : await startPostgres(postgres);
+  return {
+    ignore,
+    server,
+    title: `PostgresStore on ${describeRuntime(postgres)}`,
+    url() {
+      assert.ok(server, postgres.missing ?? "PostgreSQL did not start");
+      return server.url;
+    },
+  };
 }

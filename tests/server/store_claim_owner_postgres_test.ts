@@ -12,28 +12,11 @@
 
 import assert from "node:assert/strict";
 import { PostgresStore } from "../../src/server/postgres/mod.ts";
-import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
-import {
-  locatePostgres,
-  onPostgres,
-  type PostgresServer,
-  startPostgres,
-} from "../_helpers/postgres.ts";
+import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 import { claim } from "./_contract_fixtures.ts";
 
-const POSTGRES = locatePostgres();
-const ignore = ignoredUnlessRequired(POSTGRES);
 // Started here, outside any test, so no test's resource check counts the server process.
-const server: PostgresServer | undefined = ignore || POSTGRES.binary === undefined
-  ? undefined
-  : await startPostgres(POSTGRES);
-const title = `PostgresStore on ${describeRuntime(POSTGRES)}`;
-
-/** The server's URL, failing the test when PostgreSQL is missing (EDGEWIRE_REQUIRE_RUNTIMES=1). */
-function url(): string {
-  assert.ok(server, POSTGRES.missing ?? "PostgreSQL did not start");
-  return server.url;
-}
+const { ignore, server, title, url } = await postgresForFile();
 
 /**
  * Cuts connections of the store that owns the claim `key` (see
@@ -100,8 +83,8 @@ Deno.test({
   name: `${title}: the server stops cleanly once every test of the file ran`,
   ignore,
   async fn() {
-    assert.ok(server, POSTGRES.missing ?? "PostgreSQL did not start");
-    assert.equal(await server.stop(), 0);
+    url();
+    assert.equal(await server!.stop(), 0);
   },
 });
 

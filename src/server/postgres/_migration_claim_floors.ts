@@ -65,11 +65,7 @@ BEGIN
     FOR UPDATE;
   SELECT * INTO found_row FROM ${s}idempotency_keys k WHERE k.scope = p_scope AND k.key = p_key;
   IF FOUND THEN
-${HELD(s)}    IF held_now THEN
-      RETURN QUERY SELECT true, found_row.fingerprint, found_row.status, found_row.body;
-      RETURN;
-    END IF;
-    replaced := true;
+${HELD(s)}    replaced := true;
   END IF;
   PERFORM set_config('edgewire.claiming', 'on', true);
   -- A key replaced keeps its scope's and the total's counts as they were.

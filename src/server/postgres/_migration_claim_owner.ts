@@ -37,11 +37,7 @@ BEGIN
   PERFORM 1 FROM ${s}idempotency_counts c WHERE c.scope = '' FOR UPDATE;
   SELECT * INTO found_row FROM ${s}idempotency_keys k WHERE k.scope = p_scope AND k.key = p_key;
   IF FOUND THEN
-${HELD(s)}    IF held_now THEN
-      RETURN QUERY SELECT true, found_row.fingerprint, found_row.status, found_row.body;
-      RETURN;
-    END IF;
-    DELETE FROM ${s}idempotency_keys k WHERE k.seq = found_row.seq;
+${HELD(s)}    DELETE FROM ${s}idempotency_keys k WHERE k.seq = found_row.seq;
   END IF;
   INSERT INTO ${s}idempotency_keys (scope, key, fingerprint, expires_at, lease_expires_at, owner)
     VALUES (p_scope, p_key, p_fingerprint, p_expires_at, p_lease_expires_at, p_owner);
@@ -61,9 +57,10 @@ $$;
 `;
 
 /**
- * The body of `IF FOUND THEN` in `claim_idempotency_key`, after a key's row
- * is read into `found_row`: sets `held_now` when the claim stays held (answered,
- * or unanswered within its lease by a live owner).
+ * The start of `IF FOUND THEN` in `claim_idempotency_key`, after a key's
+ * row is read into `found_row`: returns the key's fingerprint and answer when
+ * the claim stays held (answered, or unanswered within its lease by a live
+ * owner); otherwise the function goes on to replace the row.
  *
  * @param s The quoted schema with a trailing dot.
  * @returns The PL/pgSQL statements.
@@ -88,5 +85,9 @@ export const HELD = (s: string): string =>
           held_now := FOUND AND found_row.status IS NOT NULL AND found_row.body IS NOT NULL;
         END IF;
       END IF;
+    END IF;
+    IF held_now THEN
+      RETURN QUERY SELECT true, found_row.fingerprint, found_row.status, found_row.body;
+      RETURN;
     END IF;
 `;
