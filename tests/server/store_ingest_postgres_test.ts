@@ -7,7 +7,9 @@
  * most `MAX_GROUP` writes; writes left waiting at close are refused; and
  * concurrent events are each counted once. Claim floors
  * (`src/server/postgres/_migration_claim_floors.ts`): a claim past a bound
- * moves its count row's floor to the oldest key kept, and trims from there.
+ * moves its count row's floor to the oldest key kept, and trims from there,
+ * the counts matching the keys. Pinged installs are remembered, unpinged
+ * ones read afresh.
  * Ignored without PostgreSQL unless EDGEWIRE_REQUIRE_RUNTIMES=1.
  *
  * @module
@@ -19,7 +21,7 @@ import { GroupCommit, MAX_GROUP } from "../../src/server/postgres/_group_commit.
 import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
 import { PostgresStore } from "../../src/server/postgres/mod.ts";
-import { claim } from "./_contract_fixtures.ts";
+import { claim, install, USER } from "./_contract_fixtures.ts";
 import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
@@ -278,6 +280,32 @@ async function countsMatchKeys(schema: string): Promise<void> {
     [["", total], ...keys.map((row) => [row.scope, row.n])],
   );
 }
+
+Deno.test({
+  name: `${title}: a pinged install is found without a read, an unpinged one read afresh`,
+  ignore,
+  async fn() {
+    await onFreshStore(async (store, schema) => {
+      const dropTokens = () =>
+        onPostgres(url(), (sql) => sql.unsafe(`DELETE FROM "${schema}".install_tokens`));
+      await store.recordInstall(install("pinged", 1));
+      await store.recordInstall(install("unpinged", 1));
+      assert.equal((await store.findInstallToken("pinged"))?.hasPinged, false);
+      await store.recordPing({ pluginId: "p", userHash: USER, version: "1.0.0", day: "d", now: 2 });
+      const found = await store.findInstallToken("pinged");
+      assert.deepEqual(found, { pluginId: "p", userHash: USER, expiresAt: 1001, hasPinged: true });
+      // What a caller does with the answer does not change the next one.
+      found!.pluginId = "changed";
+      // With their rows gone, the pinged install is still known and the other is not.
+      await dropTokens();
+      assert.equal((await store.findInstallToken("pinged"))?.pluginId, "p");
+      assert.equal(await store.findInstallToken("unpinged"), undefined);
+      // Recording a token again forgets what was remembered of it.
+      await store.recordInstall(install("pinged", 5));
+      assert.equal((await store.findInstallToken("pinged"))?.expiresAt, 1005);
+    });
+  },
+});
 
 Deno.test({
   name: `${title}: the server stops cleanly once every test of the file ran`,

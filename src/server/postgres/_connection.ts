@@ -2,8 +2,9 @@
  * The PostgreSQL connection pool shared by the per-service parts of
  * {@linkcode PostgresStore}: the schema every table name is qualified with,
  * queries and transactions that wait for the store to open and reject once
- * it is closed, and the retry of a transaction PostgreSQL aborted for a
- * deadlock or a serialization failure.
+ * it is closed, the retry of a transaction PostgreSQL aborted for a
+ * deadlock or a serialization failure, and the group commit of recording
+ * writes (`_group_commit.ts`).
  *
  * @module
  */
@@ -67,11 +68,6 @@ export class PostgresConnection {
     const closed = () => this.#closed ? closedError() : undefined;
     this.#group = new GroupCommit(sql, this.query, closed);
     this.#relaxedGroup = new GroupCommit(sql, this.query, closed);
-  }
-
-  /** How many transactions committed two writes or more of {@linkcode write}'s. */
-  get groupCommits(): number {
-    return this.#group.groups + this.#relaxedGroup.groups;
   }
 
   /** The pool itself, for the migrations that run before the store is ready. */

@@ -39,7 +39,19 @@ function refusedByServer(error: unknown): boolean {
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
 }
 
-/** Queues writes and commits them in groups, one group in flight at a time. */
+/**
+ * Queues writes and commits them in groups, one group in flight at a time.
+ *
+ * @example Two writes made in one turn share a transaction
+ * ```ts ignore
+ * const group = new GroupCommit(pool, alone, () => undefined);
+ * await Promise.all([
+ *   group.write("INSERT INTO t (v) VALUES ($1)", [1]),
+ *   group.write("INSERT INTO t (v) VALUES ($1)", [2]),
+ * ]);
+ * console.log(group.groups); // 1
+ * ```
+ */
 export class GroupCommit {
   readonly #sql: PostgresPool;
   readonly #alone: Query;
@@ -50,6 +62,8 @@ export class GroupCommit {
   groups = 0;
 
   /**
+   * Makes an empty queue.
+   *
    * @param sql The pool each group's transaction runs on.
    * @param alone Runs one write in its own transaction, retried as a query is: for the
    *   writes of a group PostgreSQL refused.
@@ -68,6 +82,8 @@ export class GroupCommit {
    * @param text The statement, one write (it may hold several as `WITH` parts).
    * @param params Its parameters.
    * @returns Its rows, once its group committed.
+   * @throws {Error} Whatever PostgreSQL or the connection failed the write with, or the
+   *   closed store's error (rejected, not thrown).
    */
   write(text: string, params: readonly unknown[]): Promise<Rows> {
     return new Promise((resolve, reject) => {
