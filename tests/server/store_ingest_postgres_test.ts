@@ -4,7 +4,8 @@
  * (`src/server/postgres/_group_commit.ts`): writes made together share one
  * transaction, each answered with its own rows; a write PostgreSQL refuses
  * fails alone while the rest of its group commits once; a group holds at
- * most `MAX_GROUP` writes; writes left waiting at close are refused; and
+ * most `MAX_GROUP` writes; writes left waiting at close are refused; a
+ * merged group is one statement; concurrent claims are each answered; and
  * concurrent events are each counted once. Claim floors
  * (`src/server/postgres/_migration_claim_floors.ts`): a claim past a bound
  * moves its count row's floor to the oldest key kept, and trims from there,
@@ -123,6 +124,71 @@ Deno.test({
       assert.equal((await first)[0].v, 1);
       for (const write of next) await assert.rejects(write, /closed/);
       assert.deepEqual(await stored(sql), [1]);
+    });
+  },
+});
+
+Deno.test({
+  name: `${title}: a merged group is one statement, each write given its row, a refused one alone`,
+  ignore,
+  async fn() {
+    const sql = postgres(url(), { max: 2, onnotice: () => {} });
+    try {
+      const alone: Query = async (text, params = []) =>
+        await sql.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
+      const group = new GroupCommit(
+        sql as unknown as PostgresPool,
+        alone,
+        () => undefined,
+        (writes) => ({
+          text: `SELECT json_agg(json_build_object('v', 60 / d, 'tx', txid_current()::text)
+            ORDER BY n) AS rows FROM unnest($1::int[]) WITH ORDINALITY AS t(d, n)`,
+          params: [writes.map(([d]) => d)],
+        }),
+      );
+      const divide = (d: number) => group.write("SELECT 60 / $1::int AS v", [d]);
+      const rows = await Promise.all([1, 2, 3, 4].map(divide));
+      assert.deepEqual(rows.map(([row]) => row.v), [60, 30, 20, 15]);
+      assert.equal(new Set(rows.map(([row]) => row.tx)).size, 1);
+      assert.equal(group.groups, 1);
+      // A division by zero fails the merged statement: each runs again alone, and only it fails.
+      const results = await Promise.allSettled([5, 0, 6].map(divide));
+      assert.equal(results[1].status, "rejected");
+      assert.equal(
+        ((results[1] as PromiseRejectedResult).reason as { code?: string }).code,
+        "22012",
+      );
+      assert.deepEqual(
+        [results[0], results[2]].map((result) =>
+          (result as PromiseFulfilledResult<Rows>).value[0].v
+        ),
+        [12, 10],
+      );
+      assert.equal(group.groups, 1);
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `${title}: claims made together are each answered, a key claimed twice held the second time`,
+  ignore,
+  async fn() {
+    await onFreshStore(async (store) => {
+      const keys = ["a", "b", "c", "b", "d"];
+      const answers = await Promise.all(
+        keys.map((key, i) => store.claimIdempotencyKey(claim(key, 0, { fingerprint: `f${i}` }))),
+      );
+      assert.deepEqual(answers.map((answer) => answer.status), [
+        "claimed",
+        "claimed",
+        "claimed",
+        "held",
+        "claimed",
+      ]);
+      assert.deepEqual(answers[3], { status: "held", fingerprint: "f1", answer: undefined });
     });
   },
 });

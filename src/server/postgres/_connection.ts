@@ -11,7 +11,7 @@
 
 import type { PostgresPool } from "./pool.ts";
 import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
-import { GroupCommit } from "./_group_commit.ts";
+import { GroupCommit, type Merge } from "./_group_commit.ts";
 
 /** A row as the driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -46,7 +46,6 @@ export class PostgresConnection {
   #closing: Promise<void> | undefined;
   #held: Promise<HeldOwner> | undefined;
   readonly #group: GroupCommit;
-  readonly #relaxedGroup: GroupCommit;
   /** The schema, quoted, with a trailing dot: prefix a table name with it. */
   readonly s: string;
   /** The store's random owner id, written into its idempotency claims (see `_claim_owner.ts`). */
@@ -65,9 +64,7 @@ export class PostgresConnection {
     this.owner = owner;
     this.#owned = owned;
     this.s = `"${schema}".`;
-    const closed = () => this.#closed ? closedError() : undefined;
-    this.#group = new GroupCommit(sql, this.query, closed);
-    this.#relaxedGroup = new GroupCommit(sql, this.query, closed);
+    this.#group = this.#groups();
   }
 
   /** The pool itself, for the migrations that run before the store is ready. */
@@ -132,14 +129,35 @@ export class PostgresConnection {
    *
    * @param text The statement, tables prefixed with {@linkcode s}.
    * @param params Its parameters.
-   * @param relaxed Whether the statement commits without waiting for its WAL flush (it sets
-   *   `synchronous_commit` off, as an idempotency claim does): such writes share groups of
-   *   their own, so that they never wait for another's flush.
    * @returns The rows, after the commit.
    */
-  async write(text: string, params: readonly unknown[], relaxed = false): Promise<Rows> {
+  async write(text: string, params: readonly unknown[]): Promise<Rows> {
     await this.ready();
-    return await (relaxed ? this.#relaxedGroup : this.#group).write(text, params);
+    return await this.#group.write(text, params);
+  }
+
+  /**
+   * A lane of writes of one statement, each answered by one row, grouped as
+   * {@linkcode write}'s are but each group merged into one statement by `merge`.
+   *
+   * @param merge Makes the group's statement from its writes' parameters.
+   * @returns Runs one write; its one row, after the group's commit.
+   */
+  mergedLane(merge: Merge): (text: string, params: readonly unknown[]) => Promise<Rows> {
+    const lane = this.#groups(merge);
+    return async (text, params) => {
+      await this.ready();
+      return await lane.write(text, params);
+    };
+  }
+
+  #groups(merge?: Merge): GroupCommit {
+    return new GroupCommit(
+      this.#sql,
+      this.query,
+      () => this.#closed ? closedError() : undefined,
+      merge,
+    );
   }
 
   /**

@@ -4,8 +4,8 @@
  * burst of requests takes one transaction and one WAL flush rather than one
  * each, and the counter rows they all update are locked once. One write
  * alone commits at once; under load each commit carries what arrived during
- * the one before it. A group's `BEGIN`, writes and `COMMIT` are sent without
- * waiting for each answer, in one round trip.
+ * the one before it. A group's writes are sent without waiting for each
+ * answer, in one round trip between its `BEGIN` and its `COMMIT`.
  *
  * A write that PostgreSQL refused fails its whole group, which then runs
  * again one write at a time, so only the write at fault fails. A group
@@ -15,11 +15,24 @@
  * @module
  */
 
-import type { PostgresPool, PostgresReserved } from "./pool.ts";
-import type { Query, Rows } from "./_connection.ts";
+import type { PostgresPool } from "./pool.ts";
+import type { Query, Row, Rows } from "./_connection.ts";
 
 /** The most writes one transaction carries; the rest wait for the next. */
 export const MAX_GROUP = 256;
+
+/**
+ * Makes one statement of a group of writes of one statement's text: given
+ * each write's parameters, the merged statement and its parameters. The
+ * statement answers one row, whose column `rows` is a JSON array of the
+ * writes' rows in order, one each: a statement that failed after sending
+ * some of its rows leaves the driver (`postgres` 3.4.9) placing the next
+ * statement's rows on that connection after as many empty slots.
+ */
+export type Merge = (writes: readonly (readonly unknown[])[]) => {
+  text: string;
+  params: readonly unknown[];
+};
 
 /** A write waiting for its group's commit. */
 interface Pending {
@@ -56,6 +69,7 @@ export class GroupCommit {
   readonly #sql: PostgresPool;
   readonly #alone: Query;
   readonly #closed: () => Error | undefined;
+  readonly #merge: Merge | undefined;
   #queue: Pending[] = [];
   #running = false;
   /** How many transactions committed a group of two or more writes, for the tests. */
@@ -69,11 +83,19 @@ export class GroupCommit {
    *   writes of a group PostgreSQL refused.
    * @param closed The error to fail waiting writes with once the store is closed, or
    *   `undefined` while it is open.
+   * @param merge For writes that all run one statement, each answered by one row: makes a
+   *   group one statement, its own transaction, rather than a transaction of statements.
    */
-  constructor(sql: PostgresPool, alone: Query, closed: () => Error | undefined) {
+  constructor(
+    sql: PostgresPool,
+    alone: Query,
+    closed: () => Error | undefined,
+    merge?: Merge,
+  ) {
     this.#sql = sql;
     this.#alone = alone;
     this.#closed = closed;
+    this.#merge = merge;
   }
 
   /**
@@ -120,57 +142,50 @@ export class GroupCommit {
       await this.#alone(write.text, write.params).then(write.resolve, write.reject);
       return;
     }
-    let connection: PostgresReserved;
+    if (this.#merge !== undefined) return await this.#commitMerged(group, this.#merge);
+    let rows: Rows[];
     try {
-      connection = await this.#sql.reserve();
+      // The driver's transaction, not BEGIN and COMMIT sent by hand on a reserved connection:
+      // pipelined prepared statements left on a connection that closes never settle, and only
+      // its transaction fails them then.
+      rows = await this.#sql.begin("", (tx) =>
+        // Sent without waiting for each answer: the driver pipelines them in order.
+        Promise.all(group.map((write) =>
+          tx.unsafe(write.text, write.params as never[], { prepare: true }) as Promise<Rows>
+        ))) as Rows[];
     } catch (error) {
-      for (const write of group) write.reject(error);
+      await this.#failed(group, error);
       return;
     }
-    let outcomes: PromiseSettledResult<unknown>[];
+    this.groups++;
+    group.forEach((write, i) => write.resolve(rows[i]));
+  }
+
+  /** Runs a group as one merged statement: one round trip, no `BEGIN` or `COMMIT`. */
+  async #commitMerged(group: Pending[], merge: Merge): Promise<void> {
+    const { text, params } = merge(group.map((write) => write.params));
+    let rows: Row[];
     try {
-      // BEGIN, the writes and COMMIT sent at once, without waiting for each answer: the driver
-      // pipelines them in order, so a group costs one round trip.
-      outcomes = await Promise.allSettled([
-        connection.unsafe("BEGIN"),
-        ...group.map((write) =>
-          connection.unsafe(write.text, write.params as never[], { prepare: true })
-        ),
-        connection.unsafe("COMMIT"),
-      ]);
-    } finally {
-      connection.release();
-    }
-    const [begin, commit] = [outcomes[0], outcomes[outcomes.length - 1]];
-    const writes = outcomes.slice(1, -1);
-    if (begin.status === "rejected") {
-      // No transaction was opened: each write ran, or failed, on its own.
-      writes.forEach((outcome, i) => settle(group[i], outcome));
+      rows = (await this.#alone(text, params))[0].rows as Row[];
+    } catch (error) {
+      await this.#failed(group, error);
       return;
     }
-    const failure = [...writes, commit].find((outcome) => outcome.status === "rejected");
-    // A COMMIT after a failed write ends the transaction as a ROLLBACK, not an error.
-    if (
-      failure === undefined &&
-      (commit as { value: { command?: string } }).value.command === "COMMIT"
-    ) {
-      this.groups++;
-      writes.forEach((outcome, i) => settle(group[i], outcome));
-      return;
-    }
-    const reason = failure?.status === "rejected" ? failure.reason : undefined;
-    if (failure !== undefined && !refusedByServer(reason)) {
-      for (const write of group) write.reject(reason);
+    this.groups++;
+    group.forEach((write, i) => write.resolve(Object.assign([rows[i]], { count: 1 })));
+  }
+
+  /**
+   * Answers a group whose transaction failed: each write runs again alone when PostgreSQL
+   * refused it (so it rolled back), and fails with the group when the connection broke.
+   */
+  async #failed(group: Pending[], error: unknown): Promise<void> {
+    if (!refusedByServer(error)) {
+      for (const write of group) write.reject(error);
       return;
     }
     await Promise.all(
       group.map((write) => this.#alone(write.text, write.params).then(write.resolve, write.reject)),
     );
   }
-}
-
-/** Answers a write with its statement's outcome. */
-function settle(write: Pending, outcome: PromiseSettledResult<unknown>): void {
-  if (outcome.status === "fulfilled") write.resolve(outcome.value as Rows);
-  else write.reject(outcome.reason);
 }

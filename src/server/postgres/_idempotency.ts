@@ -121,6 +121,23 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
   const s = db.s;
   const claimKey = `SELECT held, held_fingerprint, held_status, held_body
      FROM ${s}claim_idempotency_key($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  // The claims made while one group runs, one call each in their order, in one statement whose
+  // one row holds every answer (see `Merge` in _group_commit.ts).
+  const claimMany = `SELECT coalesce(json_agg(json_build_object('held', k.held,
+       'held_fingerprint', k.held_fingerprint, 'held_status', k.held_status,
+       'held_body', k.held_body) ORDER BY c.n), '[]') AS rows
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
+       $7::bigint[], $8::bigint[]) WITH ORDINALITY
+       AS c(scope, key, fingerprint, now, expires_at, lease_expires_at, max_scope, max_total, n),
+     LATERAL ${s}claim_idempotency_key(c.scope, c.key, c.fingerprint, c.now, c.expires_at,
+       c.lease_expires_at, c.max_scope, c.max_total, $9) AS k`;
+  const claim = db.mergedLane((writes) => ({
+    text: claimMany,
+    params: [
+      ...Array.from({ length: 8 }, (_, column) => writes.map((write) => write[column])),
+      db.owner,
+    ],
+  }));
   const answer =
     `UPDATE ${s}idempotency_keys SET status = $1, body = $2 WHERE scope = $3 AND key = $4`;
   const release = `DELETE FROM ${s}idempotency_keys WHERE scope = $1 AND key = $2`;
@@ -128,20 +145,20 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
   const prune = `DELETE FROM ${s}idempotency_keys WHERE seq IN
      (SELECT seq FROM ${s}idempotency_keys WHERE expires_at < $1 LIMIT $2)`;
   return {
-    // One statement (see claim_idempotency_key in _migrations.ts), in a transaction with the
-    // claims made while the one before commits: the total's row is locked once for them all.
-    claimIdempotencyKey: async (claim) => {
-      const [row] = await db.write(claimKey, [
-        toText(claim.scope),
-        toText(claim.key),
-        toText(claim.fingerprint),
-        claim.now,
-        claim.expiresAt,
-        claim.leaseExpiresAt,
-        claim.maxPerScope,
-        claim.maxTotal,
+    // One call of claim_idempotency_key (see _migrations.ts), merged with the claims made while
+    // the group before runs: one round trip, and the total's row locked once for them all.
+    claimIdempotencyKey: async (wanted) => {
+      const [row] = await claim(claimKey, [
+        toText(wanted.scope),
+        toText(wanted.key),
+        toText(wanted.fingerprint),
+        wanted.now,
+        wanted.expiresAt,
+        wanted.leaseExpiresAt,
+        wanted.maxPerScope,
+        wanted.maxTotal,
         db.owner,
-      ], true);
+      ]);
       if (row.held !== true) return { status: "claimed" };
       const status = row.held_status as number | null;
       const body = row.held_body as string | null;
