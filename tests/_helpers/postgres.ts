@@ -340,12 +340,14 @@ export interface PostgresForFile {
    * (EDGEWIRE_REQUIRE_RUNTIMES=1).
    */
   url(): string;
+  /** Registers the test that stops the server: call it after the file's other tests. */
+  stopAfterTests(): void;
 }
 
 /**
  * Starts the one PostgreSQL of a test file. Call it at the file's top
  * level, outside any test, so no test's resource check counts the server
- * process; end the file with a test that stops it.
+ * process; end the file with {@linkcode PostgresForFile.stopAfterTests}.
  *
  * @returns The server, its URL and the tests' title.
  * @throws Whatever {@linkcode startPostgres} throws.
@@ -369,6 +371,18 @@ export async function postgresForFile(): Promise<PostgresForFile> {
     url() {
       assert.ok(server, postgres.missing ?? "PostgreSQL did not start");
       return server.url;
+    },
+    stopAfterTests() {
+      Deno.test({
+        name: `PostgresStore on ${
+          describeRuntime(postgres)
+        }: the server stops cleanly once every test of the file ran`,
+        ignore,
+        async fn() {
+          assert.ok(server, postgres.missing ?? "PostgreSQL did not start");
+          assert.equal(await server.stop(), 0);
+        },
+      });
     },
   };
 }

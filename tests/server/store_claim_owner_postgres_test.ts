@@ -16,7 +16,7 @@ import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 import { claim } from "./_contract_fixtures.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
-const { ignore, server, title, url } = await postgresForFile();
+const { ignore, stopAfterTests, title, url } = await postgresForFile();
 
 /**
  * Cuts connections of the store that owns the claim `key` (see
@@ -79,14 +79,7 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: `${title}: the server stops cleanly once every test of the file ran`,
-  ignore,
-  async fn() {
-    url();
-    assert.equal(await server!.stop(), 0);
-  },
-});
+stopAfterTests();
 
 /** Three stores, A, B then C, on one schema; A dies. */
 async function deadOwnersOnly(schema: string, url: string): Promise<void> {

@@ -26,7 +26,7 @@ import { claim, install, USER } from "./_contract_fixtures.ts";
 import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
-const { ignore, server, title, url } = await postgresForFile();
+const { ignore, stopAfterTests, title, url } = await postgresForFile();
 
 const INSERT = "INSERT INTO grouped (v) VALUES ($1) RETURNING v, txid_current()::text AS tx";
 
@@ -373,11 +373,4 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: `${title}: the server stops cleanly once every test of the file ran`,
-  ignore,
-  async fn() {
-    url();
-    assert.equal(await server!.stop(), 0);
-  },
-});
+stopAfterTests();
