@@ -19,6 +19,9 @@ export type Row = Record<string, unknown>;
 /** The rows a statement returned, and `count`: how many rows it returned or changed. */
 export type Rows = Row[] & { readonly count: number };
 
+/** Runs one write of a group (see {@linkcode PostgresConnection.lane}). */
+export type Lane = (text: string, params: readonly unknown[]) => Promise<Rows>;
+
 /** Runs one statement with `$1`-style parameters, prepared once per text. */
 export type Query = (text: string, params?: readonly unknown[]) => Promise<Rows>;
 
@@ -45,7 +48,6 @@ export class PostgresConnection {
   #closed = false;
   #closing: Promise<void> | undefined;
   #held: Promise<HeldOwner> | undefined;
-  readonly #group: GroupCommit;
   /** The schema, quoted, with a trailing dot: prefix a table name with it. */
   readonly s: string;
   /** The store's random owner id, written into its idempotency claims (see `_claim_owner.ts`). */
@@ -64,7 +66,7 @@ export class PostgresConnection {
     this.owner = owner;
     this.#owned = owned;
     this.s = `"${schema}".`;
-    this.#group = this.#groups();
+    this.write = this.lane();
   }
 
   /** The pool itself, for the migrations that run before the store is ready. */
@@ -125,39 +127,30 @@ export class PostgresConnection {
   /**
    * Runs one write in a transaction shared with the writes made while the
    * one before commits (see `_group_commit.ts`): for the recording writes of
-   * requests, one statement each, whose answers wait for their commit.
-   *
-   * @param text The statement, tables prefixed with {@linkcode s}.
-   * @param params Its parameters.
-   * @returns The rows, after the commit.
+   * requests, one statement each, whose answers wait for their commit. Its
+   * parameters are the statement, tables prefixed with {@linkcode s}, and the
+   * statement's parameters; it resolves to the rows, after the commit.
    */
-  async write(text: string, params: readonly unknown[]): Promise<Rows> {
-    await this.ready();
-    return await this.#group.write(text, params);
-  }
+  readonly write: Lane;
 
   /**
-   * A lane of writes of one statement, each answered by one row, grouped as
-   * {@linkcode write}'s are but each group merged into one statement by `merge`.
+   * A lane of writes grouped as {@linkcode write}'s are, in a queue of its
+   * own; with `merge`, each group is one statement that `merge` makes.
    *
-   * @param merge Makes the group's statement from its writes' parameters.
-   * @returns Runs one write; its one row, after the group's commit.
+   * @param merge Makes a group's statement from its writes' parameters (see `Merge`).
+   * @returns Runs one write; its rows, after its group's commit.
    */
-  mergedLane(merge: Merge): (text: string, params: readonly unknown[]) => Promise<Rows> {
-    const lane = this.#groups(merge);
-    return async (text, params) => {
-      await this.ready();
-      return await lane.write(text, params);
-    };
-  }
-
-  #groups(merge?: Merge): GroupCommit {
-    return new GroupCommit(
+  lane(merge?: Merge): Lane {
+    const group = new GroupCommit(
       this.#sql,
       this.query,
       () => this.#closed ? closedError() : undefined,
       merge,
     );
+    return async (text, params) => {
+      await this.ready();
+      return await group.write(text, params);
+    };
   }
 
   /**

@@ -131,7 +131,7 @@ export function postgresIdempotency(db: PostgresConnection): IdempotencyStore {
        AS c(scope, key, fingerprint, now, expires_at, lease_expires_at, max_scope, max_total, n),
      LATERAL ${s}claim_idempotency_key(c.scope, c.key, c.fingerprint, c.now, c.expires_at,
        c.lease_expires_at, c.max_scope, c.max_total, $9) AS k`;
-  const claim = db.mergedLane((writes) => ({
+  const claim = db.lane((writes) => ({
     text: claimMany,
     params: [
       ...Array.from({ length: 8 }, (_, column) => writes.map((write) => write[column])),
