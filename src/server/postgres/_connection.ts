@@ -10,6 +10,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
+import { begin } from "./_begin.ts";
 import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
 import { GroupCommit, type Merge } from "./_group_commit.ts";
 
@@ -165,11 +166,11 @@ export class PostgresConnection {
     await this.ready();
     for (let attempt = 1;; attempt++) {
       try {
-        return await this.#sql.begin(mode, async (tx) => {
+        return await begin(this.#sql, mode, async (tx) => {
           const query: Query = async (text, params = []) =>
             await tx.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
           return await body(query);
-        }) as T;
+        });
       } catch (error) {
         if (!retried(error, attempt)) throw error;
       }

@@ -16,6 +16,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
+import { begin } from "./_begin.ts";
 import type { Query, Row, Rows } from "./_connection.ts";
 
 /** The most writes one transaction carries; the rest wait for the next. */
@@ -148,11 +149,11 @@ export class GroupCommit {
       // The driver's transaction, not BEGIN and COMMIT sent by hand on a reserved connection:
       // pipelined prepared statements left on a connection that closes never settle, and only
       // its transaction fails them then.
-      rows = await this.#sql.begin("", (tx) =>
+      rows = await begin(this.#sql, "", (tx) =>
         // Sent without waiting for each answer: the driver pipelines them in order.
         Promise.all(group.map((write) =>
           tx.unsafe(write.text, write.params as never[], { prepare: true }) as Promise<Rows>
-        ))) as Rows[];
+        )));
     } catch (error) {
       await this.#failed(group, error);
       return;

@@ -14,6 +14,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
+import { begin } from "./_begin.ts";
 import { SchemaVersionError } from "./schema_version_error.ts";
 import type { Query, Rows } from "./_connection.ts";
 import { CLAIM_OWNER } from "./_migration_claim_owner.ts";
@@ -303,7 +304,7 @@ export async function migrate(
   afterwards: (query: Query) => Promise<void>,
 ): Promise<number> {
   const s = `"${schema}".`;
-  return await sql.begin("", async (tx) => {
+  return await begin(sql, "", async (tx) => {
     const query: Query = async (text, params = []) =>
       await tx.unsafe(text, params as never[], { prepare: false }) as unknown as Rows;
     // Held to the commit: a second process opening the same schema waits here, then finds it migrated.
@@ -331,5 +332,5 @@ export async function migrate(
     }
     await afterwards(query);
     return found;
-  }) as number;
+  });
 }

@@ -1,0 +1,88 @@
+/**
+ * Transactions that outlive their connection closing under them. When the
+ * connection of a transaction closes (PostgreSQL restarts, an operator runs
+ * `pg_terminate_backend`, a proxy or the network drops it), the `postgres`
+ * driver (3.4.9, the newest release) answers the body's failure by sending
+ * `ROLLBACK` on that connection; the write goes to a socket already gone,
+ * from a `setImmediate`, and the uncaught `TypeError` ends the process
+ * (porsager/postgres#1208). {@linkcode begin} keeps the body's failure from
+ * the driver when the connection is gone, so it never sends that
+ * `ROLLBACK`: the transaction still rejects, through the driver's own
+ * watch on the connection closing, and PostgreSQL rolls back a transaction
+ * whose connection ends.
+ *
+ * @module
+ */
+
+import type { PostgresPool, PostgresQueryable } from "./pool.ts";
+
+/** The driver's codes for a connection that closed or could not be used. */
+const GONE_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * Whether `error` says the connection it came from is gone: the driver's
+ * connection errors, a socket's system error (`ECONNRESET`, `EPIPE`, …),
+ * or a `FATAL` or `PANIC` from PostgreSQL, which closes the connection
+ * after sending it. A statement's own failure (a SQLSTATE of severity
+ * `ERROR`) and any other error leave the connection usable.
+ *
+ * @param error What a statement rejected with.
+ * @returns Whether the connection is gone.
+ * @example
+ * ```ts
+ * import { connectionGone } from "./_begin.ts";
+ *
+ * console.log(connectionGone({ code: "57P01", severity: "FATAL" })); // true
+ * console.log(connectionGone({ code: "22012", severity: "ERROR" })); // false
+ * ```
+ */
+export function connectionGone(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, severity, syscall } = error as {
+    code?: unknown;
+    severity?: unknown;
+    syscall?: unknown;
+  };
+  return (typeof code === "string" && GONE_CODES.has(code)) || typeof syscall === "string" ||
+    severity === "FATAL" || severity === "PANIC";
+}
+
+/**
+ * Runs `body` in one transaction of `sql`, as `sql.begin` does, but never
+ * lets the driver answer a closed connection with a `ROLLBACK` it cannot
+ * send (see the module's note). A body that fails on a live connection is
+ * rolled back as usual.
+ *
+ * @param sql The pool.
+ * @param mode What follows `BEGIN`, or `""`.
+ * @param body The statements, given the transaction.
+ * @returns What `body` returned, after the commit.
+ * @throws {Error} What `body` or the commit failed with, after the rollback; a connection
+ *   error when the connection closed (rejected, not thrown).
+ * @example
+ * ```ts ignore
+ * const [row] = await begin(sql, "", async (tx) =>
+ *   await tx.unsafe("UPDATE counts SET n = n + 1 RETURNING n") as { n: number }[]);
+ * ```
+ */
+export async function begin<T>(
+  sql: PostgresPool,
+  mode: string,
+  body: (tx: PostgresQueryable) => Promise<T>,
+): Promise<T> {
+  return await sql.begin(
+    mode,
+    (tx) =>
+      body(tx).catch((error: unknown) =>
+        // A promise that never settles: the driver's transaction waits on it rather than send
+        // ROLLBACK to a closed socket. Nothing else refers to it, so it is collected with the
+        // transaction's scope (a module-wide one would keep every such scope for good).
+        connectionGone(error) ? new Promise<never>(() => {}) : Promise.reject(error)
+      ),
+  ) as T;
+}

@@ -1,0 +1,315 @@
+/**
+ * What `PostgresStore` does when PostgreSQL ends the connection of a
+ * transaction under it (`src/server/postgres/_begin.ts`), on a real
+ * PostgreSQL (`tests/_helpers/postgres.ts`): the backend terminated as a
+ * restart or an operator's `pg_terminate_backend` does, or the TCP
+ * connection cut through a relay. The transaction rejects with the driver's
+ * connection error, the process goes on (the `postgres` driver would
+ * otherwise end it from a `setImmediate`, porsager/postgres#1208), and the
+ * pool answers again. A statement's own failure still rolls back.
+ * Ignored without PostgreSQL unless EDGEWIRE_REQUIRE_RUNTIMES=1, but for the
+ * classification of errors, which needs none.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { begin, connectionGone } from "../../src/server/postgres/_begin.ts";
+import { GroupCommit } from "../../src/server/postgres/_group_commit.ts";
+import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
+import type { PostgresPool } from "../../src/server/postgres/pool.ts";
+import { PostgresStore } from "../../src/server/postgres/mod.ts";
+import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
+
+// Started here, outside any test, so no test's resource check counts the server process.
+const { ignore, stopAfterTests, title, url } = await postgresForFile();
+
+/** The advisory lock the transactions below wait on, held by another connection. */
+const LOCK = 424_242;
+
+type Sql = postgres.Sql;
+
+/**
+ * A pool of one connection: the next statement reuses the connection that
+ * closed, which connects again. (The driver's `end()` waits for a closed
+ * connection that was running a statement until it is used again.)
+ */
+function pool(target: string): Sql {
+  return postgres(target, { max: 1, onnotice: () => {} });
+}
+
+/** The pids of the backends waiting on a lock while running a statement that contains `marker`. */
+async function waitingBackends(sql: Sql, marker: string): Promise<number[]> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const rows = await sql.unsafe(
+      `SELECT pid FROM pg_stat_activity
+       WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0 AND pid <> pg_backend_pid()`,
+      [marker],
+    );
+    if (rows.length > 0) return rows.map((row) => row.pid as number);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`no backend came to wait on '${marker}'`);
+}
+
+/** Terminates the backends waiting on `marker`, as a restart or an operator would. */
+async function terminateWaiting(sql: Sql, marker: string): Promise<void> {
+  const pids = await waitingBackends(sql, marker);
+  await sql.unsafe("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [pids]);
+}
+
+/**
+ * Lets the turns after a rejection run: the driver's crash came from a
+ * `setImmediate` queued as the transaction failed, and an uncaught error fails the test.
+ */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Runs `body` with `holder` holding {@linkcode LOCK}. */
+async function whileLocked(holder: Sql, body: () => Promise<void>): Promise<void> {
+  await holder.unsafe(`SELECT pg_advisory_lock(${LOCK})`);
+  try {
+    await body();
+  } finally {
+    await holder.unsafe(`SELECT pg_advisory_unlock(${LOCK})`);
+  }
+}
+
+const isClosed = (error: unknown) => (error as { code?: string }).code === "CONNECTION_CLOSED";
+
+/**
+ * Runs `attempt` until it answers, at most twice. The first statement on a
+ * connection whose backend was terminated mid-statement can fail with that
+ * stale `57P01` once it connects again: the `postgres` driver (3.4.9) keeps
+ * the `FATAL` it read before the close and hands it to the next statement.
+ * Any other failure, or a second one, fails the test.
+ */
+async function answersAgain<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    assert.equal((error as { code?: string }).code, "57P01");
+    return await attempt();
+  }
+}
+
+/** A TCP relay to PostgreSQL whose open connections can be cut at once. */
+function relay(target: string): { url: string; cut(): void; close(): void } {
+  const to = new URL(target);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  (async () => {
+    for await (const client of listener) {
+      const server = await Deno.connect({ hostname: to.hostname, port: Number(to.port) });
+      open.add(client).add(server);
+      client.readable.pipeTo(server.writable).catch(() => {});
+      server.readable.pipeTo(client.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  const through = new URL(target);
+  through.port = String((listener.addr as Deno.NetAddr).port);
+  const cut = () => {
+    for (const conn of open) {
+      try {
+        conn.close();
+      } catch {
+        // Closed already by its other end.
+      }
+    }
+    open.clear();
+  };
+  return {
+    url: through.href,
+    cut,
+    close() {
+      cut();
+      listener.close();
+    },
+  };
+}
+
+Deno.test("connectionGone() tells a closed connection from a statement's own failure", () => {
+  for (const code of ["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED"]) {
+    assert.equal(connectionGone(Object.assign(new Error(code), { code })), true, code);
+  }
+  const reset = Object.assign(new Error("reset"), { code: "ECONNRESET", syscall: "read" });
+  assert.equal(connectionGone(reset), true);
+  assert.equal(connectionGone({ code: "57P01", severity: "FATAL" }), true);
+  assert.equal(connectionGone({ code: "XX000", severity: "PANIC" }), true);
+  assert.equal(connectionGone({ code: "22012", severity: "ERROR" }), false);
+  assert.equal(connectionGone({ code: "UNDEFINED_VALUE" }), false);
+  assert.equal(connectionGone(new TypeError("a bug")), false);
+  assert.equal(connectionGone(undefined), false);
+  assert.equal(connectionGone("CONNECTION_CLOSED"), false);
+});
+
+Deno.test({
+  name: `${title}: a transaction whose backend is terminated rejects and the process goes on`,
+  ignore,
+  async fn() {
+    const sql = pool(url());
+    const holder = pool(url());
+    try {
+      await whileLocked(holder, async () => {
+        const marker = "terminated_tx";
+        // Awaited only once the connection is gone, but handled from now on.
+        const refused = assert.rejects(
+          begin(
+            sql as unknown as PostgresPool,
+            "",
+            (tx) =>
+              Promise.resolve(tx.unsafe(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`)),
+          ),
+          isClosed,
+        );
+        await terminateWaiting(holder, marker);
+        await refused;
+        await settle();
+      });
+      assert.deepEqual([...await answersAgain(() => sql.unsafe("SELECT 1 AS answered"))], [
+        { answered: 1 },
+      ]);
+    } finally {
+      await holder.end();
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: `${title}: a transaction whose TCP connection is cut rejects and the pool connects again`,
+  ignore,
+  async fn() {
+    const through = relay(url());
+    const sql = pool(through.url);
+    const holder = pool(url());
+    try {
+      await whileLocked(holder, async () => {
+        const marker = "cut_tx";
+        // Awaited only once the connection is gone, but handled from now on.
+        const refused = assert.rejects(
+          begin(
+            sql as unknown as PostgresPool,
+            "",
+            (tx) =>
+              Promise.resolve(tx.unsafe(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`)),
+          ),
+          isClosed,
+        );
+        await waitingBackends(holder, marker);
+        through.cut();
+        await refused;
+        await settle();
+      });
+      // PostgreSQL rolled back the transaction whose connection ended, and let its lock go.
+      for (let attempt = 0; attempt < 500; attempt++) {
+        const [{ n }] = await holder.unsafe(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE strpos(query, 'cut_tx') > 0 AND pid <> pg_backend_pid()",
+        );
+        if (n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual([...await sql.unsafe("SELECT 2 AS answered")], [{ answered: 2 }]);
+    } finally {
+      await holder.end();
+      await sql.end();
+      through.close();
+    }
+  },
+});
+
+Deno.test({
+  name: `${title}: a statement's own failure still rolls its transaction back on a live connection`,
+  ignore,
+  async fn() {
+    // One connection: a transaction left open on it would refuse every later statement.
+    const sql = pool(url());
+    try {
+      await sql.unsafe("DROP TABLE IF EXISTS begin_rollback");
+      await sql.unsafe("CREATE TABLE begin_rollback (v integer)");
+      await assert.rejects(
+        begin(sql as unknown as PostgresPool, "", async (tx) => {
+          await tx.unsafe("INSERT INTO begin_rollback VALUES (1)");
+          await tx.unsafe("SELECT 1 / 0");
+        }),
+        (error: unknown) => (error as { code?: string }).code === "22012",
+      );
+      assert.deepEqual([...await sql.unsafe("SELECT count(*)::int AS n FROM begin_rollback")], [
+        { n: 0 },
+      ]);
+      await sql.unsafe("DROP TABLE begin_rollback");
+    } finally {
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: `${title}: a group whose backend is terminated fails whole and the next write commits`,
+  ignore,
+  async fn() {
+    const sql = pool(url());
+    const holder = pool(url());
+    try {
+      await sql.unsafe("DROP TABLE IF EXISTS begin_grouped");
+      await sql.unsafe("CREATE TABLE begin_grouped (v integer)");
+      const alone: Query = async (text, params = []) =>
+        await sql.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
+      const group = new GroupCommit(sql as unknown as PostgresPool, alone, () => undefined);
+      const insert = "INSERT INTO begin_grouped VALUES ($1) RETURNING v";
+      await whileLocked(holder, async () => {
+        const marker = "grouped_wait";
+        const writes = Promise.allSettled([
+          group.write(insert, [1]),
+          group.write(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`, []),
+          group.write(insert, [2]),
+        ]);
+        await terminateWaiting(holder, marker);
+        for (const write of await writes) {
+          assert.equal(write.status, "rejected");
+          assert.ok(isClosed(write.reason));
+        }
+        await settle();
+      });
+      assert.deepEqual((await answersAgain(() => group.write(insert, [3])))[0], { v: 3 });
+      assert.deepEqual([...await sql.unsafe("SELECT v FROM begin_grouped")], [{ v: 3 }]);
+      await sql.unsafe("DROP TABLE begin_grouped");
+    } finally {
+      await holder.end();
+      await sql.end();
+    }
+  },
+});
+
+Deno.test({
+  name: `${title}: PostgresStore answers again after PostgreSQL ends a transaction's connection`,
+  ignore,
+  async fn() {
+    const schema = `disconnect_${Date.now().toString(36)}`;
+    const store = await PostgresStore.open({ url: url(), schema, max: 2 });
+    const holder = pool(url());
+    const observer = pool(url());
+    try {
+      const registration = { project: "acme/tool", latestVersion: "1.0.0", now: 0 };
+      // The store's transaction waits on the table another connection locked.
+      await holder.begin(async (tx) => {
+        await tx.unsafe(`LOCK TABLE "${schema}".migas_projects IN ACCESS EXCLUSIVE MODE`);
+        const refused = assert.rejects(store.registerMigasProject(registration), isClosed);
+        await terminateWaiting(observer, "migas_projects");
+        await refused;
+        await settle();
+      });
+      assert.equal(await answersAgain(() => store.registerMigasProject(registration)), true);
+      assert.equal((await store.findMigasProject("acme/tool"))?.latestVersion, "1.0.0");
+    } finally {
+      await observer.end();
+      await holder.end();
+      await store.close();
+      await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    }
+  },
+});
+
+stopAfterTests();
