@@ -21,6 +21,7 @@ import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
 import { PostgresStore } from "../../src/server/postgres/mod.ts";
 import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
+import { startTcpRelay } from "../_helpers/tcp_relay.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
 const { ignore, stopAfterTests, title, url } = await postgresForFile();
@@ -67,6 +68,22 @@ async function settle(): Promise<void> {
   for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * Begins a transaction that waits on {@linkcode LOCK} in a statement named
+ * by `marker`, and expects it to fail with `CONNECTION_CLOSED`: the check
+ * is attached now, and awaited once the test has ended the connection.
+ */
+function refusedWhileWaiting(sql: Sql, marker: string): Promise<void> {
+  return assert.rejects(
+    begin(
+      sql as unknown as PostgresPool,
+      "",
+      (tx) => Promise.resolve(tx.unsafe(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`)),
+    ),
+    isClosed,
+  );
+}
+
 /** Runs `body` with `holder` holding {@linkcode LOCK}. */
 async function whileLocked(holder: Sql, body: () => Promise<void>): Promise<void> {
   await holder.unsafe(`SELECT pg_advisory_lock(${LOCK})`);
@@ -95,41 +112,6 @@ async function answersAgain<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A TCP relay to PostgreSQL whose open connections can be cut at once. */
-function relay(target: string): { url: string; cut(): void; close(): void } {
-  const to = new URL(target);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const open = new Set<Deno.Conn>();
-  (async () => {
-    for await (const client of listener) {
-      const server = await Deno.connect({ hostname: to.hostname, port: Number(to.port) });
-      open.add(client).add(server);
-      client.readable.pipeTo(server.writable).catch(() => {});
-      server.readable.pipeTo(client.writable).catch(() => {});
-    }
-  })().catch(() => {});
-  const through = new URL(target);
-  through.port = String((listener.addr as Deno.NetAddr).port);
-  const cut = () => {
-    for (const conn of open) {
-      try {
-        conn.close();
-      } catch {
-        // Closed already by its other end.
-      }
-    }
-    open.clear();
-  };
-  return {
-    url: through.href,
-    cut,
-    close() {
-      cut();
-      listener.close();
-    },
-  };
-}
-
 Deno.test("connectionGone() tells a closed connection from a statement's own failure", () => {
   for (const code of ["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED"]) {
     assert.equal(connectionGone(Object.assign(new Error(code), { code })), true, code);
@@ -154,16 +136,7 @@ Deno.test({
     try {
       await whileLocked(holder, async () => {
         const marker = "terminated_tx";
-        // Awaited only once the connection is gone, but handled from now on.
-        const refused = assert.rejects(
-          begin(
-            sql as unknown as PostgresPool,
-            "",
-            (tx) =>
-              Promise.resolve(tx.unsafe(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`)),
-          ),
-          isClosed,
-        );
+        const refused = refusedWhileWaiting(sql, marker);
         await terminateWaiting(holder, marker);
         await refused;
         await settle();
@@ -182,24 +155,18 @@ Deno.test({
   name: `${title}: a transaction whose TCP connection is cut rejects and the pool connects again`,
   ignore,
   async fn() {
-    const through = relay(url());
-    const sql = pool(through.url);
+    const target = new URL(url());
+    const through = startTcpRelay({ hostname: target.hostname, port: Number(target.port) });
+    target.port = String(through.port);
+    const sql = pool(target.href);
     const holder = pool(url());
     try {
       await whileLocked(holder, async () => {
         const marker = "cut_tx";
-        // Awaited only once the connection is gone, but handled from now on.
-        const refused = assert.rejects(
-          begin(
-            sql as unknown as PostgresPool,
-            "",
-            (tx) =>
-              Promise.resolve(tx.unsafe(`SELECT pg_advisory_xact_lock(${LOCK}) AS ${marker}`)),
-          ),
-          isClosed,
-        );
+        const refused = refusedWhileWaiting(sql, marker);
         await waitingBackends(holder, marker);
         through.cut();
+        through.restore();
         await refused;
         await settle();
       });
@@ -215,7 +182,7 @@ Deno.test({
     } finally {
       await holder.end();
       await sql.end();
-      through.close();
+      await through.close();
     }
   },
 });

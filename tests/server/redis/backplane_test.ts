@@ -6,60 +6,15 @@ import { EmitterError } from "../../../src/emitter/security/errors.ts";
 import type { EmitterPresenceEvent } from "../../../src/emitter/options.ts";
 import type { EmitterClient } from "../../../src/emitter/client.ts";
 import { REDIS_IGNORED, startRedis, type TestRedis } from "../../_helpers/redis.ts";
+import { startTcpRelay } from "../../_helpers/tcp_relay.ts";
 import { emitterClient, nextMessage, startCluster, until } from "./_cluster.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-/** A TCP proxy in front of Redis that a test can cut, as an outage would. */
+/** A relay in front of Redis that a test can cut, as an outage would, and its URL. */
 function cuttableProxy(redis: TestRedis) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const open = new Set<Deno.Conn>();
-  let cut = false;
-  const accepting = (async () => {
-    for await (const inbound of listener) {
-      if (cut) {
-        inbound.close();
-        continue;
-      }
-      const outbound = await Deno.connect({ hostname: redis.hostname, port: redis.port });
-      open.add(inbound).add(outbound);
-      const pipe = (from: Deno.Conn, to: Deno.Conn) =>
-        from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
-          for (const conn of [from, to]) {
-            try {
-              conn.close();
-            } catch {
-              // Closed already
-            }
-            open.delete(conn);
-          }
-        });
-      void pipe(inbound, outbound);
-      void pipe(outbound, inbound);
-    }
-  })().catch(() => {});
-  return {
-    url: `redis://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    cut() {
-      cut = true;
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch {
-          // Closed already
-        }
-      }
-      open.clear();
-    },
-    restore() {
-      cut = false;
-    },
-    async close() {
-      this.cut();
-      listener.close();
-      await accepting;
-    },
-  };
+  const relay = startTcpRelay(redis);
+  return Object.assign(relay, { url: `redis://127.0.0.1:${relay.port}` });
 }
 
 async function disconnectAll(...clients: EmitterClient[]) {
