@@ -19,7 +19,7 @@ import { getPath } from "hono/utils/url";
 import { stampBodyDeadline } from "./_body_deadline.ts";
 import { type CorsSettings, withCors } from "./_cors.ts";
 import { recordOutcome, type ServerMetrics } from "./_observe.ts";
-import { RequestRejection } from "./_validate.ts";
+import { rejectionOf } from "./_validate.ts";
 import type { ServerLogEntry } from "./options.ts";
 
 /** A route's handler, as both Hono and the direct path call it. */
@@ -93,10 +93,8 @@ export class DirectRoutes {
       response = await handler(request, env);
     } catch (thrown) {
       error = thrown;
-      // As the app's error handler answers: real bugs give no detail, which could carry a token
-      response = thrown instanceof RequestRejection
-        ? thrown.toResponse()
-        : new RequestRejection(500, { error: "internal" }).toResponse();
+      // As the app's error handler answers
+      response = rejectionOf(thrown).toResponse();
     }
     // Only a browser's request carries an Origin, and only its answer needs CORS headers. The
     // services' own clients send none; a header more takes Deno's answer off its fast path, about

@@ -197,14 +197,30 @@ async function recordKeyed(
       return { scope, key, answer: given };
     });
   } catch (error) {
-    // Nothing was recorded: the key is free for the retry. A store failure here
-    // only leaves the claim to its lease.
-    await store.settleIdempotencyKey(scope, key, undefined).catch(() => {});
+    // Nothing was recorded: the key is free for the retry.
+    await release(store, scope, key);
     throw error;
   }
   // A record that wrote nothing (an answer without a write) settles here instead.
   if (!settled) await store.settleIdempotencyKey(scope, key, answer);
   return { answer, replayed: false };
+}
+
+/**
+ * Lets a key go, trying twice: when a store lost its connection under the
+ * record, the first statement it sends on the new one can fail too (see
+ * `postgres/_begin.ts`). A store still failing leaves the claim to its
+ * lease, which then answers the retries 409 until it ends.
+ */
+async function release(store: ServerStore, scope: string, key: string): Promise<void> {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    try {
+      await store.settleIdempotencyKey(scope, key, undefined);
+      return;
+    } catch {
+      // Once more, then the lease
+    }
+  }
 }
 
 /**

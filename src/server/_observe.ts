@@ -10,7 +10,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { RequestRejection } from "./_validate.ts";
+import { rejectionOf, RequestRejection } from "./_validate.ts";
 import type { ServerLogEntry } from "./options.ts";
 
 /** One gauge sample for {@linkcode ServerMetrics.render}. */
@@ -137,7 +137,7 @@ export function defaultLog(entry: ServerLogEntry): void {
 function reasonOf(error: unknown, status: number): string | undefined {
   // The code the route chose; a body without one is counted by its status, never by its content.
   if (error instanceof RequestRejection) return error.code ?? `http_${status}`;
-  if (error !== undefined) return "internal";
+  if (error !== undefined) return rejectionOf(error).code;
   if (status === 404) return "not_found";
   if (status >= 400) return `http_${status}`;
   return undefined;

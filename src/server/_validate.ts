@@ -9,6 +9,7 @@
 import { concatBytes } from "../core/bytes.ts";
 import { EdgewireError, TimeoutError } from "../core/errors.ts";
 import { openChunkReader, readBeforeDeadline, readWholeBeforeDeadline } from "./_body_deadline.ts";
+import { StoreUnavailableError } from "./store_unavailable_error.ts";
 
 /** Headers sent with every JSON answer. */
 const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" } as const;
@@ -66,6 +67,23 @@ export class RequestRejection extends EdgewireError {
       headers: { ...JSON_HEADERS, ...this.headers },
     });
   }
+}
+
+/**
+ * What to answer for an error a route threw: a rejection as it says; 503
+ * `store_unavailable` with `Retry-After: 1` when the store cannot be used
+ * for now, which clients retry; else 500 `internal`, without detail, as a
+ * bug's message could carry a token.
+ *
+ * @param error What the route threw.
+ * @returns The rejection to answer with.
+ */
+export function rejectionOf(error: unknown): RequestRejection {
+  if (error instanceof RequestRejection) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new RequestRejection(503, { error: "store_unavailable" }, { "retry-after": "1" });
+  }
+  return new RequestRejection(500, { error: "internal" });
 }
 
 /**

@@ -30,7 +30,7 @@ import { SPOT_DISCOVERY_PATH, spotDiscovery, spotUpgrade } from "./spot/routes.t
 import { installCors } from "./_cors.ts";
 import { DirectRoutes } from "./_direct.ts";
 import { resolveOptions } from "./_options.ts";
-import { RequestRejection } from "./_validate.ts";
+import { rejectionOf, RequestRejection } from "./_validate.ts";
 import { stampBodyDeadline, stopIdleSweeper } from "./_body_deadline.ts";
 import { honchRoutes } from "./honch/routes.ts";
 import { migasRoutes } from "./migas/routes.ts";
@@ -249,11 +249,7 @@ export function createServer(options: ServerOptions = {}): EdgewireServer {
   const limiterKeys = (): number =>
     context.installLimiter.size + context.addressLimiter.size + context.projectLimiter.size +
     loginLimiter.size;
-  app.onError((error) => {
-    if (error instanceof RequestRejection) return error.toResponse();
-    // Real bugs only; no detail leaves the process, where it could carry a token.
-    return new RequestRejection(500, { error: "internal" }).toResponse();
-  });
+  app.onError((error) => rejectionOf(error).toResponse());
 
   return {
     app,

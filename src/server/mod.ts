@@ -94,6 +94,7 @@ export {
 } from "./backplane.ts";
 export { EdgewireError } from "../core/errors.ts";
 export type { ServerStore } from "./store.ts";
+export { StoreUnavailableError } from "./store_unavailable_error.ts";
 export type { SharedStore, StoreSizes } from "./common/store.ts";
 export type {
   IdempotencyClaim,

@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MemoryStore, type ServerLogEntry } from "../../src/server/mod.ts";
+import { MemoryStore, type ServerLogEntry, StoreUnavailableError } from "../../src/server/mod.ts";
 import { COMMON, handshake, makeServer, ping } from "./_mkstats_routes_fixtures.ts";
 import { KEY, makeServer as makeHonchServer, vectors } from "./_honch_routes_fixtures.ts";
 
@@ -168,6 +168,38 @@ Deno.test("a directly served route that fails answers 500 without detail, logged
     text,
   );
   assert.ok(text.includes('edgewire_http_rejections_total{reason="internal"} 1'), text);
+  await server.close();
+});
+
+Deno.test("a store that cannot be used for now answers 503 store_unavailable with Retry-After, both ways", async () => {
+  const store = new MemoryStore();
+  const entries: ServerLogEntry[] = [];
+  const { server } = makeServer({ store, adminKey: ADMIN, log: (entry) => entries.push(entry) });
+  const token = await handshake(server);
+  store.findInstallToken = () =>
+    Promise.reject(new StoreUnavailableError("PostgreSQL ended the connection: retry"));
+  const body = JSON.stringify({ ...COMMON, install_token: token, timestamp: 1736942400 });
+  const [direct, viaHono] = twice("/api/v1/data", body, {});
+  for (const response of [await server.fetch(direct), await server.app.fetch(viaHono)]) {
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get("retry-after"), "1");
+    assert.deepEqual(await response.json(), { error: "store_unavailable" });
+  }
+  assert.deepEqual(
+    entries.map(({ level, status, reason, error }) => ({ level, status, reason, error })),
+    Array(2).fill({
+      level: "error",
+      status: 503,
+      reason: "store_unavailable",
+      error: "StoreUnavailableError",
+    }),
+  );
+  const metrics = await server.fetch(
+    new Request("http://x/metrics", { headers: { authorization: `Bearer ${ADMIN}` } }),
+  );
+  const text = await metrics.text();
+  assert.ok(text.includes('edgewire_http_rejections_total{reason="store_unavailable"} 2'), text);
+  assert.ok(!text.includes('reason="internal"'), text);
   await server.close();
 });
 

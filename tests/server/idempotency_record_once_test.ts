@@ -136,3 +136,26 @@ Deno.test("recordOnce() replays a key kept with the digest of a short fingerprin
   );
   await store.close();
 });
+
+Deno.test("recordOnce() lets a key go on the second try when the store fails the first, so a retry runs", async () => {
+  const store = new MemoryStore();
+  const settle = store.settleIdempotencyKey.bind(store);
+  let releases = 0;
+  store.settleIdempotencyKey = (scope, key, answer) => {
+    // The first statement after a lost connection fails, as PostgreSQL's driver does
+    if (answer === undefined && ++releases === 1) return Promise.reject(new Error("57P01"));
+    return settle(scope, key, answer);
+  };
+  const request = { key: "k1", scope: "test", fingerprint: () => "f" };
+  await assert.rejects(
+    recordOnce(context(), store, request, REFUSALS, () => Promise.reject(new Error("lost"))),
+    /lost/,
+  );
+  assert.equal(releases, 2);
+  // Released: the retry records, where a held claim would answer "in flight" for its lease
+  const retried = await recordOnce(context(), store, request, REFUSALS, (settleWith) => {
+    settleWith(OK);
+    return Promise.resolve(OK);
+  });
+  assert.deepEqual(retried, { answer: OK, replayed: false });
+});

@@ -15,11 +15,12 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { begin, connectionGone } from "../../src/server/postgres/_begin.ts";
+import { begin, connectionGone, unavailableIfGone } from "../../src/server/postgres/_begin.ts";
 import { GroupCommit } from "../../src/server/postgres/_group_commit.ts";
 import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
 import { PostgresStore } from "../../src/server/postgres/mod.ts";
+import { StoreUnavailableError } from "../../src/server/mod.ts";
 import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 import { startTcpRelay } from "../_helpers/tcp_relay.ts";
 
@@ -96,6 +97,14 @@ async function whileLocked(holder: Sql, body: () => Promise<void>): Promise<void
 
 const isClosed = (error: unknown) => (error as { code?: string }).code === "CONNECTION_CLOSED";
 
+/** The driver's error, or the one a store call wrapped in a {@linkcode StoreUnavailableError}. */
+const driverError = (error: unknown) =>
+  (error instanceof StoreUnavailableError ? error.cause : error) as { code?: string };
+
+/** What a store call rejects with when its connection closed: 503 material, the cause kept. */
+const unavailableClosed = (error: unknown) =>
+  error instanceof StoreUnavailableError && isClosed(error.cause);
+
 /**
  * Runs `attempt` until it answers, at most twice. The first statement on a
  * connection whose backend was terminated mid-statement can fail with that
@@ -107,7 +116,7 @@ async function answersAgain<T>(attempt: () => Promise<T>): Promise<T> {
   try {
     return await attempt();
   } catch (error) {
-    assert.equal((error as { code?: string }).code, "57P01");
+    assert.equal(driverError(error).code, "57P01");
     return await attempt();
   }
 }
@@ -125,6 +134,21 @@ Deno.test("connectionGone() tells a closed connection from a statement's own fai
   assert.equal(connectionGone(new TypeError("a bug")), false);
   assert.equal(connectionGone(undefined), false);
   assert.equal(connectionGone("CONNECTION_CLOSED"), false);
+});
+
+Deno.test("unavailableIfGone() wraps only a lost connection, naming its code and no more", () => {
+  const refused = { code: "23505", severity: "ERROR" };
+  assert.equal(unavailableIfGone(refused), refused);
+  const lost = Object.assign(new Error("connect ECONNREFUSED 10.0.0.9:5432 as user ops"), {
+    code: "ECONNREFUSED",
+    syscall: "connect",
+  });
+  const wrapped = unavailableIfGone(lost);
+  assert.ok(wrapped instanceof StoreUnavailableError);
+  assert.equal(wrapped.code, "store_unavailable");
+  assert.equal(wrapped.cause, lost);
+  assert.match(wrapped.message, /\(ECONNREFUSED\)/);
+  assert.ok(!/10\.0\.0\.9|ops/.test(wrapped.message), wrapped.message);
 });
 
 Deno.test({
@@ -263,7 +287,10 @@ Deno.test({
       // The store's transaction waits on the table another connection locked.
       await holder.begin(async (tx) => {
         await tx.unsafe(`LOCK TABLE "${schema}".migas_projects IN ACCESS EXCLUSIVE MODE`);
-        const refused = assert.rejects(store.registerMigasProject(registration), isClosed);
+        const refused = assert.rejects(
+          store.registerMigasProject(registration),
+          unavailableClosed,
+        );
         await terminateWaiting(observer, "migas_projects");
         await refused;
         await settle();

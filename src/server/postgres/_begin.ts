@@ -15,6 +15,7 @@
  */
 
 import type { PostgresPool, PostgresQueryable } from "./pool.ts";
+import { StoreUnavailableError } from "../store_unavailable_error.ts";
 
 /** The driver's codes for a connection that closed or could not be used. */
 const GONE_CODES = new Set([
@@ -50,6 +51,31 @@ export function connectionGone(error: unknown): boolean {
   };
   return (typeof code === "string" && GONE_CODES.has(code)) || typeof syscall === "string" ||
     severity === "FATAL" || severity === "PANIC";
+}
+
+/**
+ * What a store call rejects with for `error`: a
+ * {@linkcode StoreUnavailableError} (answered 503, retried by clients) when
+ * it says the connection is gone or could not be made, else `error` itself.
+ *
+ * @param error What a statement or transaction rejected with.
+ * @returns The error to reject with.
+ * @example
+ * ```ts
+ * import { unavailableIfGone } from "./_begin.ts";
+ *
+ * const error = unavailableIfGone(Object.assign(new Error("closed"), { code: "CONNECTION_CLOSED" }));
+ * console.log((error as Error).name); // "StoreUnavailableError"
+ * ```
+ */
+export function unavailableIfGone(error: unknown): unknown {
+  if (!connectionGone(error)) return error;
+  // The code only: the driver's message may name the host and user.
+  const code = String((error as { code?: unknown }).code);
+  return new StoreUnavailableError(
+    `Cannot use PostgreSQL as it ended or refused the store's connection (${code}): the request may be sent again once it is back`,
+    error,
+  );
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
-import { begin } from "./_begin.ts";
+import { begin, unavailableIfGone } from "./_begin.ts";
 import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
 import { GroupCommit, type Merge } from "./_group_commit.ts";
 
@@ -120,7 +120,7 @@ export class PostgresConnection {
           prepare: true,
         }) as unknown as Rows;
       } catch (error) {
-        if (!retried(error, attempt)) throw error;
+        if (!retried(error, attempt)) throw unavailableIfGone(error);
       }
     }
   };
@@ -150,7 +150,11 @@ export class PostgresConnection {
     );
     return async (text, params) => {
       await this.ready();
-      return await group.write(text, params);
+      try {
+        return await group.write(text, params);
+      } catch (error) {
+        throw unavailableIfGone(error);
+      }
     };
   }
 
@@ -172,7 +176,7 @@ export class PostgresConnection {
           return await body(query);
         });
       } catch (error) {
-        if (!retried(error, attempt)) throw error;
+        if (!retried(error, attempt)) throw unavailableIfGone(error);
       }
     }
   }
