@@ -9,7 +9,10 @@
  * the driver when the connection is gone, so it never sends that
  * `ROLLBACK`: the transaction still rejects, through the driver's own
  * watch on the connection closing, and PostgreSQL rolls back a transaction
- * whose connection ends.
+ * whose connection ends. What counts as a lost connection is
+ * {@linkcode connectionGone}; the store's calls reject with it wrapped in a
+ * `StoreUnavailableError` ({@linkcode unavailableIfGone}), which the
+ * server answers 503.
  *
  * @module
  */
