@@ -67,6 +67,8 @@ Deno.test({
         const events: EmitterPresenceEvent[] = [];
         watcher.on("presence", (event) => events.push(event));
         await watcher.presence({ key, channel: "room/", changes: true });
+        // The join is sent from B to the watchers B knows of: B hears of this one first
+        await until(() => b.server.emitter.stats().remoteSubscriptions === 1, "B hears of it");
         await member.subscribe({ key, channel: "room/" });
         const status = await watcher.presence({ key, channel: "room/" });
         assert.deepEqual(status.who?.map((who) => who.username), ["member"]);
