@@ -4,9 +4,10 @@
  * PostgreSQL (`tests/_helpers/postgres.ts`): the backend terminated as a
  * restart or an operator's `pg_terminate_backend` does, or the TCP
  * connection cut through a relay. The transaction rejects with the driver's
- * connection error, the process goes on (the `postgres` driver would
- * otherwise end it from a `setImmediate`, porsager/postgres#1208), and the
- * pool answers again. A statement's own failure still rolls back.
+ * connection error (a store call with it wrapped in a `StoreUnavailableError`,
+ * which the server answers 503), the process goes on (the `postgres` driver
+ * would otherwise end it from a `setImmediate`, porsager/postgres#1208), and
+ * the pool answers again. A statement's own failure still rolls back.
  * Ignored without PostgreSQL unless EDGEWIRE_REQUIRE_RUNTIMES=1, but for the
  * classification of errors, which needs none.
  *
