@@ -335,11 +335,20 @@ export interface PostgresForFile {
   readonly server: PostgresServer | undefined;
   /** The start of each test's name: `PostgresStore on PostgreSQL (<version>)`. */
   readonly title: string;
+  /** What was found, for a test's name: `PostgreSQL (<version>)`. */
+  readonly runtime: string;
   /**
    * The server's URL, failing the test when PostgreSQL is missing
    * (EDGEWIRE_REQUIRE_RUNTIMES=1).
    */
   url(): string;
+  /**
+   * The server's URL on another database, failing the test as {@linkcode url} does.
+   *
+   * @param database The database's name.
+   * @returns The URL.
+   */
+  urlOf(database: string): string;
   /** Registers the test that stops the server: call it after the file's other tests. */
   stopAfterTests(): void;
 }
@@ -364,19 +373,22 @@ export async function postgresForFile(): Promise<PostgresForFile> {
   const server = ignore || postgres.binary === undefined
     ? undefined
     : await startPostgres(postgres);
+  const runtime = describeRuntime(postgres);
+  const started = (): PostgresServer => {
+    assert.ok(server, postgres.missing ?? "PostgreSQL did not start");
+    return server;
+  };
   return {
     ignore,
     server,
-    title: `PostgresStore on ${describeRuntime(postgres)}`,
-    url() {
-      assert.ok(server, postgres.missing ?? "PostgreSQL did not start");
-      return server.url;
-    },
+    title: `PostgresStore on ${runtime}`,
+    runtime,
+    url: () => started().url,
+    urlOf: (database) => started().urlOf(database),
     stopAfterTests() {
       Deno.test({
-        name: `PostgresStore on ${
-          describeRuntime(postgres)
-        }: the server stops cleanly once every test of the file ran`,
+        name:
+          `PostgresStore on ${runtime}: the server stops cleanly once every test of the file ran`,
         ignore,
         async fn() {
           assert.ok(server, postgres.missing ?? "PostgreSQL did not start");

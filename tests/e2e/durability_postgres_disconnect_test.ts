@@ -17,20 +17,10 @@
 import assert from "node:assert/strict";
 import postgresClient from "postgres";
 import { crashTest } from "./_durability.ts";
-import { describeRuntime, ignoredUnlessRequired } from "../_helpers/runtimes.ts";
-import {
-  locatePostgres,
-  onPostgres,
-  type PostgresServer,
-  startPostgres,
-} from "../_helpers/postgres.ts";
+import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 
-const POSTGRES = locatePostgres();
-const ignore = ignoredUnlessRequired(POSTGRES);
 // Started here, outside any test, so no test's resource check counts the server process.
-const postgres: PostgresServer | undefined = ignore || POSTGRES.binary === undefined
-  ? undefined
-  : await startPostgres(POSTGRES);
+const { ignore, runtime, stopAfterTests, url, urlOf } = await postgresForFile();
 
 /** A database of its own, so a server from EDGEWIRE_POSTGRES_URL holds nothing of an earlier run. */
 const DATABASE = `disconnect_${Date.now()}`;
@@ -48,9 +38,8 @@ const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
  * @returns Whether a transaction of the server was waiting when its connection ended.
  */
 async function endConnections(): Promise<boolean> {
-  assert.ok(postgres);
   // Two connections: one holds the lock, the other looks and terminates.
-  const sql = postgresClient(postgres.urlOf(DATABASE), { max: 2, onnotice: () => {} });
+  const sql = postgresClient(urlOf(DATABASE), { max: 2, onnotice: () => {} });
   try {
     let caught = false;
     await sql.begin(async (tx) => {
@@ -76,12 +65,11 @@ async function endConnections(): Promise<boolean> {
 }
 
 crashTest({
-  on: ` on ${describeRuntime(POSTGRES)}`,
+  on: ` on ${runtime}`,
   ignore,
   storeEnv: async () => {
-    assert.ok(postgres, POSTGRES.missing ?? "PostgreSQL did not start");
-    await onPostgres(postgres.url, (sql) => sql.unsafe(`CREATE DATABASE ${DATABASE}`));
-    return { EDGEWIRE_DATABASE_URL: postgres.urlOf(DATABASE) };
+    await onPostgres(url(), (sql) => sql.unsafe(`CREATE DATABASE ${DATABASE}`));
+    return { EDGEWIRE_DATABASE_URL: urlOf(DATABASE) };
   },
   disturbance: {
     name: "PostgreSQL ending the server's connections mid-transaction",
@@ -90,11 +78,11 @@ crashTest({
 });
 
 Deno.test({
-  name: `the ${describeRuntime(POSTGRES)} of the disconnection test stops cleanly`,
+  name: `the ${runtime} database of the disconnection test is dropped`,
   ignore,
   async fn() {
-    assert.ok(postgres, POSTGRES.missing ?? "PostgreSQL did not start");
-    await onPostgres(postgres.url, (sql) => sql.unsafe(`DROP DATABASE ${DATABASE}`));
-    assert.equal(await postgres.stop(), 0);
+    await onPostgres(url(), (sql) => sql.unsafe(`DROP DATABASE ${DATABASE}`));
   },
 });
+
+stopAfterTests();
