@@ -207,10 +207,10 @@ async function recordKeyed(
 }
 
 /**
- * Lets a key go, trying twice: when a store lost its connection under the
- * record, the first statement it sends on the new one can fail too (see
- * `postgres/_begin.ts`). A store still failing leaves the claim to its
- * lease, which then answers the retries 409 until it ends.
+ * Lets a key go, trying twice: a store that lost its connection under the
+ * record may fail the next call too, before it has connected again. A store
+ * still failing leaves the claim to its lease, which then answers the
+ * retries 409 until it ends.
  */
 async function release(store: ServerStore, scope: string, key: string): Promise<void> {
   for (let attempt = 1; attempt <= 2; attempt++) {

@@ -57,6 +57,36 @@ export function connectionGone(error: unknown): boolean {
 }
 
 /**
+ * Whether `error` is a `FATAL` or `PANIC` from PostgreSQL, which the
+ * `postgres` driver (3.4.9) hands only to a statement it has not sent, so
+ * the statement may be sent again. One that arrives while a statement runs
+ * is kept for that statement's `ReadyForQuery`, which never comes, as
+ * PostgreSQL then closes the connection: the statement fails with
+ * `CONNECTION_CLOSED`, and what was kept goes to the statement that next
+ * connects the connection again, before it is sent (the stale `57P01` of a
+ * terminated backend). One that arrives while connecting (`57P03` as
+ * PostgreSQL starts or stops) fails the statement waiting for the
+ * connection. `tests/server/store_disconnect_postgres_test.ts` counts the
+ * rows of such a statement sent again.
+ *
+ * @param error What a statement or transaction rejected with.
+ * @returns Whether it failed before being sent.
+ * @example
+ * ```ts
+ * import { failedUnsent } from "./_begin.ts";
+ *
+ * console.log(failedUnsent({ code: "57P01", severity: "FATAL" })); // true
+ * console.log(failedUnsent({ code: "CONNECTION_CLOSED" })); // false
+ * ```
+ */
+export function failedUnsent(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) &&
+    (severity === "FATAL" || severity === "PANIC");
+}
+
+/**
  * What a store call rejects with for `error`: a
  * {@linkcode StoreUnavailableError} (answered 503, retried by clients) when
  * it says the connection is gone or could not be made, else `error` itself.

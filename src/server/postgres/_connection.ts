@@ -10,7 +10,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
-import { begin, unavailableIfGone } from "./_begin.ts";
+import { begin, failedUnsent, unavailableIfGone } from "./_begin.ts";
 import { type HeldOwner, holdOwner, releaseOwner } from "./_claim_owner.ts";
 import { GroupCommit, type Merge } from "./_group_commit.ts";
 
@@ -31,11 +31,19 @@ const RETRIED = new Set(["40001", "40P01"]);
 /** How many times a transaction runs at most. */
 const ATTEMPTS = 5;
 
-/** Whether a statement or transaction that failed with `error` runs again. */
+/**
+ * Whether a statement or transaction that failed with `error` runs again:
+ * after a deadlock or a serialization failure, and once after failing
+ * before it was sent (the stale error of a connection that closed).
+ */
 function retried(error: unknown, attempt: number): boolean {
+  if (attempt === 1 && failedUnsent(error)) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return attempt < ATTEMPTS && typeof code === "string" && RETRIED.has(code);
 }
+
+/** How long `close()` waits for the store's running calls before it ends the pool. */
+const CLOSE_WAIT_MS = 5_000;
 
 function closedError(): Error {
   return new Error("Cannot use PostgresStore as it is closed: open a new one");
@@ -49,6 +57,9 @@ export class PostgresConnection {
   #closed = false;
   #closing: Promise<void> | undefined;
   #held: Promise<HeldOwner> | undefined;
+  /** The store's calls running now, and what settles once there are none. */
+  #running = 0;
+  #idle: (() => void) | undefined;
   /** The schema, quoted, with a trailing dot: prefix a table name with it. */
   readonly s: string;
   /** The store's random owner id, written into its idempotency claims (see `_claim_owner.ts`). */
@@ -112,18 +123,19 @@ export class PostgresConnection {
    * @param params Its parameters.
    * @returns The rows.
    */
-  query: Query = async (text, params = []) => {
-    await this.ready();
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await this.#sql.unsafe(text, params as never[], {
-          prepare: true,
-        }) as unknown as Rows;
-      } catch (error) {
-        if (!retried(error, attempt)) throw unavailableIfGone(error);
+  query: Query = (text, params = []) =>
+    this.#track(async () => {
+      await this.ready();
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await this.#sql.unsafe(text, params as never[], {
+            prepare: true,
+          }) as unknown as Rows;
+        } catch (error) {
+          if (!retried(error, attempt)) throw unavailableIfGone(error);
+        }
       }
-    }
-  };
+    });
 
   /**
    * Runs one write in a transaction shared with the writes made while the
@@ -148,14 +160,15 @@ export class PostgresConnection {
       () => this.#closed ? closedError() : undefined,
       merge,
     );
-    return async (text, params) => {
-      await this.ready();
-      try {
-        return await group.write(text, params);
-      } catch (error) {
-        throw unavailableIfGone(error);
-      }
-    };
+    return (text, params) =>
+      this.#track(async () => {
+        await this.ready();
+        try {
+          return await group.write(text, params);
+        } catch (error) {
+          throw unavailableIfGone(error);
+        }
+      });
   }
 
   /**
@@ -166,25 +179,50 @@ export class PostgresConnection {
    * @param mode What follows `BEGIN`, such as `ISOLATION LEVEL REPEATABLE READ READ ONLY`.
    * @returns What `body` returned, after the commit.
    */
-  async transaction<T>(body: (query: Query) => Promise<T>, mode = ""): Promise<T> {
-    await this.ready();
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await begin(this.#sql, mode, async (tx) => {
-          const query: Query = async (text, params = []) =>
-            await tx.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
-          return await body(query);
-        });
-      } catch (error) {
-        if (!retried(error, attempt)) throw unavailableIfGone(error);
+  transaction<T>(body: (query: Query) => Promise<T>, mode = ""): Promise<T> {
+    return this.#track(async () => {
+      await this.ready();
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await begin(this.#sql, mode, async (tx) => {
+            const query: Query = async (text, params = []) =>
+              await tx.unsafe(text, params as never[], { prepare: true }) as unknown as Rows;
+            return await body(query);
+          });
+        } catch (error) {
+          if (!retried(error, attempt)) throw unavailableIfGone(error);
+        }
       }
+    });
+  }
+
+  /** Runs one call of the store, counted among the running ones `close()` waits for. */
+  async #track<T>(call: () => Promise<T>): Promise<T> {
+    this.#running++;
+    try {
+      return await call();
+    } finally {
+      if (--this.#running === 0) this.#idle?.();
     }
+  }
+
+  /** Settles once no call of the store runs, or after `ms`. */
+  #settled(ms: number): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#idle = done;
+    });
   }
 
   /**
    * Closes the store: later calls reject; the owner's lock is let go and its
-   * connection given back; a pool the store opened is ended once its running
-   * queries finish. Calling it again does nothing.
+   * connection given back; a pool the store opened is ended once the store's
+   * running calls settle (at most 5 s). Calling it again does nothing.
    *
    * @returns Once closed.
    */
@@ -195,7 +233,11 @@ export class PostgresConnection {
       await this.#ready.catch(() => {});
       const held = await this.#held?.catch(() => undefined);
       if (held !== undefined) await releaseOwner(this.#sql, held, this.owner).catch(() => {});
-      if (this.#owned) await this.#sql.end({ timeout: 5 });
+      if (!this.#owned) return;
+      // Then at once: the driver's own wait for running queries can also wait, until it is
+      // used again, for a connection that closed while running a statement.
+      await this.#settled(CLOSE_WAIT_MS);
+      await this.#sql.end({ timeout: 0 });
     })();
     return this.#closing;
   }
