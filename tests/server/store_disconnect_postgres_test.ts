@@ -320,6 +320,9 @@ async function terminatedUnder(
   }
 }
 
+/** An mkStats event count, recorded by the write tests below. */
+const EVENT = { pluginId: "p", event: "opened", version: "1.0.0", day: "2026-11-26", count: 1 };
+
 /**
  * Opens a store of one query connection, so the call after a terminated one
  * reuses the connection that closed, runs `body`, and drops the schema.
@@ -361,16 +364,9 @@ Deno.test({
   ignore,
   async fn() {
     await withOneConnectionStore(async (store, schema) => {
-      const event = {
-        pluginId: "p",
-        event: "opened",
-        version: "1.0.0",
-        day: "2026-11-26",
-        count: 1,
-      };
-      await store.addEventCount(event);
-      await terminatedUnder(schema, "event_counts", () => store.addEventCount(event));
-      await store.addEventCount(event);
+      await store.addEventCount(EVENT);
+      await terminatedUnder(schema, "event_counts", () => store.addEventCount(EVENT));
+      await store.addEventCount(EVENT);
       // The first and the last: the terminated write rolled back, the last ran once.
       assert.deepEqual((await store.getStats("p")).events, [
         { event: "opened", version: "1.0.0", count: 2 },
@@ -384,27 +380,15 @@ Deno.test({
     `${title}: PostgresStore.close() does not wait for a connection that closed under a statement`,
   ignore,
   async fn() {
-    const schema = `disconnect_${Date.now().toString(36)}`;
-    const store = await PostgresStore.open({ url: url(), schema, max: 1 });
-    try {
-      const event = {
-        pluginId: "p",
-        event: "opened",
-        version: "1.0.0",
-        day: "2026-11-26",
-        count: 1,
-      };
-      await terminatedUnder(schema, "event_counts", () => store.addEventCount(event));
+    await withOneConnectionStore(async (store, schema) => {
+      await terminatedUnder(schema, "event_counts", () => store.addEventCount(EVENT));
       // The driver's end() waits for that connection until it is used again, which here it
       // never is: the store ended the pool only after its 5 s timeout.
       const started = performance.now();
       await store.close();
       const took = performance.now() - started;
       assert.ok(took < 2_000, `close() took ${Math.round(took)} ms`);
-    } finally {
-      await store.close();
-      await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-    }
+    });
   },
 });
 
