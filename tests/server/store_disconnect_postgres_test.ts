@@ -25,7 +25,7 @@ import {
   failedUnsent,
   unavailableIfGone,
 } from "../../src/server/postgres/_begin.ts";
-import { GroupCommit } from "../../src/server/postgres/_group_commit.ts";
+import { GroupCommit, refusedByServer } from "../../src/server/postgres/_group_commit.ts";
 import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
 import { PostgresStore } from "../../src/server/postgres/mod.ts";
@@ -132,6 +132,9 @@ Deno.test("connectionGone() tells a closed connection from a statement's own fai
   }
   const reset = Object.assign(new Error("reset"), { code: "ECONNRESET", syscall: "read" });
   assert.equal(connectionGone(reset), true);
+  // A write after the other side ended the socket: no syscall (seen once in a test run).
+  const ended = new Error("This socket has been ended by the other party");
+  assert.equal(connectionGone(Object.assign(ended, { code: "EPIPE" })), true);
   assert.equal(connectionGone({ code: "57P01", severity: "FATAL" }), true);
   assert.equal(connectionGone({ code: "XX000", severity: "PANIC" }), true);
   assert.equal(connectionGone({ code: "22012", severity: "ERROR" }), false);
@@ -150,6 +153,15 @@ Deno.test("failedUnsent() takes only PostgreSQL's FATAL and PANIC for a statemen
   assert.equal(failedUnsent({ code: "ECONNRESET", syscall: "read", severity: "FATAL" }), false);
   assert.equal(failedUnsent({ code: "40001", severity: "ERROR" }), false);
   assert.equal(failedUnsent(undefined), false);
+});
+
+Deno.test("refusedByServer() takes PostgreSQL's errors only, not a socket's EPIPE", () => {
+  assert.equal(refusedByServer({ code: "23505", severity: "ERROR" }), true);
+  assert.equal(refusedByServer({ code: "57P01", severity: "FATAL" }), true);
+  // Five capitals like a SQLSTATE, but whether the group committed is not known.
+  assert.equal(refusedByServer(Object.assign(new Error("ended"), { code: "EPIPE" })), false);
+  assert.equal(refusedByServer({ code: "CONNECTION_CLOSED" }), false);
+  assert.equal(refusedByServer(undefined), false);
 });
 
 Deno.test("unavailableIfGone() wraps only a lost connection, naming its code and no more", () => {

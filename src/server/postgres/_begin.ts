@@ -20,18 +20,27 @@
 import type { PostgresPool, PostgresQueryable } from "./pool.ts";
 import { StoreUnavailableError } from "../store_unavailable_error.ts";
 
-/** The driver's codes for a connection that closed or could not be used. */
+/**
+ * The driver's codes for a connection that closed or could not be used, and
+ * a socket's: most of those carry the failing `syscall` too, but not the
+ * `EPIPE` of a write to a socket the other side already ended ("This socket
+ * has been ended by the other party").
+ */
 const GONE_CODES = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
   "CONNECTION_ENDED",
   "CONNECT_TIMEOUT",
+  "EPIPE",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTCONN",
 ]);
 
 /**
  * Whether `error` says the connection it came from is gone: the driver's
- * connection errors, a socket's system error (`ECONNRESET`, `EPIPE`, …),
- * or a `FATAL` or `PANIC` from PostgreSQL, which closes the connection
+ * connection errors, a socket's errors (`ECONNRESET`, `EPIPE`, any with a
+ * `syscall`), or a `FATAL` or `PANIC` from PostgreSQL, which closes the connection
  * after sending it. A statement's own failure (a SQLSTATE of severity
  * `ERROR`) and any other error leave the connection usable.
  *

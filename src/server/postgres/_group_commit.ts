@@ -45,12 +45,16 @@ interface Pending {
 
 /**
  * Whether `error` is PostgreSQL refusing a statement or a commit (it has a
- * SQLSTATE): the transaction is then known to be rolled back, so each of its
- * writes may run again.
+ * SQLSTATE and a severity): the transaction is then known to be rolled back,
+ * so each of its writes may run again. A socket's `EPIPE` looks like a
+ * SQLSTATE, but has no severity.
+ *
+ * @param error What the group's transaction rejected with.
+ * @returns Whether PostgreSQL refused it.
  */
-function refusedByServer(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
+export function refusedByServer(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string";
 }
 
 /**
