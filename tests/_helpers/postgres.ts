@@ -12,6 +12,7 @@
 
 import assert from "node:assert/strict";
 import postgresClient from "postgres";
+import { PostgresStore } from "../../src/server/postgres/mod.ts";
 import {
   describeRuntime,
   freePort,
@@ -324,6 +325,38 @@ export async function onPostgres<T>(
     return await body(sql);
   } finally {
     await sql.end();
+  }
+}
+
+/**
+ * Opens a `PostgresStore` on a fresh schema of `url`, runs `body`, then
+ * closes the store and drops the schema.
+ *
+ * @param url The database's URL.
+ * @param options The start of the schema's name, and the store's `max` connections.
+ * @param body What to do with the store and its schema's name.
+ * @returns Once the schema is dropped.
+ * @throws Whatever opening the store or `body` throws.
+ *
+ * @example
+ * ```ts ignore
+ * await onFreshStore(url, { prefix: "grouped", max: 4 }, async (store) => {
+ *   await store.addEventCount(event);
+ * });
+ * ```
+ */
+export async function onFreshStore(
+  url: string,
+  options: { prefix: string; max: number },
+  body: (store: PostgresStore, schema: string) => Promise<void>,
+): Promise<void> {
+  const schema = `${options.prefix}_${Date.now().toString(36)}_${Math.floor(performance.now())}`;
+  const store = await PostgresStore.open({ url, schema, max: options.max });
+  try {
+    await body(store, schema);
+  } finally {
+    await store.close();
+    await onPostgres(url, (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   }
 }
 

@@ -28,9 +28,8 @@ import {
 import { GroupCommit, refusedByServer } from "../../src/server/postgres/_group_commit.ts";
 import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
-import { PostgresStore } from "../../src/server/postgres/mod.ts";
 import { StoreUnavailableError } from "../../src/server/mod.ts";
-import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
+import { onFreshStore, postgresForFile } from "../_helpers/postgres.ts";
 import { startTcpRelay } from "../_helpers/tcp_relay.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
@@ -336,28 +335,17 @@ async function terminatedUnder(
 const EVENT = { pluginId: "p", event: "opened", version: "1.0.0", day: "2026-11-26", count: 1 };
 
 /**
- * Opens a store of one query connection, so the call after a terminated one
- * reuses the connection that closed, runs `body`, and drops the schema.
+ * A store of one query connection, so the call after a terminated one
+ * reuses the connection that closed.
  */
-async function withOneConnectionStore(
-  body: (store: PostgresStore, schema: string) => Promise<void>,
-): Promise<void> {
-  const schema = `disconnect_${Date.now().toString(36)}`;
-  const store = await PostgresStore.open({ url: url(), schema, max: 1 });
-  try {
-    await body(store, schema);
-  } finally {
-    await store.close();
-    await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-  }
-}
+const ONE_CONNECTION = { prefix: "disconnect", max: 1 };
 
 Deno.test({
   name:
     `${title}: PostgresStore answers the next transaction at once after one lost its connection`,
   ignore,
   async fn() {
-    await withOneConnectionStore(async (store, schema) => {
+    await onFreshStore(url(), ONE_CONNECTION, async (store, schema) => {
       const registration = { project: "acme/tool", latestVersion: "1.0.0", now: 0 };
       await terminatedUnder(
         schema,
@@ -375,7 +363,7 @@ Deno.test({
   name: `${title}: a PostgresStore write after a terminated one is stored exactly once`,
   ignore,
   async fn() {
-    await withOneConnectionStore(async (store, schema) => {
+    await onFreshStore(url(), ONE_CONNECTION, async (store, schema) => {
       await store.addEventCount(EVENT);
       await terminatedUnder(schema, "event_counts", () => store.addEventCount(EVENT));
       await store.addEventCount(EVENT);
@@ -392,7 +380,7 @@ Deno.test({
     `${title}: PostgresStore.close() does not wait for a connection that closed under a statement`,
   ignore,
   async fn() {
-    await withOneConnectionStore(async (store, schema) => {
+    await onFreshStore(url(), ONE_CONNECTION, async (store, schema) => {
       await terminatedUnder(schema, "event_counts", () => store.addEventCount(EVENT));
       // The driver's end() waits for that connection until it is used again, which here it
       // never is: the store ended the pool only after its 5 s timeout.

@@ -21,11 +21,13 @@ import postgres from "postgres";
 import { GroupCommit, MAX_GROUP } from "../../src/server/postgres/_group_commit.ts";
 import type { Query, Rows } from "../../src/server/postgres/_connection.ts";
 import type { PostgresPool } from "../../src/server/postgres/pool.ts";
-import { PostgresStore } from "../../src/server/postgres/mod.ts";
 import { claim, install, USER } from "./_contract_fixtures.ts";
-import { onPostgres, postgresForFile } from "../_helpers/postgres.ts";
+import { onFreshStore, onPostgres, postgresForFile } from "../_helpers/postgres.ts";
 
 // Started here, outside any test, so no test's resource check counts the server process.
+/** The store most tests open: a fresh schema, two query connections. */
+const FRESH = { prefix: "floors", max: 2 };
+
 const { ignore, stopAfterTests, title, url } = await postgresForFile();
 
 const INSERT = "INSERT INTO grouped (v) VALUES ($1) RETURNING v, txid_current()::text AS tx";
@@ -176,7 +178,7 @@ Deno.test({
     `${title}: claims made together are each answered, a key claimed twice held the second time`,
   ignore,
   async fn() {
-    await onFreshStore(async (store) => {
+    await onFreshStore(url(), FRESH, async (store) => {
       const keys = ["a", "b", "c", "b", "d"];
       const answers = await Promise.all(
         keys.map((key, i) => store.claimIdempotencyKey(claim(key, 0, { fingerprint: `f${i}` }))),
@@ -197,9 +199,7 @@ Deno.test({
   name: `${title}: concurrent events are each counted once through grouped commits`,
   ignore,
   async fn() {
-    const schema = `grouped_${Date.now().toString(36)}`;
-    const store = await PostgresStore.open({ url: url(), schema, max: 4 });
-    try {
+    await onFreshStore(url(), { prefix: "grouped", max: 4 }, async (store, schema) => {
       const event = { pluginId: "p", event: "sent", version: "1.0.0", day: "2026-11-26", count: 1 };
       const settled = await Promise.allSettled(
         Array.from(
@@ -215,10 +215,7 @@ Deno.test({
         (sql) => sql.unsafe(`SELECT count(*)::int AS n FROM "${schema}".event_counts`),
       );
       assert.equal(n, 1);
-    } finally {
-      await store.close();
-      await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-    }
+    });
   },
 });
 
@@ -237,25 +234,11 @@ async function keysAndFloors(
   });
 }
 
-/** Opens a store on a fresh schema, runs `body`, then closes it and drops the schema. */
-async function onFreshStore(
-  body: (store: PostgresStore, schema: string) => Promise<void>,
-): Promise<void> {
-  const schema = `floors_${Date.now().toString(36)}_${Math.floor(performance.now())}`;
-  const store = await PostgresStore.open({ url: url(), schema, max: 2 });
-  try {
-    await body(store, schema);
-  } finally {
-    await store.close();
-    await onPostgres(url(), (sql) => sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
-  }
-}
-
 Deno.test({
   name: `${title}: a claim past a bound moves its count row's floor to the oldest key kept`,
   ignore,
   async fn() {
-    await onFreshStore(async (store, schema) => {
+    await onFreshStore(url(), FRESH, async (store, schema) => {
       const scope = "mkstats\np\nu";
       for (let i = 0; i < 12; i++) {
         await store.claimIdempotencyKey(claim(`k${i}`, 0, { maxPerScope: 5, maxTotal: 8 }));
@@ -281,7 +264,7 @@ Deno.test({
   name: `${title}: a claim past a bound trims from the floor, never below it`,
   ignore,
   async fn() {
-    await onFreshStore(async (store, schema) => {
+    await onFreshStore(url(), FRESH, async (store, schema) => {
       for (let i = 0; i < 4; i++) await store.claimIdempotencyKey(claim(`k${i}`, 0));
       const { seqs } = await keysAndFloors(schema);
       // A floor above k0 and k1 says they are gone: a trim starts at k2 and leaves them.
@@ -302,7 +285,7 @@ Deno.test({
   name: `${title}: the key counts match the keys after claims, bounds, releases and prunes`,
   ignore,
   async fn() {
-    await onFreshStore(async (store, schema) => {
+    await onFreshStore(url(), FRESH, async (store, schema) => {
       // A fixed-seed mix over three scopes, one busy and two quiet, so both bounds trim and
       // whole scopes empty: keys retried after expiry and after their lease, answers,
       // releases and prunes. Every 20 steps the counts must match the rows.
@@ -351,7 +334,7 @@ Deno.test({
   name: `${title}: a pinged install is found without a read, an unpinged one read afresh`,
   ignore,
   async fn() {
-    await onFreshStore(async (store, schema) => {
+    await onFreshStore(url(), FRESH, async (store, schema) => {
       const dropTokens = () =>
         onPostgres(url(), (sql) => sql.unsafe(`DELETE FROM "${schema}".install_tokens`));
       await store.recordInstall(install("pinged", 1));

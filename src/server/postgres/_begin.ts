@@ -89,10 +89,31 @@ export function connectionGone(error: unknown): boolean {
  * ```
  */
 export function failedUnsent(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
+  const severity = serverSeverity(error);
+  return severity === "FATAL" || severity === "PANIC";
+}
+
+/**
+ * The severity of an error PostgreSQL sent (it has a SQLSTATE and a
+ * severity); `undefined` for any other, such as a socket's `EPIPE`, whose
+ * five capitals look like a SQLSTATE.
+ *
+ * @param error What a statement or transaction rejected with.
+ * @returns `ERROR`, `FATAL`, `PANIC`…, or `undefined`.
+ * @example
+ * ```ts
+ * import { serverSeverity } from "./_begin.ts";
+ *
+ * console.log(serverSeverity({ code: "23505", severity: "ERROR" })); // "ERROR"
+ * console.log(serverSeverity({ code: "EPIPE" })); // undefined
+ * ```
+ */
+export function serverSeverity(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
   const { code, severity } = error as { code?: unknown; severity?: unknown };
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) &&
-    (severity === "FATAL" || severity === "PANIC");
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string"
+    ? severity
+    : undefined;
 }
 
 /**

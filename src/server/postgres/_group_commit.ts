@@ -16,7 +16,7 @@
  */
 
 import type { PostgresPool } from "./pool.ts";
-import { begin } from "./_begin.ts";
+import { begin, serverSeverity } from "./_begin.ts";
 import type { Query, Row, Rows } from "./_connection.ts";
 
 /** The most writes one transaction carries; the rest wait for the next. */
@@ -44,17 +44,15 @@ interface Pending {
 }
 
 /**
- * Whether `error` is PostgreSQL refusing a statement or a commit (it has a
- * SQLSTATE and a severity): the transaction is then known to be rolled back,
- * so each of its writes may run again. A socket's `EPIPE` looks like a
- * SQLSTATE, but has no severity.
+ * Whether `error` is PostgreSQL refusing a statement or a commit: the
+ * transaction is then known to be rolled back, so each of its writes may
+ * run again. A socket's error leaves that unknown.
  *
  * @param error What the group's transaction rejected with.
  * @returns Whether PostgreSQL refused it.
  */
 export function refusedByServer(error: unknown): boolean {
-  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && typeof severity === "string";
+  return serverSeverity(error) !== undefined;
 }
 
 /**
